@@ -1,0 +1,58 @@
+"""The one registry of input formats. Each adapter detects its own format from a sample of records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from annotation.formats.base import Adapter
+from annotation.formats.bigbench_mistake import BigBenchMistake
+from annotation.formats.generic import Generic
+from annotation.formats.math_shepherd import MathShepherd
+from annotation.formats.prm800k import PRM800K
+from annotation.formats.prmbench import PRMBench
+from annotation.formats.processbench import ProcessBench
+from annotation.formats.trl_stepwise import TRLStepwise
+
+
+class UnknownFormat(LookupError):
+    pass
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._adapters: dict[str, Adapter] = {}
+
+    def register(self, adapter: Adapter) -> None:
+        if adapter.name in self._adapters:
+            raise ValueError(f"format {adapter.name!r} is registered twice")
+        self._adapters[adapter.name] = adapter
+
+    def names(self) -> list[str]:
+        return list(self._adapters)
+
+    def all(self) -> list[Adapter]:
+        return list(self._adapters.values())
+
+    def get(self, name: str) -> Adapter:
+        try:
+            return self._adapters[name]
+        except KeyError:
+            raise UnknownFormat(f"unknown format {name!r}; supported: {', '.join(self._adapters)}") from None
+
+    def detect(self, sample: Sequence[dict[str, Any]]) -> Adapter:
+        matches = [a for a in self._adapters.values() if a.detect(sample)]
+        if len(matches) == 1:
+            return matches[0]
+        keys = sorted(set().union(*(r.keys() for r in sample))) if sample else []
+        if not matches:
+            raise UnknownFormat(
+                f"no known format matches the fields {keys[:12]}; choose one of {', '.join(self._adapters)} "
+                "(use 'generic' with a field mapping for your own files)"
+            )
+        raise UnknownFormat(f"the file matches several formats ({', '.join(a.name for a in matches)}); name one")
+
+
+FORMATS = Registry()
+for _adapter in (ProcessBench(), BigBenchMistake(), PRM800K(), PRMBench(), TRLStepwise(), MathShepherd(), Generic()):
+    FORMATS.register(_adapter)

@@ -1,0 +1,194 @@
+"""Turn a file into numbered records (dicts), whatever its container: JSON array, JSONL, CSV, Parquet.
+
+Every record knows its 1-based record number and the line it starts on, so that an adapter's
+complaint can point a person at the exact place in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotation.errors import ImportFailure
+
+CONTAINERS = ("json", "jsonl", "csv", "parquet")
+
+
+@dataclass(slots=True)
+class RawRecord:
+    number: int
+    line: int | None
+    data: dict[str, Any]
+
+
+def container_of(path: Path, head: bytes) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet" or head.startswith(b"PAR1"):
+        return "parquet"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        return "json"
+    return "jsonl"
+
+
+def read_records(path: Path, display_name: str | None = None, limit: int | None = None) -> list[RawRecord]:
+    name = display_name or path.name
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise ImportFailure(f"cannot read the file ({e.strerror})", file=name) from e
+    kind = container_of(path, head)
+    if kind == "parquet":
+        return _read_parquet(path, name, limit)
+    text = _decode(path.read_bytes(), name)
+    if kind == "csv":
+        return list(_read_csv(text, name, limit, delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
+    if kind == "json":
+        return _read_json_array(text, name, limit)
+    return _read_jsonl(text, name, limit)
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ImportFailure(
+            f"invalid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); save the file as UTF-8",
+            file=name,
+            line=line,
+        ) from e
+
+
+def _as_record(value: Any, name: str, number: int, line: int) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ImportFailure(f"expected a JSON object, got {type(value).__name__}", file=name, record=number, line=line)
+    return value
+
+
+def _read_jsonl(text: str, name: str, limit: int | None) -> list[RawRecord]:
+    records: list[RawRecord] = []
+    loads = json.loads
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        number = len(records) + 1
+        try:
+            value = loads(line)
+        except json.JSONDecodeError as e:
+            raise ImportFailure(
+                f"not valid JSON ({e.msg} at column {e.colno}); is the line cut short?",
+                file=name,
+                record=number,
+                line=line_no,
+            ) from e
+        records.append(RawRecord(number, line_no, _as_record(value, name, number, line_no)))
+        if limit and len(records) >= limit:
+            break
+    if not records:
+        raise ImportFailure("the file holds no records", file=name)
+    return records
+
+
+def _read_json_array(text: str, name: str, limit: int | None) -> list[RawRecord]:
+    decoder = json.JSONDecoder()
+    records: list[RawRecord] = []
+    pos = text.index("[") + 1
+    line = text.count("\n", 0, pos) + 1
+    last = pos
+    n = len(text)
+    ws = " \t\r\n"
+    while True:
+        while pos < n and text[pos] in ws:
+            pos += 1
+        if pos < n and text[pos] == "]":
+            break
+        line += text.count("\n", last, pos)
+        last = pos
+        number = len(records) + 1
+        if pos >= n:
+            raise ImportFailure("the JSON array is cut short (no closing ']')", file=name, record=number, line=line)
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            raise ImportFailure(
+                f"not valid JSON ({e.msg}, line {e.lineno} column {e.colno}); is the file cut short?",
+                file=name,
+                record=number,
+                line=e.lineno,
+            ) from e
+        records.append(RawRecord(number, line, _as_record(value, name, number, line)))
+        if limit and len(records) >= limit:
+            return records
+        while pos < n and text[pos] in ws:
+            pos += 1
+        if pos < n and text[pos] == ",":
+            pos += 1
+        elif pos < n and text[pos] == "]":
+            break
+        else:
+            at = text.count("\n", 0, pos) + 1
+            raise ImportFailure("the JSON array is cut short or lacks a ','", file=name, record=number + 1, line=at)
+    if not records:
+        raise ImportFailure("the file holds no records", file=name)
+    return records
+
+
+def _read_csv(text: str, name: str, limit: int | None, delimiter: str) -> Iterator[RawRecord]:
+    # csv tracks physical lines, so a quoted newline inside a cell does not shift later line numbers.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFailure("the CSV file is empty", file=name) from None
+    except csv.Error as e:
+        raise ImportFailure(f"malformed CSV header ({e})", file=name, line=1) from e
+    header = [h.strip() for h in header]
+    start = reader.line_num + 1
+    number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise ImportFailure(f"malformed CSV ({e})", file=name, record=number + 1, line=start) from e
+        if not any(cell.strip() for cell in row):
+            start = reader.line_num + 1
+            continue
+        number += 1
+        if len(row) != len(header):
+            raise ImportFailure(
+                f"{len(row)} cells where the header names {len(header)} columns",
+                file=name,
+                record=number,
+                line=start,
+            )
+        yield RawRecord(number, start, dict(zip(header, row, strict=True)))
+        start = reader.line_num + 1
+        if limit and number >= limit:
+            return
+    if number == 0:
+        raise ImportFailure("the CSV file has a header but no rows", file=name)
+
+
+def _read_parquet(path: Path, name: str, limit: int | None) -> list[RawRecord]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise ImportFailure(f"not a readable Parquet file ({e})", file=name) from e
+    if limit:
+        table = table.slice(0, limit)
+    rows = table.to_pylist()
+    if not rows:
+        raise ImportFailure("the Parquet file holds no rows", file=name)
+    return [RawRecord(i, None, row) for i, row in enumerate(rows, start=1)]

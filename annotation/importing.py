@@ -1,0 +1,205 @@
+"""Import a file into a project: detect, convert every record, then write all of it or nothing.
+
+Conversion runs over the whole file before the first write, so a bad record is reported with
+its file, record, line and field while the database stays untouched. The write itself is one
+transaction. Records already in the project (same id, problem and steps) are not added again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from annotation.errors import ImportFailure
+from annotation.formats import FORMATS, UnknownFormat
+from annotation.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
+from annotation.formats.reading import RawRecord, read_records
+from annotation.model import InvalidValue
+from annotation.records import judgment_row, trace_row
+from storage import queries
+from storage.db import session as open_session
+from storage.queries import judgment_content
+
+#: progress(stage, done, total) - stages: "reading", "checking", "writing".
+Progress = Callable[[str, int, int], None]
+DETECT_SAMPLE = 20
+
+
+@dataclass
+class ParsedFile:
+    file: str
+    format: str
+    records: list[ImportedRecord]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> int:
+        return sum(len(r.trace.steps) for r in self.records)
+
+
+@dataclass
+class ImportSummary:
+    file: str
+    format: str
+    project: str
+    records: int = 0
+    traces_added: int = 0
+    traces_already_present: int = 0
+    steps_added: int = 0
+    judgments_added: Counter = field(default_factory=Counter)
+    judgments_unchanged: int = 0
+    judgments_revised: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "format": self.format,
+            "project": self.project,
+            "records": self.records,
+            "traces_added": self.traces_added,
+            "traces_already_present": self.traces_already_present,
+            "steps_added": self.steps_added,
+            "judgments_added": dict(self.judgments_added),
+            "judgments_unchanged": self.judgments_unchanged,
+            "judgments_revised": dict(self.judgments_revised),
+            "warnings": self.warnings,
+        }
+
+
+def choose_adapter(raw: list[RawRecord], fmt: str | None, file: str) -> Adapter:
+    try:
+        if fmt:
+            return FORMATS.get(fmt)
+        return FORMATS.detect([r.data for r in raw[:DETECT_SAMPLE]])
+    except UnknownFormat as e:
+        raise ImportFailure(str(e), file=file) from e
+
+
+def parse_file(
+    path: Path,
+    *,
+    fmt: str | None = None,
+    options: ConvertOptions | None = None,
+    display_name: str | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> ParsedFile:
+    """Read and check every record (or the first ``limit``), touching no database."""
+    name = display_name or path.name
+    if progress:
+        progress("reading", 0, 1)
+    raw = read_records(path, name, limit=limit)
+    adapter = choose_adapter(raw, fmt, name)
+    ctx = ConvertContext(file=name, options=options or ConvertOptions())
+    records: list[ImportedRecord] = []
+    total = len(raw)
+    step = max(1, total // 100)
+    for i, rec in enumerate(raw):
+        try:
+            converted = adapter.convert(rec, ctx)
+            converted.trace.validate()
+            for j in converted.judgments:
+                j.validate(len(converted.trace.steps))
+        except InvalidValue as e:
+            raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=e.field) from e
+        records.append(converted)
+        if progress and i % step == 0:
+            progress("checking", i, total)
+    if progress:
+        progress("checking", total, total)
+    return ParsedFile(file=name, format=adapter.name, records=records, warnings=ctx.warnings)
+
+
+def write_parsed(
+    engine: Engine, parsed: ParsedFile, *, project: str, progress: Progress | None = None
+) -> ImportSummary:
+    """Write a checked file into a project in one transaction."""
+    summary = ImportSummary(file=parsed.file, format=parsed.format, project=project, records=len(parsed.records))
+    summary.warnings = list(parsed.warnings)
+    now = queries.now()
+    with open_session(engine) as s, s.begin():
+        proj = queries.ensure_project(s, name=project)
+        known = queries.trace_keys(s, project_id=proj.id)
+        position = queries.next_position(s, project_id=proj.id)
+        new_rows, new_records, old_records = [], [], []
+        seen_in_file: dict[str, int] = {}
+        for rec in parsed.records:
+            key = rec.trace.key()
+            if key in known:
+                old_records.append((known[key], rec))
+                continue
+            if key in seen_in_file:
+                summary.warnings.append(
+                    f"{parsed.file}, record {rec.number}: the same trace as record {seen_in_file[key]}; imported once"
+                )
+                continue
+            seen_in_file[key] = rec.number
+            new_rows.append(trace_row(rec.trace, project_id=proj.id, position=position, key=key, now=now))
+            new_records.append(rec)
+            position += 1
+        if progress:
+            progress("writing", 0, len(new_rows) + len(old_records))
+        ids = queries.insert_traces(s, rows=new_rows)
+        summary.traces_added = len(ids)
+        summary.traces_already_present = len(old_records)
+        summary.steps_added = sum(r["n_steps"] for r in new_rows)
+        judgment_rows = []
+        for trace_id, rec in zip(ids, new_records, strict=True):
+            for j in rec.judgments:
+                judgment_rows.append(judgment_row(j, trace_id=trace_id, now=now))
+                summary.judgments_added[str(j.source)] += 1
+        queries.insert_judgments(s, rows=judgment_rows)
+        if progress:
+            progress("writing", len(new_rows), len(new_rows) + len(old_records))
+        _merge_into_existing(s, old_records, summary, now)
+        if progress:
+            progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
+    return summary
+
+
+def _merge_into_existing(s, old_records: list[tuple[int, ImportedRecord]], summary: ImportSummary, now) -> None:
+    """Judgments on traces already present: add new sources, keep equal ones, revise changed ones."""
+    if not old_records:
+        return
+    existing = {
+        (j.trace_id, j.source_kind, j.source_name): j
+        for j in queries.judgments_on(s, trace_ids=[t for t, _ in old_records])
+    }
+    to_insert = []
+    for trace_id, rec in old_records:
+        for j in rec.judgments:
+            row = existing.get((trace_id, j.source.kind, j.source.name))
+            if row is None:
+                to_insert.append(judgment_row(j, trace_id=trace_id, now=now))
+                summary.judgments_added[str(j.source)] += 1
+            elif judgment_content(row) == j.content():
+                summary.judgments_unchanged += 1
+            else:
+                queries.revise_judgment(
+                    s,
+                    judgment=row,
+                    content=j.content(),
+                    expected_version=row.version,
+                    changed_by=f"import:{summary.file}",
+                )
+                summary.judgments_revised[str(j.source)] += 1
+    queries.insert_judgments(s, rows=to_insert)
+
+
+def import_file(
+    engine: Engine,
+    path: Path,
+    *,
+    project: str,
+    fmt: str | None = None,
+    options: ConvertOptions | None = None,
+    display_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    parsed = parse_file(path, fmt=fmt, options=options, display_name=display_name, progress=progress)
+    return write_parsed(engine, parsed, project=project, progress=progress)

@@ -1,0 +1,173 @@
+"""The canonical types: one for a trace, one for a judgment, and the source that gave it.
+
+Step indices are 0-based everywhere in Redline. A judgment's ``first_error`` is either a step
+index, ``NO_ERROR`` (the source says every step is fine) or ``None`` (the source has not said):
+"no error" and "not judged" never collapse into each other, nor into "error at step 0".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+NO_ERROR = -1
+
+SOURCE_KINDS = ("human", "model", "reference", "consensus")
+UNNAMED_KINDS = ("reference", "consensus")
+FINISH_REASONS = ("found_error", "solution", "bad_problem", "give_up")
+STATUSES = ("draft", "submitted")
+VERDICTS = (-1, 0, 1)
+
+SourceKind = Literal["human", "model", "reference", "consensus"]
+
+
+class InvalidValue(ValueError):
+    """A value that breaks the model's rules; ``field`` names where it sits."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Who gave a judgment: ``human:alice``, ``model:gpt-4o-critic``, ``reference``."""
+
+    kind: str
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise InvalidValue("source", f"unknown source kind {self.kind!r}; use one of {', '.join(SOURCE_KINDS)}")
+        if self.kind in UNNAMED_KINDS and self.name:
+            raise InvalidValue("source", f"{self.kind!r} takes no name (got {self.kind}:{self.name})")
+        if self.kind not in UNNAMED_KINDS and not self.name.strip():
+            raise InvalidValue("source", f"a {self.kind} source needs a name, as in {self.kind}:NAME")
+
+    @classmethod
+    def parse(cls, text: str) -> Source:
+        kind, _, name = text.strip().partition(":")
+        return cls(kind=kind.strip(), name=name.strip())
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+
+REFERENCE = Source("reference")
+
+
+@dataclass(slots=True)
+class StepLabel:
+    """One source's view of one step; every part may be unset."""
+
+    verdict: int | None = None
+    critique: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return self.verdict is None and not self.critique and not self.tags
+
+
+@dataclass(slots=True)
+class Trace:
+    problem: str
+    steps: list[str]
+    answer: str | None = None
+    reference_answer: str | None = None
+    reference_solution: str | None = None
+    generator: str | None = None
+    record_id: str | None = None
+    source_file: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if not isinstance(self.problem, str) or not self.problem.strip():
+            raise InvalidValue("problem", "the problem is empty")
+        if not self.steps:
+            raise InvalidValue("steps", "the steps list is empty")
+        for i, step in enumerate(self.steps):
+            if not isinstance(step, str):
+                raise InvalidValue("steps", f"step {i + 1} is {type(step).__name__}, not text")
+
+    def key(self) -> str:
+        """Identity for de-duplication: the same record imported twice is one trace."""
+        blob = json.dumps([self.record_id, self.problem, self.steps], ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class Judgment:
+    source: Source
+    first_error: int | None = None
+    steps: list[StepLabel] = field(default_factory=list)
+    critique: str | None = None
+    solution_correct: bool | None = None
+    finish_reason: str | None = None
+    status: str = "submitted"
+    time_spent_s: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_judged(self) -> bool:
+        return self.first_error is not None
+
+    @property
+    def has_error(self) -> bool | None:
+        return None if self.first_error is None else self.first_error != NO_ERROR
+
+    def validate(self, n_steps: int) -> None:
+        if self.first_error is not None:
+            if isinstance(self.first_error, bool) or not isinstance(self.first_error, int):
+                raise InvalidValue("first_error", f"first error must be an integer, got {self.first_error!r}")
+            if self.first_error != NO_ERROR and not 0 <= self.first_error < n_steps:
+                raise InvalidValue(
+                    "first_error",
+                    f"first error points at step {self.first_error + 1} (0-based {self.first_error}) "
+                    f"but the trace has {n_steps} steps",
+                )
+        if len(self.steps) > n_steps:
+            raise InvalidValue("steps", f"{len(self.steps)} step labels for a trace of {n_steps} steps")
+        for i, label in enumerate(self.steps):
+            if label.verdict is not None and label.verdict not in VERDICTS:
+                raise InvalidValue("steps", f"step {i + 1}: verdict {label.verdict!r} is not one of -1, 0, +1")
+        if self.finish_reason is not None and self.finish_reason not in FINISH_REASONS:
+            raise InvalidValue("finish_reason", f"{self.finish_reason!r} is not one of {', '.join(FINISH_REASONS)}")
+        if self.status not in STATUSES:
+            raise InvalidValue("status", f"{self.status!r} is not one of {', '.join(STATUSES)}")
+        if self.time_spent_s is not None and self.time_spent_s < 0:
+            raise InvalidValue("time_spent_s", "time spent cannot be negative")
+
+    def content(self) -> dict[str, Any]:
+        """Everything a revision keeps, as plain JSON-ready data."""
+        return {
+            "first_error": self.first_error,
+            "steps": [asdict(s) for s in self.steps],
+            "critique": self.critique,
+            "solution_correct": self.solution_correct,
+            "finish_reason": self.finish_reason,
+            "status": self.status,
+            "time_spent_s": self.time_spent_s,
+            "extra": self.extra,
+        }
+
+
+def steps_from_first_error(first_error: int | None, n_steps: int) -> list[StepLabel]:
+    """Per-step verdicts implied by a first-error label: correct before it, wrong at it, unset after."""
+    if first_error is None:
+        return []
+    stop = n_steps if first_error == NO_ERROR else first_error
+    labels = [StepLabel(verdict=1) for _ in range(stop)]
+    if first_error != NO_ERROR:
+        labels.append(StepLabel(verdict=-1))
+    return labels
+
+
+def first_error_from_verdicts(verdicts: list[int | None], finished: bool) -> int | None:
+    """The first -1, else NO_ERROR when the source went through every step, else not judged."""
+    for i, v in enumerate(verdicts):
+        if v == -1:
+            return i
+    return NO_ERROR if finished else None

@@ -1,0 +1,158 @@
+"""Plain functions over a session: every read and write the rest of Redline needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, insert, update
+from sqlmodel import Session, select
+
+from storage.tables import JudgmentRevision, JudgmentRow, Project, TraceRow, utcnow
+
+WRITE_CHUNK = 5_000
+
+
+class StaleJudgment(Exception):
+    """The judgment changed since the caller read it; nothing was written."""
+
+
+def get_project(session: Session, *, name: str) -> Project | None:
+    return session.exec(select(Project).where(Project.name == name)).first()
+
+
+def create_project(session: Session, *, name: str, **settings: Any) -> Project:
+    project = Project(name=name, **settings)
+    session.add(project)
+    session.flush()
+    return project
+
+
+def ensure_project(session: Session, *, name: str) -> Project:
+    return get_project(session, name=name) or create_project(session, name=name)
+
+
+def list_projects(session: Session) -> list[Project]:
+    return list(session.exec(select(Project).order_by(Project.created_at, Project.id)))
+
+
+def trace_keys(session: Session, *, project_id: int) -> dict[str, int]:
+    return dict(session.exec(select(TraceRow.content_key, TraceRow.id).where(TraceRow.project_id == project_id)).all())
+
+
+def next_position(session: Session, *, project_id: int) -> int:
+    top = session.exec(select(func.max(TraceRow.position)).where(TraceRow.project_id == project_id)).one()
+    return 0 if top is None else top + 1
+
+
+def insert_traces(session: Session, *, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many traces at once; returns their ids in the order given."""
+    table = TraceRow.__table__
+    ids: list[int] = []
+    for start in range(0, len(rows), WRITE_CHUNK):
+        chunk = rows[start : start + WRITE_CHUNK]
+        result = session.exec(insert(table).returning(table.c.id, sort_by_parameter_order=True), params=chunk)
+        ids.extend(result.scalars())
+    return ids
+
+
+def insert_judgments(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
+    table = JudgmentRow.__table__
+    for start in range(0, len(rows), WRITE_CHUNK):
+        session.exec(insert(table), params=rows[start : start + WRITE_CHUNK])
+
+
+def judgments_on(session: Session, *, trace_ids: Iterable[int]) -> list[JudgmentRow]:
+    ids = list(trace_ids)
+    found: list[JudgmentRow] = []
+    for start in range(0, len(ids), WRITE_CHUNK):
+        chunk = ids[start : start + WRITE_CHUNK]
+        found.extend(session.exec(select(JudgmentRow).where(JudgmentRow.trace_id.in_(chunk))))
+    return found
+
+
+def revise_judgment(
+    session: Session, *, judgment: JudgmentRow, content: dict[str, Any], expected_version: int, changed_by: str = ""
+) -> JudgmentRow:
+    """Replace a judgment's content, keeping its current state as a revision.
+
+    Refused with StaleJudgment when someone else changed it after ``expected_version`` was read.
+    """
+    previous = judgment_content(judgment)
+    now = utcnow()
+    result = session.exec(
+        update(JudgmentRow)
+        .where(JudgmentRow.id == judgment.id, JudgmentRow.version == expected_version)
+        .values(**content, version=expected_version + 1, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise StaleJudgment(f"judgment {judgment.id} changed since version {expected_version}")
+    session.add(
+        JudgmentRevision(
+            judgment_id=judgment.id, version=expected_version, content=previous, changed_by=changed_by, recorded_at=now
+        )
+    )
+    session.flush()
+    session.refresh(judgment)
+    return judgment
+
+
+def judgment_content(row: JudgmentRow) -> dict[str, Any]:
+    return {
+        "first_error": row.first_error,
+        "steps": row.steps,
+        "critique": row.critique,
+        "solution_correct": row.solution_correct,
+        "finish_reason": row.finish_reason,
+        "status": row.status,
+        "time_spent_s": row.time_spent_s,
+        "extra": row.extra,
+    }
+
+
+def revisions_of(session: Session, *, judgment_id: int) -> list[JudgmentRevision]:
+    query = (
+        select(JudgmentRevision).where(JudgmentRevision.judgment_id == judgment_id).order_by(JudgmentRevision.version)
+    )
+    return list(session.exec(query))
+
+
+def traces_in(session: Session, *, project_id: int, limit: int | None = None, offset: int = 0) -> list[TraceRow]:
+    query = select(TraceRow).where(TraceRow.project_id == project_id).order_by(TraceRow.position).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def project_counts(session: Session, *, project_ids: Sequence[int] | None = None) -> dict[int, dict[str, int]]:
+    """Per project: traces, steps, and per source kind the judgments, those saying "no error", those submitted."""
+    trace_q = select(TraceRow.project_id, func.count(TraceRow.id), func.coalesce(func.sum(TraceRow.n_steps), 0))
+    if project_ids is not None:
+        trace_q = trace_q.where(TraceRow.project_id.in_(project_ids))
+    counts: dict[int, dict[str, int]] = {}
+    for pid, n_traces, n_steps in session.exec(trace_q.group_by(TraceRow.project_id)):
+        counts[pid] = {"traces": n_traces, "steps": int(n_steps)}
+    judged_q = (
+        select(
+            TraceRow.project_id,
+            JudgmentRow.source_kind,
+            func.count(JudgmentRow.id),
+            func.sum(case((JudgmentRow.first_error == -1, 1), else_=0)),
+            func.sum(case((JudgmentRow.status == "submitted", 1), else_=0)),
+        )
+        .join(TraceRow, TraceRow.id == JudgmentRow.trace_id)
+        .group_by(TraceRow.project_id, JudgmentRow.source_kind)
+    )
+    if project_ids is not None:
+        judged_q = judged_q.where(TraceRow.project_id.in_(project_ids))
+    for pid, kind, n, no_error, submitted in session.exec(judged_q):
+        entry = counts.setdefault(pid, {"traces": 0, "steps": 0})
+        entry[f"judgments_{kind}"] = n
+        entry[f"no_error_{kind}"] = int(no_error or 0)
+        entry[f"submitted_{kind}"] = int(submitted or 0)
+    return counts
+
+
+def now() -> datetime:
+    return utcnow()
