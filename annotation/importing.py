@@ -102,11 +102,15 @@ def parse_file(
     for i, rec in enumerate(raw):
         try:
             converted = adapter.convert(rec, ctx)
+        except InvalidValue as e:
+            raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=e.field) from e
+        try:
             converted.trace.validate()
             for j in converted.judgments:
                 j.validate(len(converted.trace.steps))
         except InvalidValue as e:
-            raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=e.field) from e
+            field = adapter.file_field(e.field, ctx.options)
+            raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=field) from e
         records.append(converted)
         if progress and i % step == 0:
             progress("checking", i, total)

@@ -156,3 +156,13 @@ def project_counts(session: Session, *, project_ids: Sequence[int] | None = None
 
 def now() -> datetime:
     return utcnow()
+
+
+def traces_with_judgments(
+    session: Session, *, project_id: int, limit: int | None = None, offset: int = 0
+) -> list[tuple[TraceRow, list[JudgmentRow]]]:
+    traces = traces_in(session, project_id=project_id, limit=limit, offset=offset)
+    by_trace: dict[int, list[JudgmentRow]] = {t.id: [] for t in traces}
+    for j in judgments_on(session, trace_ids=by_trace):
+        by_trace[j.trace_id].append(j)
+    return [(t, by_trace[t.id]) for t in traces]

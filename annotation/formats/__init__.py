@@ -41,16 +41,20 @@ class Registry:
             raise UnknownFormat(f"unknown format {name!r}; supported: {', '.join(self._adapters)}") from None
 
     def detect(self, sample: Sequence[dict[str, Any]]) -> Adapter:
-        matches = [a for a in self._adapters.values() if a.detect(sample)]
-        if len(matches) == 1:
-            return matches[0]
+        """The format most of the sampled records match, so that one broken record still gets
+        its precise complaint from the right adapter instead of a vague "unknown format"."""
+        scores = {a.name: sum(a.detect([r]) for r in sample) for a in self._adapters.values()}
+        best = max(scores.values(), default=0)
+        matches = [name for name, score in scores.items() if score == best]
+        if best * 2 > len(sample) and len(matches) == 1:
+            return self._adapters[matches[0]]
         keys = sorted(set().union(*(r.keys() for r in sample))) if sample else []
-        if not matches:
+        if best * 2 <= len(sample):
             raise UnknownFormat(
                 f"no known format matches the fields {keys[:12]}; choose one of {', '.join(self._adapters)} "
                 "(use 'generic' with a field mapping for your own files)"
             )
-        raise UnknownFormat(f"the file matches several formats ({', '.join(a.name for a in matches)}); name one")
+        raise UnknownFormat(f"the file matches several formats ({', '.join(matches)}); name one")
 
 
 FORMATS = Registry()

@@ -48,8 +48,14 @@ class Adapter(ABC):
     #: Keys whose presence in every sampled record identifies the format.
     signature: ClassVar[frozenset[str]] = frozenset()
 
+    #: Where the file keeps what the canonical types call by another name, for error messages.
+    file_fields: ClassVar[dict[str, str]] = {}
+
     def detect(self, sample: Sequence[dict[str, Any]]) -> bool:
         return bool(self.signature) and all(self.signature <= rec.keys() for rec in sample)
+
+    def file_field(self, name: str, options: ConvertOptions) -> str:
+        return self.file_fields.get(name, name)
 
     @abstractmethod
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord: ...

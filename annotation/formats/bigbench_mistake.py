@@ -25,6 +25,7 @@ class BigBenchMistake(Adapter):
     title = "BIG-Bench Mistake"
     description = "input, steps, answer, target, mistake_index (0-based, null = no mistake)"
     signature = frozenset({"input", "steps", "mistake_index"})
+    file_fields = {"first_error": "mistake_index", "problem": "input"}
 
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
         d = raw.data

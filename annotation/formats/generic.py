@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from annotation.formats.base import Adapter, ConvertContext, ImportedRecord
+from annotation.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.formats.reading import RawRecord
 from annotation.formats.step_split import check_rule, split_steps
 from annotation.model import NO_ERROR, InvalidValue, Judgment, Trace
@@ -89,6 +89,10 @@ class Generic(Adapter):
 
     def detect(self, sample: Sequence[dict[str, Any]]) -> bool:
         return False  # chosen explicitly, never guessed: a wrong guess would import nonsense
+
+    def file_field(self, name: str, options: ConvertOptions) -> str:
+        mapping = options.mapping or FieldMapping()
+        return getattr(mapping, name, None) or name if name in MAPPABLE else name
 
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
         m: FieldMapping = ctx.options.mapping or FieldMapping()

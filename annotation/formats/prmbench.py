@@ -23,6 +23,7 @@ class PRMBench(Adapter):
     title = "PRMBench"
     description = "modified_question, modified_process, error_steps (1-based), reason, classification"
     signature = frozenset({"modified_process", "error_steps"})
+    file_fields = {"first_error": "error_steps", "steps": "modified_process", "problem": "modified_question"}
 
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
         d = raw.data

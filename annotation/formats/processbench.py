@@ -32,6 +32,7 @@ class ProcessBench(Adapter):
     title = "ProcessBench"
     description = "id, generator, problem, steps, final_answer_correct, label (0-based, -1 = no error)"
     signature = frozenset({"problem", "steps", "label"})
+    file_fields = {"first_error": "label"}
 
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
         d = raw.data

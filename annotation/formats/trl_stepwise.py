@@ -14,6 +14,7 @@ class TRLStepwise(Adapter):
     title = "TRL stepwise supervision"
     description = "prompt, completions (list of steps), labels (list of booleans, one per step)"
     signature = frozenset({"prompt", "completions", "labels"})
+    file_fields = {"first_error": "labels", "steps": "completions", "problem": "prompt"}
 
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
         d = raw.data

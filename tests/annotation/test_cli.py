@@ -1,0 +1,95 @@
+"""`python -m annotation`: the commands scripts and pipelines use."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from annotation.cli import main
+from tests.conftest import ROOT
+from tests.utils.files import processbench_record, write_jsonl
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_then_stats_and_projects(db, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "pb.jsonl", [processbench_record(i, label=-1 if i < 3 else 1) for i in range(5)])
+    code, out, _ = run(capsys, "import", str(path), "--project", "demo", "--quiet")
+    assert code == 0 and "5 added" in out
+    code, out, _ = run(capsys, "stats", "--project", "demo", "--json")
+    stats = json.loads(out)
+    assert code == 0
+    assert stats["traces"] == 5 and stats["steps"] == 15
+    assert stats["judgments"] == {"human": 0, "model": 0, "reference": 5, "consensus": 0}
+    assert stats["reference_no_error"] == 3
+    code, out, _ = run(capsys, "projects")
+    assert code == 0 and "demo: 5 traces, 15 steps" in out
+
+
+def test_generic_import_with_mapping_and_source(db, tmp_path, capsys):
+    path = tmp_path / "mine.csv"
+    path.write_text('q,sol,bad\nA?,"Step 1: x\nStep 2: y",2\nB?,"Step 1: z",none\n')
+    code, out, err = run(
+        capsys,
+        "import",
+        str(path),
+        "--project",
+        "mine",
+        "--map",
+        "problem=q",
+        "--map",
+        "steps=sol",
+        "--map",
+        "first_error=bad",
+        "--first-error-base",
+        "1",
+        "--no-error",
+        "none",
+        "--step-split",
+        "step-n",
+        "--as",
+        "human:alice",
+        "--quiet",
+        "--json",
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["format"] == "generic" and summary["judgments_added"] == {"human:alice": 2}
+    code, out, _ = run(capsys, "stats", "--project", "mine", "--json")
+    assert json.loads(out)["judgments"]["human"] == 2
+
+
+def test_errors_exit_non_zero_with_the_message(db, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "bad.jsonl", [processbench_record(0), {**processbench_record(1), "label": 9}])
+    code, _, err = run(capsys, "import", str(path), "--project", "p", "--quiet")
+    assert code != 0
+    assert "bad.jsonl, record 2, line 2, field 'label'" in err
+    code, _, err = run(capsys, "stats", "--project", "p", "--json")
+    assert code != 0 and "no project named 'p'" in err
+    code, _, err = run(capsys, "import", str(path), "--project", "p", "--as", "robot:x")
+    assert code != 0 and "source" in err
+
+
+def test_module_entry_point_runs_in_a_fresh_process(db, tmp_path):
+    env = {"DATABASE_URL": db, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "annotation", "init", "--demo"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "annotation", "projects", "--json"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    (demo,) = json.loads(done.stdout)
+    assert demo["project"].startswith("Demo") and demo["traces"] == 36

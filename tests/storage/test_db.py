@@ -1,0 +1,46 @@
+"""The engine, pragmas and migrations, on SQLite and PostgreSQL alike."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+from storage.config import DEFAULT_DATABASE_URL, Settings, normalise_url
+from storage.db import make_engine, migrate
+
+
+def test_sqlite_pragmas_hold_on_every_connection(sqlite_engine):
+    for _ in range(3):
+        with sqlite_engine.connect() as c:
+            assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert c.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        sqlite_engine.dispose()  # force a brand-new connection next time
+
+
+def test_migrations_match_the_tables_and_rerun_safely(engine):
+    migrate(engine)  # a second start changes nothing
+    with engine.connect() as c:
+        diff = compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
+        assert diff == [], f"tables and migrations disagree: {diff}"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    assert {"project", "trace", "judgment", "judgment_revision"} <= set(inspect(engine).get_table_names())
+
+
+def test_default_url_is_a_sqlite_file_under_data(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert Settings(_env_file=None).database_url == DEFAULT_DATABASE_URL == "sqlite:///./data/redline.db"
+
+
+def test_postgres_urls_use_psycopg(monkeypatch):
+    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert Settings(_env_file=None).database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_sqlite_folder_is_created(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'deep' / 'er' / 'x.db'}")
+    with engine.connect():
+        pass
+    assert (tmp_path / "deep" / "er" / "x.db").exists()
