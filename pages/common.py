@@ -1,0 +1,39 @@
+"""What every page shares: the one engine of the process, and safe ways to show text that came from files."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from annotation.startup import prepare
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$~|#])")
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def get_engine() -> Engine:
+    """Built once per process from DATABASE_URL; migrates, and loads the demo into an empty database."""
+    return prepare(load_demo=True)
+
+
+@st.cache_resource
+def upload_dir() -> Path:
+    """A folder of this process for uploaded files, which the importer reads by path."""
+    return Path(tempfile.mkdtemp(prefix="redline-uploads-"))
+
+
+def save_upload(file_id: str, name: str, data: bytes) -> Path:
+    """Write an upload once, keeping its suffix: the suffix tells CSV, TSV and Parquet apart."""
+    path = upload_dir() / f"{re.sub(r'[^A-Za-z0-9-]', '', file_id)}{Path(name).suffix.lower()}"
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+def md_escape(text: str) -> str:
+    """Text for a Markdown-rendering element (st.error, st.warning...) shown exactly as written."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

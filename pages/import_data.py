@@ -1,0 +1,261 @@
+"""Import: pick a file and a project, check how the file reads, then write it to the database in one go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from annotation.errors import ImportFailure
+from annotation.formats.base import ConvertOptions
+from annotation.formats.generic import MAPPABLE, FieldMapping
+from annotation.formats.processbench import DEFAULT_PREDICTIONS_SOURCE
+from annotation.formats.step_split import RULES
+from annotation.import_preview import (
+    FileSample,
+    chosen_format,
+    default_no_error_text,
+    format_choices,
+    format_title,
+    guess_column,
+    inspect_file,
+    parse_no_error_values,
+    preview_traces,
+    summary_lines,
+)
+from annotation.importing import ParsedFile, import_file, parse_file
+from annotation.model import REFERENCE, InvalidValue, Source
+from annotation.projects import list_overviews
+from pages.common import get_engine, md_escape, save_upload
+
+UPLOAD_TYPES = ["json", "jsonl", "csv", "tsv", "parquet"]
+PREVIEW_RECORDS = 5
+NO_COLUMN = "(none)"
+REGEX_RULE = "regex:PATTERN"
+NEW_PROJECT = "New project…"
+
+
+def choose_file() -> tuple[Path, str] | None:
+    """The file to read, by upload or by a path on the server, with the name to show in messages."""
+    upload_col, path_col = st.columns(2)
+    uploaded = upload_col.file_uploader("Upload a file", type=UPLOAD_TYPES, key="import_upload")
+    typed = path_col.text_input(
+        "…or a path on the server",
+        key="import_path",
+        placeholder="/data/processbench/gsm8k.json",
+        help="Read in place: useful for files too big to upload.",
+    ).strip()
+    if uploaded is not None:
+        return save_upload(uploaded.file_id, uploaded.name, uploaded.getvalue()), uploaded.name
+    if not typed:
+        return None
+    path = Path(typed).expanduser()
+    if not path.is_file():
+        st.error(f"No file at {md_escape(typed)}")
+        return None
+    return path, path.name
+
+
+def choose_project(engine: Engine) -> str | None:
+    """An existing project, or a new one by name; None until there is a name."""
+    names = [o.name for o in list_overviews(engine)]
+    choice = st.selectbox("Project", [NEW_PROJECT, *names], key="import_project")
+    if choice != NEW_PROJECT:
+        return choice
+    typed = st.text_input("New project name", key="import_new_project", placeholder="e.g. ProcessBench GSM8K")
+    return typed.strip() or None
+
+
+def choose_format(sample: FileSample) -> str | None:
+    """The format to read the file as; None when it must still be chosen by hand."""
+    choice = st.selectbox(
+        "Format",
+        format_choices(),
+        key="import_format",
+        help="Auto-detect looks at the fields of the first records; 'generic' reads any file through a mapping.",
+    )
+    fmt = chosen_format(choice)
+    if fmt is None and sample.detected:
+        st.success(f"Detected format: {format_title(sample.detected)}", icon=":material/check_circle:")
+        return sample.detected
+    if fmt is None:
+        st.error(md_escape(sample.detect_error or "the format could not be detected"))
+        st.info("Choose the format above; for your own files choose 'generic' and map the fields.")
+        return None
+    if sample.detected and sample.detected != fmt:
+        st.caption(f"The records look like {format_title(sample.detected)}.")
+    return fmt
+
+
+def parse_source(label: str, text: str) -> Source | None:
+    try:
+        return Source.parse(text)
+    except InvalidValue as e:
+        st.error(f"{label}: {md_escape(e.message)}")
+        return None
+
+
+def choose_mapping(columns: list[str]) -> FieldMapping | None:
+    """Which of the file's columns holds each of Redline's fields, and how to split a text into steps."""
+    st.markdown("**Field mapping**")
+    options = [NO_COLUMN, *columns]
+    grid = st.columns(3)
+    chosen: dict[str, str | None] = {}
+    for i, field_name in enumerate(MAPPABLE):
+        guess = guess_column(field_name, columns)
+        column = grid[i % 3].selectbox(
+            field_name.replace("_", " "),
+            options,
+            index=options.index(guess) if guess else 0,
+            key=f"import_map_{field_name}",
+        )
+        chosen[field_name] = None if column == NO_COLUMN else column
+    split_col, base_col, no_error_col = st.columns(3)
+    rule = split_col.selectbox("Split a text into steps by", RULES, key="import_step_split")
+    if rule == REGEX_RULE:
+        pattern = split_col.text_input("Regex between steps", key="import_step_regex", placeholder=r"\n(?=\d+\.)")
+        rule = f"regex:{pattern}"
+    base = base_col.radio(
+        "First error counts steps from",
+        (0, 1),
+        key="import_first_error_base",
+        horizontal=True,
+        help="0 when the first step is step 0 in the file, 1 when it is step 1.",
+    )
+    no_error = no_error_col.text_input(
+        "First-error values meaning 'no error'",
+        value=default_no_error_text(),
+        key="import_no_error",
+        help="Comma-separated.",
+    )
+    try:
+        return FieldMapping(
+            **chosen, step_split=rule, first_error_base=base, no_error_values=parse_no_error_values(no_error)
+        )
+    except InvalidValue as e:
+        st.error(f"Field mapping: {md_escape(e.message)}")
+        return None
+
+
+def choose_options(sample: FileSample, fmt: str) -> ConvertOptions | None:
+    """Whose labels the file carries, and for a generic file the mapping; None while something is invalid."""
+    label_source = parse_source(
+        "Labels source",
+        st.text_input(
+            "Whose labels does the file carry?",
+            value=str(REFERENCE),
+            key="import_as",
+            help="reference, model:NAME or human:NAME",
+        ),
+    )
+    predictions_source = None
+    if fmt == "processbench" and sample.has_predictions:
+        predictions_source = parse_source(
+            "Predictions source",
+            st.text_input(
+                "Whose predictions does the file carry?",
+                value=str(DEFAULT_PREDICTIONS_SOURCE),
+                key="import_predictions_as",
+                help="This file is ProcessBench evaluation output: its predictions become a model judgment.",
+            ),
+        )
+        if predictions_source is None:
+            return None
+    mapping = choose_mapping(sample.columns) if fmt == "generic" else None
+    if label_source is None or (fmt == "generic" and mapping is None):
+        return None
+    return ConvertOptions(label_source=label_source, predictions_source=predictions_source, mapping=mapping)
+
+
+def show_preview(path: Path, name: str, fmt: str, options: ConvertOptions) -> ParsedFile | None:
+    """The first records as they will be imported. Their text is the file's: shown as plain text only."""
+    st.subheader("Preview")
+    try:
+        parsed = parse_file(path, fmt=fmt, options=options, display_name=name, limit=PREVIEW_RECORDS)
+    except ImportFailure as e:
+        st.error(md_escape(str(e)))
+        return None
+    st.caption(f"The first {len(parsed.records)} records read as {format_title(parsed.format)}.")
+    for i, trace in enumerate(preview_traces(parsed)):
+        with st.expander(f"Record {trace.record}", expanded=i == 0):
+            if trace.record_id:
+                st.text(f"id: {trace.record_id}")
+            st.markdown("**Problem**")
+            st.text(trace.problem)
+            for k, step in enumerate(trace.steps, start=1):
+                st.markdown(f"**Step {k}**")
+                st.text(step)
+            st.markdown("**First error**")
+            for judgment in trace.judgments:
+                st.text(f"{judgment.source}: {judgment.first_error}")
+            if not trace.judgments:
+                st.text("no labels in this record")
+    for warning in parsed.warnings:
+        st.warning(md_escape(warning))
+    return parsed
+
+
+def run_import(engine: Engine, path: Path, name: str, project: str, fmt: str, options: ConvertOptions) -> None:
+    """Check the whole file, then write all of it or nothing, with a progress bar."""
+    if not st.button("Import", key="import_run", type="primary", icon=":material/upload:"):
+        return
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar.progress(min(1.0, done / total) if total else 1.0, text=f"{stage.capitalize()}: {done} of {total}")
+
+    try:
+        summary = import_file(
+            engine, path, project=project, fmt=fmt, options=options, display_name=name, progress=progress
+        )
+    except ImportFailure as e:
+        bar.empty()
+        st.error(md_escape(str(e)))
+        st.caption("Nothing was imported: the database is unchanged.")
+        return
+    bar.progress(1.0, text="Done")
+    st.success(
+        f"Imported {md_escape(summary.file)} ({summary.format}) into project {md_escape(summary.project)}.",
+        icon=":material/check_circle:",
+    )
+    for line in summary_lines(summary):
+        st.text(line)
+    for warning in summary.warnings:
+        st.warning(md_escape(warning))
+
+
+def import_page() -> None:
+    st.title("Import")
+    st.write(
+        "Bring in a file of reasoning traces, with any labels it carries. The whole file is checked before "
+        "anything is written: a bad record is reported with its line, and the database stays as it was."
+    )
+    engine = get_engine()
+    chosen = choose_file()
+    if chosen is None:
+        st.info("Upload a file or give a path on the server to begin.", icon=":material/info:")
+        return
+    path, name = chosen
+    try:
+        sample = inspect_file(path, name)
+    except ImportFailure as e:
+        st.error(md_escape(str(e)))
+        return
+    project = choose_project(engine)
+    fmt = choose_format(sample)
+    if fmt is None:
+        return
+    options = choose_options(sample, fmt)
+    if options is None:
+        return
+    parsed = show_preview(path, name, fmt, options)
+    if parsed is None:
+        return
+    if project is None:
+        st.info("Choose a project, or type a new name, to import into.", icon=":material/info:")
+        return
+    run_import(engine, path, name, project, fmt, options)
+
+
+import_page()

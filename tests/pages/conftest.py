@@ -1,0 +1,44 @@
+"""Pages run through Streamlit's AppTest against a fresh SQLite database each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from annotation.startup import prepare
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+RUN_TIMEOUT_S = 30
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL for the app under test; the cached engine is dropped before and after."""
+    url = f"sqlite:///{tmp_path / 'redline.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    st.cache_resource.clear()
+    yield url
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Engine]:
+    """A second engine on the app's database, to check what the pages wrote."""
+    engine = prepare(database_url)
+    yield engine
+    engine.dispose()
+
+
+def open_app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S).run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
