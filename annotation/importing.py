@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 from annotation.errors import ImportFailure
 from annotation.formats import FORMATS, UnknownFormat
 from annotation.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
-from annotation.formats.reading import RawRecord, read_records
+from annotation.formats.reading import RawRecord, iter_records
 from annotation.model import InvalidValue
 from annotation.records import judgment_row, trace_row
 from storage import queries
@@ -71,6 +72,19 @@ class ImportSummary:
         }
 
 
+def _estimate_records(path: Path, head: list[RawRecord]) -> int:
+    """A guess at the record count for the progress bar, from the size of the first records."""
+    if len(head) < DETECT_SAMPLE or not head[-1].line:
+        return len(head)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            sample = sum(len(f.readline()) for _ in range(head[-1].line))
+    except OSError:
+        return len(head)
+    return max(len(head), round(size / max(1, sample) * len(head)))
+
+
 def choose_adapter(raw: list[RawRecord], fmt: str | None, file: str) -> Adapter:
     try:
         if fmt:
@@ -93,13 +107,15 @@ def parse_file(
     name = display_name or path.name
     if progress:
         progress("reading", 0, 1)
-    raw = read_records(path, name, limit=limit)
-    adapter = choose_adapter(raw, fmt, name)
+    stream = iter_records(path, name, limit=limit)
+    head = list(islice(stream, DETECT_SAMPLE))
+    adapter = choose_adapter(head, fmt, name)
     ctx = ConvertContext(file=name, options=options or ConvertOptions())
     records: list[ImportedRecord] = []
-    total = len(raw)
+    # Raw records are converted as they stream in, so only the converted form is held in memory.
+    total = limit or _estimate_records(path, head)
     step = max(1, total // 100)
-    for i, rec in enumerate(raw):
+    for i, rec in enumerate(chain(head, stream)):
         try:
             converted = adapter.convert(rec, ctx)
         except InvalidValue as e:
@@ -113,9 +129,10 @@ def parse_file(
             raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=field) from e
         records.append(converted)
         if progress and i % step == 0:
+            total = max(total, i + 1)
             progress("checking", i, total)
     if progress:
-        progress("checking", total, total)
+        progress("checking", len(records), len(records))
     return ParsedFile(file=name, format=adapter.name, records=records, warnings=ctx.warnings)
 
 

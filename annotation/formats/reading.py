@@ -38,6 +38,11 @@ def container_of(path: Path, head: bytes) -> str:
 
 
 def read_records(path: Path, display_name: str | None = None, limit: int | None = None) -> list[RawRecord]:
+    return list(iter_records(path, display_name, limit))
+
+
+def iter_records(path: Path, display_name: str | None = None, limit: int | None = None) -> Iterator[RawRecord]:
+    """Records one by one; JSONL is streamed line by line so a large file is never held whole."""
     name = display_name or path.name
     try:
         with path.open("rb") as f:
@@ -46,13 +51,15 @@ def read_records(path: Path, display_name: str | None = None, limit: int | None 
         raise ImportFailure(f"cannot read the file ({e.strerror})", file=name) from e
     kind = container_of(path, head)
     if kind == "parquet":
-        return _read_parquet(path, name, limit)
-    text = _decode(path.read_bytes(), name)
-    if kind == "csv":
-        return list(_read_csv(text, name, limit, delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
-    if kind == "json":
-        return _read_json_array(text, name, limit)
-    return _read_jsonl(text, name, limit)
+        yield from _read_parquet(path, name, limit)
+    elif kind == "jsonl":
+        yield from _read_jsonl(path, name, limit)
+    else:
+        text = _decode(path.read_bytes(), name)
+        if kind == "csv":
+            yield from _read_csv(text, name, limit, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        else:
+            yield from _read_json_array(text, name, limit)
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -73,28 +80,36 @@ def _as_record(value: Any, name: str, number: int, line: int) -> dict[str, Any]:
     return value
 
 
-def _read_jsonl(text: str, name: str, limit: int | None) -> list[RawRecord]:
-    records: list[RawRecord] = []
+def _read_jsonl(path: Path, name: str, limit: int | None) -> Iterator[RawRecord]:
     loads = json.loads
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        number = len(records) + 1
-        try:
-            value = loads(line)
-        except json.JSONDecodeError as e:
-            raise ImportFailure(
-                f"not valid JSON ({e.msg} at column {e.colno}); is the line cut short?",
-                file=name,
-                record=number,
-                line=line_no,
-            ) from e
-        records.append(RawRecord(number, line_no, _as_record(value, name, number, line_no)))
-        if limit and len(records) >= limit:
-            break
-    if not records:
+    number = 0
+    with path.open("rb") as f:
+        for line_no, raw_line in enumerate(f, start=1):
+            try:
+                line = raw_line.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise ImportFailure(
+                    f"invalid UTF-8 (byte 0x{raw_line[e.start]:02x} at column {e.start + 1}); save the file as UTF-8",
+                    file=name,
+                    line=line_no,
+                ) from e
+            if not line.strip():
+                continue
+            number += 1
+            try:
+                value = loads(line)
+            except json.JSONDecodeError as e:
+                raise ImportFailure(
+                    f"not valid JSON ({e.msg} at column {e.colno}); is the line cut short?",
+                    file=name,
+                    record=number,
+                    line=line_no,
+                ) from e
+            yield RawRecord(number, line_no, _as_record(value, name, number, line_no))
+            if limit and number >= limit:
+                return
+    if number == 0:
         raise ImportFailure("the file holds no records", file=name)
-    return records
 
 
 def _read_json_array(text: str, name: str, limit: int | None) -> list[RawRecord]:
