@@ -7,8 +7,10 @@ transaction. Records already in the project (same id, problem and steps) are not
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -212,6 +214,20 @@ def _merge_into_existing(s, old_records: list[tuple[int, ImportedRecord]], summa
     queries.insert_judgments(s, rows=to_insert)
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector during an import: it makes millions of objects that form no
+    cycles, and the collector would walk them again and again (a fifth of a 100,000-trace import).
+    Reference counting still frees everything; the previous state is restored afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_file(
     engine: Engine,
     path: Path,
@@ -222,5 +238,6 @@ def import_file(
     display_name: str | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    parsed = parse_file(path, fmt=fmt, options=options, display_name=display_name, progress=progress)
-    return write_parsed(engine, parsed, project=project, progress=progress)
+    with _no_cycle_collection():
+        parsed = parse_file(path, fmt=fmt, options=options, display_name=display_name, progress=progress)
+        return write_parsed(engine, parsed, project=project, progress=progress)

@@ -152,3 +152,13 @@ def test_detection_is_stable_for_each_known_shape():
     for name, record in shapes.items():
         assert FORMATS.detect([record]).name == name
     assert json.dumps(shapes)  # the shapes are plain JSON, as files would hold them
+
+
+def test_jsonl_lines_end_only_at_newline(tmp_path):
+    # U+2028 and \x85 are legal inside JSON strings; they must not be taken for line breaks.
+    record = {**processbench_record(0), "problem": "a\u2028b\x85c"}
+    path = tmp_path / "odd.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n" + json.dumps(processbench_record(1)) + "\n")
+    parsed = parse_file(path)
+    assert parsed.records[0].trace.problem == "a\u2028b\x85c"
+    assert [r.line for r in parsed.records] == [1, 2]

@@ -1,0 +1,14 @@
+"""Redline's benchmarks: `python -m benchmarks` runs them all (`make bench`).
+
+Each benchmark is a module with ``main(argv) -> int``; it prints a table, writes its figures to
+``benchmarks/out/<name>.json`` and, with ``--check``, exits non-zero when a budget is missed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+
+#: Module names under ``benchmarks``, run in this order by ``python -m benchmarks``.
+BENCHMARKS = ("import_speed",)
