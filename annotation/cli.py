@@ -13,6 +13,7 @@ from annotation.formats import FORMATS
 from annotation.formats.base import ConvertOptions
 from annotation.formats.generic import DEFAULT_NO_ERROR, FieldMapping
 from annotation.formats.step_split import RULES
+from annotation.import_preview import summary_lines
 from annotation.importing import Progress, import_file
 from annotation.model import REFERENCE, InvalidValue, Source
 from annotation.projects import NoSuchProject, list_overviews, project_overview
@@ -101,14 +102,9 @@ def _import(args: argparse.Namespace, engine) -> int:
     if args.json:
         print(json.dumps(summary.as_dict()))
         return 0
-    added = ", ".join(f"{n} {src}" for src, n in summary.judgments_added.items()) or "none"
     print(f"{summary.file} ({summary.format}) -> project {summary.project!r}")
-    print(f"  traces: {summary.traces_added} added, {summary.traces_already_present} already present")
-    print(f"  steps added: {summary.steps_added}")
-    print(f"  judgments added: {added}; unchanged: {summary.judgments_unchanged}")
-    if summary.judgments_revised:
-        revised = ", ".join(f"{n} {src}" for src, n in summary.judgments_revised.items())
-        print(f"  judgments revised (earlier revisions kept): {revised}")
+    for line in summary_lines(summary):
+        print(f"  {line}")
     for w in summary.warnings:
         print(f"  warning: {w}")
     return 0

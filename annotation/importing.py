@@ -142,6 +142,9 @@ def write_parsed(
     engine: Engine, parsed: ParsedFile, *, project: str, progress: Progress | None = None
 ) -> ImportSummary:
     """Write a checked file into a project in one transaction."""
+    project = project.strip()
+    if not project:
+        raise ImportFailure("give the project a name to import into", file=parsed.file)
     summary = ImportSummary(file=parsed.file, format=parsed.format, project=project, records=len(parsed.records))
     summary.warnings = list(parsed.warnings)
     now = queries.now()

@@ -102,6 +102,12 @@ def test_reimport_adds_nothing_and_new_records_append_in_order(engine, tmp_path)
     assert [s.position for s in stored] == list(range(50))
 
 
+def test_a_project_needs_a_name(engine, tmp_path):
+    with pytest.raises(ImportFailure, match="project a name"):
+        import_file(engine, write_jsonl(tmp_path / "a.jsonl", GOOD[:2]), project="  ")
+    assert snapshot(engine) == []
+
+
 def test_same_records_into_another_project_are_separate(engine, tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", GOOD[:5])
     import_file(engine, path, project="one")
