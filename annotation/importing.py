@@ -26,6 +26,7 @@ from annotation.records import judgment_row, trace_row
 from storage import queries
 from storage.db import session as open_session
 from storage.queries import judgment_content
+from storage.tables import utcnow
 
 #: progress(stage, done, total) - stages: "reading", "checking", "writing".
 Progress = Callable[[str, int, int], None]
@@ -147,7 +148,7 @@ def write_parsed(
         raise ImportFailure("give the project a name to import into", file=parsed.file)
     summary = ImportSummary(file=parsed.file, format=parsed.format, project=project, records=len(parsed.records))
     summary.warnings = list(parsed.warnings)
-    now = queries.now()
+    now = utcnow()
     with open_session(engine) as s, s.begin():
         proj = queries.ensure_project(s, name=project)
         known = queries.trace_keys(s, project_id=proj.id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +66,3 @@ def judgment_from_row(row: JudgmentRow) -> Judgment:
         time_spent_s=row.time_spent_s,
         extra=dict(row.extra or {}),
     )
-
-
-def step_dicts(labels: list[StepLabel]) -> list[dict[str, Any]]:
-    return [asdict(s) for s in labels]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, update
@@ -152,10 +151,6 @@ def project_counts(session: Session, *, project_ids: Sequence[int] | None = None
         entry[f"no_error_{kind}"] = int(no_error or 0)
         entry[f"submitted_{kind}"] = int(submitted or 0)
     return counts
-
-
-def now() -> datetime:
-    return utcnow()
 
 
 def traces_with_judgments(
