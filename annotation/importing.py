@@ -11,7 +11,7 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import chain, islice
 from pathlib import Path
 
@@ -40,10 +40,6 @@ class ParsedFile:
     records: list[ImportedRecord]
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def steps(self) -> int:
-        return sum(len(r.trace.steps) for r in self.records)
-
 
 @dataclass
 class ImportSummary:
@@ -60,19 +56,8 @@ class ImportSummary:
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {
-            "file": self.file,
-            "format": self.format,
-            "project": self.project,
-            "records": self.records,
-            "traces_added": self.traces_added,
-            "traces_already_present": self.traces_already_present,
-            "steps_added": self.steps_added,
-            "judgments_added": dict(self.judgments_added),
-            "judgments_unchanged": self.judgments_unchanged,
-            "judgments_revised": dict(self.judgments_revised),
-            "warnings": self.warnings,
-        }
+        # Not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs, counting the pairs.
+        return {f.name: dict(v) if isinstance(v := getattr(self, f.name), Counter) else v for f in fields(self)}
 
 
 def _estimate_records(path: Path, head: list[RawRecord]) -> int:

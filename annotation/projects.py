@@ -62,6 +62,12 @@ def list_overviews(engine: Engine) -> list[ProjectOverview]:
         return [_overview(p, counts.get(p.id, {})) for p in projects]
 
 
+def project_names(engine: Engine) -> list[str]:
+    """Just the names, for pickers: no counting over traces and judgments."""
+    with open_session(engine) as s:
+        return [p.name for p in queries.list_projects(s)]
+
+
 def project_overview(engine: Engine, name: str) -> ProjectOverview:
     with open_session(engine) as s:
         project = queries.get_project(s, name=name)

@@ -26,7 +26,7 @@ from annotation.import_preview import (
 )
 from annotation.importing import ParsedFile, import_file, parse_file
 from annotation.model import REFERENCE, InvalidValue, Source
-from annotation.projects import list_overviews
+from annotation.projects import project_names
 from pages.common import get_engine, md_escape, save_upload
 
 UPLOAD_TYPES = ["json", "jsonl", "csv", "tsv", "parquet"]
@@ -34,6 +34,22 @@ PREVIEW_RECORDS = 5
 NO_COLUMN = "(none)"
 REGEX_RULE = "regex:PATTERN"
 NEW_PROJECT = "New project…"
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sample_of(path: Path, name: str, version: tuple[float, int]) -> FileSample:
+    """The file's first records, read once per version (mtime, size) rather than on every rerun."""
+    return inspect_file(path, name)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def preview_of(path: Path, name: str, version: tuple[float, int], fmt: str, options: ConvertOptions) -> ParsedFile:
+    return parse_file(path, fmt=fmt, options=options, display_name=name, limit=PREVIEW_RECORDS)
+
+
+def file_version(path: Path) -> tuple[float, int]:
+    stat = path.stat()
+    return stat.st_mtime, stat.st_size
 
 
 def choose_file() -> tuple[Path, str] | None:
@@ -59,7 +75,7 @@ def choose_file() -> tuple[Path, str] | None:
 
 def choose_project(engine: Engine) -> str | None:
     """An existing project, or a new one by name; None until there is a name."""
-    names = [o.name for o in list_overviews(engine)]
+    names = project_names(engine)
     choice = st.selectbox("Project", [NEW_PROJECT, *names], key="import_project")
     if choice != NEW_PROJECT:
         return choice
@@ -172,7 +188,7 @@ def show_preview(path: Path, name: str, fmt: str, options: ConvertOptions) -> Pa
     """The first records as they will be imported. Their text is the file's: shown as plain text only."""
     st.subheader("Preview")
     try:
-        parsed = parse_file(path, fmt=fmt, options=options, display_name=name, limit=PREVIEW_RECORDS)
+        parsed = preview_of(path, name, file_version(path), fmt, options)
     except ImportFailure as e:
         st.error(md_escape(str(e)))
         return None
@@ -238,7 +254,7 @@ def import_page() -> None:
         return
     path, name = chosen
     try:
-        sample = inspect_file(path, name)
+        sample = sample_of(path, name, file_version(path))
     except ImportFailure as e:
         st.error(md_escape(str(e)))
         return

@@ -119,6 +119,7 @@ class PRM800K(Adapter):
             chosen = step.get("chosen_completion")
             human = step.get("human_completion")
             others = completions
+            at = len(steps)  # the position this label step fills in the trace
             if chosen is not None:
                 chosen = integer(chosen, f"label.steps[{i}].chosen_completion")
                 if not 0 <= chosen < len(completions):
@@ -130,9 +131,7 @@ class PRM800K(Adapter):
                 steps.append(str(human.get("text", "")))
                 verdicts.append(None)
             if others:
-                alternatives[str(len(steps) - 1 if chosen is not None or human else len(steps))] = [
-                    {"text": c.get("text"), "rating": c.get("rating")} for c in others
-                ]
+                alternatives[str(at)] = [{"text": c.get("text"), "rating": c.get("rating")} for c in others]
             if chosen is None and not isinstance(human, dict):
                 break
         return steps, verdicts, alternatives

@@ -146,6 +146,16 @@ def test_duplicate_records_inside_one_file_are_imported_once(engine, tmp_path):
     assert any("same trace as record 1" in w for w in summary.warnings)
 
 
+def test_the_garbage_collector_is_back_on_after_an_import_even_a_failed_one(engine, tmp_path):
+    import gc
+
+    import_file(engine, write_jsonl(tmp_path / "a.jsonl", GOOD[:3]), project="p")
+    assert gc.isenabled()
+    with pytest.raises(ImportFailure):
+        import_file(engine, write_jsonl(tmp_path / "b.jsonl", [{**GOOD[0], "label": "x"}]), project="p")
+    assert gc.isenabled()
+
+
 def test_progress_reports_every_stage(engine, tmp_path):
     seen = []
     import_file(engine, write_jsonl(tmp_path / "a.jsonl", GOOD), project="p", progress=lambda *a: seen.append(a))

@@ -23,8 +23,10 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     url = f"sqlite:///{tmp_path / 'redline.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     st.cache_resource.clear()
+    st.cache_data.clear()
     yield url
     st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 @pytest.fixture

@@ -43,6 +43,13 @@ def choose_new_project(at, name: str) -> None:
     at.text_input(key="import_new_project").set_value(name).run()
 
 
+def open_as_generic(path):
+    at = open_app(PAGE)
+    at.text_input(key="import_path").set_value(str(path)).run()
+    at.selectbox(key="import_format").set_value("generic").run()
+    return at
+
+
 def overview_counts(engine) -> list[tuple[str, int, dict[str, int]]]:
     return [(o.name, o.traces, o.judgments) for o in list_overviews(engine)]
 
@@ -219,9 +226,7 @@ def test_generic_csv_through_a_field_mapping(database_url, db, tmp_path):
 def test_generic_mapping_without_steps_is_refused(database_url, tmp_path):
     path = tmp_path / "mine.tsv"
     path.write_text("question\tsolution\nWhat is 2 + 2?\t4\n", encoding="utf-8")
-    at = open_app(PAGE)
-    at.text_input(key="import_path").set_value(str(path)).run()
-    at.selectbox(key="import_format").set_value("generic").run()
+    at = open_as_generic(path)
 
     at.selectbox(key="import_map_steps").set_value("(none)").run()
 
@@ -232,9 +237,7 @@ def test_generic_mapping_without_steps_is_refused(database_url, tmp_path):
 def test_regex_step_split_takes_a_pattern(database_url, tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text("problem,steps\nAdd 1 and 1.,one; two; three\n", encoding="utf-8")
-    at = open_app(PAGE)
-    at.text_input(key="import_path").set_value(str(path)).run()
-    at.selectbox(key="import_format").set_value("generic").run()
+    at = open_as_generic(path)
 
     at.selectbox(key="import_step_split").set_value("regex:PATTERN").run()
     at.text_input(key="import_step_regex").set_value(r";\s*").run()
