@@ -17,7 +17,7 @@ NO_ERROR = -1
 SOURCE_KINDS = ("human", "model", "reference", "consensus")
 UNNAMED_KINDS = ("reference", "consensus")
 FINISH_REASONS = ("found_error", "solution", "bad_problem", "give_up")
-STATUSES = ("draft", "submitted")
+STATUSES = ("draft", "submitted", "failed")
 VERDICTS = (-1, 0, 1)
 
 SourceKind = Literal["human", "model", "reference", "consensus"]

@@ -195,7 +195,8 @@ def child_baseline(data: Path, db: Path) -> dict[str, Any]:
     if row is None:
         cur = con.execute(
             "INSERT INTO project (name, description, guidelines, taxonomy, judgments_per_trace, "
-            "annotators_see_others, created_at) VALUES (?, '', '', '[]', 1, 1, ?)",
+            "blind, label_mode, queue_order, reservation_minutes, licence, created_at) "
+            "VALUES (?, '', '', '[]', 1, 0, 'first_error', 'import', 30, '', ?)",
             (PROJECT, now),
         )
         project_id = cur.lastrowid
@@ -294,7 +295,7 @@ JUDGMENT_COLUMNS = (
     "id, trace_id, source_kind, source_name, first_error, steps, critique, solution_correct, finish_reason, "
     "status, time_spent_s, extra, version"
 )
-PROJECT_COLUMNS = "id, name, description, guidelines, taxonomy, judgments_per_trace, annotators_see_others"
+PROJECT_COLUMNS = "id, name, description, guidelines, taxonomy, judgments_per_trace, blind"
 
 
 def differing_rows(redline_db: Path, baseline_db: Path) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -29,6 +29,9 @@ class Project(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("length(name) > 0", name="project_name_not_empty"),
         CheckConstraint("judgments_per_trace >= 1", name="project_judgments_per_trace_positive"),
+        CheckConstraint("label_mode IN ('first_error', 'every_step')", name="project_label_mode_valid"),
+        CheckConstraint("queue_order IN ('import', 'random', 'priority')", name="project_queue_order_valid"),
+        CheckConstraint("reservation_minutes >= 1", name="project_reservation_minutes_positive"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -37,7 +40,13 @@ class Project(SQLModel, table=True):
     guidelines: str = Field(default="", sa_type=Text)
     taxonomy: list[str] = _json([])
     judgments_per_trace: int = 1
-    annotators_see_others: bool = True
+    # Blind: annotators see neither other people's judgments nor reference labels.
+    blind: bool = False
+    # first_error: steps after the first wrong one need no rating (PRM800K phase 2); every_step: all rated.
+    label_mode: str = "first_error"
+    queue_order: str = "import"
+    reservation_minutes: int = 30
+    licence: str = ""
     created_at: datetime = _when()
 
 
@@ -47,6 +56,7 @@ class TraceRow(SQLModel, table=True):
         UniqueConstraint("project_id", "content_key", name="trace_once_per_project"),
         CheckConstraint("n_steps >= 1", name="trace_has_steps"),
         CheckConstraint("position >= 0", name="trace_position_not_negative"),
+        Index("trace_by_position", "project_id", "position"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -64,6 +74,9 @@ class TraceRow(SQLModel, table=True):
     reference_solution: str | None = Field(default=None, sa_type=Text)
     generator: str | None = None
     meta: dict[str, Any] = _json({})
+    # Quality-control traces are served to every annotator; their reference label scores each one.
+    qc: bool = False
+    priority: float = 0.0
     created_at: datetime = _when()
 
 
@@ -83,7 +96,7 @@ class JudgmentRow(SQLModel, table=True):
             "finish_reason IS NULL OR finish_reason IN ('found_error', 'solution', 'bad_problem', 'give_up')",
             name="judgment_finish_reason_valid",
         ),
-        CheckConstraint("status IN ('draft', 'submitted')", name="judgment_status_valid"),
+        CheckConstraint("status IN ('draft', 'submitted', 'failed')", name="judgment_status_valid"),
         CheckConstraint("time_spent_s IS NULL OR time_spent_s >= 0", name="judgment_time_not_negative"),
         CheckConstraint("version >= 1", name="judgment_version_positive"),
     )
@@ -121,3 +134,132 @@ class JudgmentRevision(SQLModel, table=True):
     content: dict[str, Any] = _json({})
     changed_by: str = ""
     recorded_at: datetime = _when()
+
+
+class User(SQLModel, table=True):
+    """A local account. Its judgments are those of source ``human:<username>``."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint("length(username) > 0", name="user_name_not_empty"),
+        CheckConstraint("role IN ('admin', 'annotator')", name="user_role_valid"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    display_name: str = ""
+    # argon2 hash; NULL for accounts that sign in through OIDC only.
+    password_hash: str | None = None
+    role: str = "annotator"
+    active: bool = True
+    created_at: datetime = _when()
+    last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Membership(SQLModel, table=True):
+    """Who works on which project."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("project_id", "user_id", name="membership_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False))
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+
+
+class Reservation(SQLModel, table=True):
+    """A trace held by one annotator until ``expires_at``, so two people are not served the same work."""
+
+    __tablename__ = "reservation"
+    __table_args__ = (UniqueConstraint("trace_id", "username", name="reservation_once_per_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trace_id: int = Field(sa_column=Column(Integer, ForeignKey("trace.id", ondelete="CASCADE"), nullable=False))
+    username: str = Field(index=True)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+class Draft(SQLModel, table=True):
+    """Unsubmitted work, saved as the person works; ``base_version`` is the judgment version it started from."""
+
+    __tablename__ = "draft"
+    __table_args__ = (
+        UniqueConstraint("trace_id", "username", name="draft_once_per_user"),
+        CheckConstraint("base_version >= 0", name="draft_base_version_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    trace_id: int = Field(sa_column=Column(Integer, ForeignKey("trace.id", ondelete="CASCADE"), nullable=False))
+    username: str = Field(index=True)
+    content: dict[str, Any] = _json({})
+    # 0 when no judgment existed yet.
+    base_version: int = 0
+    updated_at: datetime = _when()
+
+
+class Critic(SQLModel, table=True):
+    """A saved critic configuration. API keys are never stored: they come from the environment or secrets."""
+
+    __tablename__ = "critic"
+    __table_args__ = (
+        CheckConstraint("length(name) > 0", name="critic_name_not_empty"),
+        CheckConstraint("samples >= 1", name="critic_samples_positive"),
+        CheckConstraint("max_tokens >= 1", name="critic_max_tokens_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    model: str
+    api_base: str | None = None
+    template: str = "processbench"
+    prompt: str | None = Field(default=None, sa_type=Text)
+    temperature: float = 0.0
+    max_tokens: int = 2048
+    samples: int = 1
+    params: dict[str, Any] = _json({})
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class CriticRun(SQLModel, table=True):
+    """One batch of a critic over a project: its progress, cost and outcome."""
+
+    __tablename__ = "critic_run"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'done', 'cancelled', 'failed')", name="critic_run_status_valid"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    critic_id: int = Field(sa_column=Column(Integer, ForeignKey("critic.id", ondelete="CASCADE"), nullable=False))
+    project_id: int = Field(sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False))
+    config_hash: str
+    status: str = "running"
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    cost: float = 0.0
+    filters: dict[str, Any] = _json({})
+    error: str | None = Field(default=None, sa_type=Text)
+    started_at: datetime = _when()
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ReasonVerdict(SQLModel, table=True):
+    """An LLM judge's answer: does the model's critique at the first error name the same mistake as the human's?"""
+
+    __tablename__ = "reason_verdict"
+    __table_args__ = (
+        UniqueConstraint("trace_id", "human_source", "model_source", "judge", name="reason_verdict_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    trace_id: int = Field(sa_column=Column(Integer, ForeignKey("trace.id", ondelete="CASCADE"), nullable=False))
+    human_source: str
+    model_source: str
+    judge: str
+    same: bool | None = None
+    raw: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _when()

@@ -2,11 +2,12 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from storage.config import DEFAULT_DATABASE_URL, Settings, normalise_url
-from storage.db import make_engine, migrate
+from storage.db import alembic_config, make_engine, migrate
 
 
 def test_sqlite_pragmas_hold_on_every_connection(sqlite_engine):
@@ -23,8 +24,47 @@ def test_migrations_match_the_tables_and_rerun_safely(engine):
     with engine.connect() as c:
         diff = compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
         assert diff == [], f"tables and migrations disagree: {diff}"
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
-    assert {"project", "trace", "judgment", "judgment_revision"} <= set(inspect(engine).get_table_names())
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+    assert {"project", "trace", "judgment", "judgment_revision", "app_user", "draft"} <= set(
+        inspect(engine).get_table_names()
+    )
+
+
+def test_upgrading_an_old_database_keeps_every_row(tmp_path):
+    # SQLite rebuilds a table to alter it; a cascade on that rebuild once deleted every trace.
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0001")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO project (name, description, guidelines, taxonomy, judgments_per_trace, "
+                "annotators_see_others, created_at) VALUES ('p', '', '', '[]', 2, 1, CURRENT_TIMESTAMP)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO trace (project_id, position, content_key, problem, steps, n_steps, meta, created_at) "
+                "VALUES (1, 0, 'k', 'x', '[\"a\"]', 1, '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO judgment (trace_id, source_kind, source_name, first_error, steps, status, extra, "
+                "version, created_at, updated_at) VALUES "
+                "(1, 'human', 'ann', 0, '[]', 'submitted', '{}', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate(engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT judgments_per_trace, blind, label_mode FROM project")).one() == (
+            2,
+            0,
+            "first_error",
+        )
+        assert c.execute(text("SELECT count(*) FROM trace WHERE qc = 0")).scalar() == 1
+        assert c.execute(text("SELECT first_error FROM judgment")).scalar() == 0
+        assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
 def test_default_url_is_a_sqlite_file_under_data(monkeypatch):
