@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from annotation.accounts import has_users
 from annotation.errors import ImportFailure
 from annotation.formats import FORMATS
 from annotation.formats.base import ConvertOptions
@@ -18,6 +20,10 @@ from annotation.importing import Progress, import_file
 from annotation.model import REFERENCE, InvalidValue, Source
 from annotation.projects import NoSuchProject, list_overviews, project_overview
 from annotation.startup import prepare
+
+# Each module adds one subcommand: NAME, add_parser(subparsers) and run(args, engine) -> int.
+# They are imported here, not at the top, so no command pays for another's heavy imports at parse time.
+COMMAND_MODULES = ("annotation.cli_users",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,7 +69,14 @@ def _parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="migrate the database; with --demo, load the demo project when it is empty")
     init.add_argument("--demo", action="store_true")
+    for module in _command_modules().values():
+        module.add_parser(sub)
     return p
+
+
+def _command_modules() -> dict:
+    modules = [importlib.import_module(name) for name in COMMAND_MODULES]
+    return {m.NAME: m for m in modules}
 
 
 def _tqdm_progress() -> tuple[Progress, Callable[[], None]]:
@@ -137,7 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _projects(args, engine)
         if args.command == "init":
             print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+            if not has_users(engine):
+                print("no accounts yet: open the app to create the first admin, or run")
+                print("  python -m annotation user add admin --role admin")
             return 0
+        extra = _command_modules().get(args.command)
+        if extra is not None:
+            return extra.run(args, engine)
     except (ImportFailure, NoSuchProject) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -12,6 +12,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    # A signed-in session ends after this long, whatever happens in it.
+    session_hours: float = 12.0
 
     @field_validator("database_url")
     @classmethod
@@ -30,3 +32,7 @@ def normalise_url(url: str) -> str:
 
 def database_url() -> str:
     return Settings().database_url
+
+
+def settings() -> Settings:
+    return Settings()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from annotation.accounts import account_for, create_user
 from annotation.startup import prepare
+from pages.auth import SINCE_KEY, USER_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -37,8 +40,23 @@ def db(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def open_app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S).run()
+def sign_in_as(at: AppTest, username: str = "admin", role: str = "admin") -> AppTest:
+    """Make the account when it is missing, and mark the AppTest's session as signed in with it."""
+    engine = prepare()
+    if account_for(engine, username) is None:
+        create_user(engine, username=username, password="test-password-1", role=role)
+    engine.dispose()
+    at.session_state[USER_KEY] = username
+    at.session_state[SINCE_KEY] = time.time()
+    return at
+
+
+def open_app(page: str | None = None, *, user: str | None = "admin", role: str = "admin") -> AppTest:
+    """The app, signed in as ``user`` (None: signed out), switched to ``page``."""
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
+    if user is not None:
+        sign_in_as(at, user, role)
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     if page:
         at.switch_page(page).run()

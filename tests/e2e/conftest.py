@@ -1,8 +1,7 @@
-"""The real app, started as `make run` starts it, seen through Chromium."""
+"""The real app, started as `make run` starts it, seen through Chromium: server, browser and sign-in fixtures."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -17,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from annotation.demo import DEMO_PROJECT
+from annotation.accounts import create_user
+from annotation.startup import prepare
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 START_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
 
-pytestmark = pytest.mark.browser
+# Accounts every browser test may sign in with: username -> role. The password is shared.
+ACCOUNTS = {"admin": "admin", "ann1": "annotator", "ann2": "annotator"}
+PASSWORD = "browser-password-1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
 
 
 def free_port() -> int:
@@ -65,10 +73,15 @@ def sync_playwright() -> Callable[[], Any]:
 def app_url(sync_playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`streamlit run app.py` on a free port and a fresh SQLite file; stopped with its children afterwards."""
     folder = tmp_path_factory.mktemp("app")
+    database_url = f"sqlite:///{folder / 'redline.db'}"
+    engine = prepare(database_url, load_demo=True)
+    for username, role in ACCOUNTS.items():
+        create_user(engine, username=username, password=PASSWORD, role=role)
+    engine.dispose()
     port = free_port()
     log = folder / "streamlit.log"
     env = os.environ | {
-        "DATABASE_URL": f"sqlite:///{folder / 'redline.db'}",
+        "DATABASE_URL": database_url,
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     command = [
@@ -100,57 +113,41 @@ def app_url(sync_playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture
-def page(sync_playwright, app_url: str) -> Iterator[Any]:
+def browser(sync_playwright) -> Iterator[Any]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.goto(app_url, timeout=PAGE_TIMEOUT_MS)
-            yield page
+            yield browser
         finally:
             browser.close()
 
 
-def project_cell(page, name: str):
-    # The table draws on a canvas; its cells are also kept in an accessible (hidden) grid.
-    return page.get_by_role("gridcell", name=name, exact=True, include_hidden=True)
-
-
-def test_home_shows_the_demo_project_and_import_opens(page):
+def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
     from playwright.sync_api import expect
 
-    expect(page.get_by_role("heading", name="Redline")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-    cell = project_cell(page, DEMO_PROJECT)
-    expect(cell).to_be_attached(timeout=PAGE_TIMEOUT_MS)
-    expect(page.get_by_role("row", include_hidden=True).filter(has=cell)).to_contain_text("36")
-
-    page.get_by_role("link", name="Import", exact=True).click()
-
-    expect(page.get_by_role("heading", name="Import")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-    expect(page.get_by_text("Upload a file or give a path on the server to begin.")).to_be_visible()
-    assert page.url.rstrip("/").endswith("/import_data")
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
 
 
-def test_import_a_server_file_then_see_it_on_home(page, tmp_path: Path):
-    from playwright.sync_api import expect
+@pytest.fixture
+def open_page(browser, app_url: str) -> Callable[..., Any]:
+    """A fresh browser context (its own session) on the app, signed in as ``username`` unless None."""
 
-    path = tmp_path / "browser.jsonl"
-    records = [
-        {"id": f"b-{i}", "problem": f"Is <b>{i}</b> $even$?", "steps": ["Look at it.", "Decide."], "label": i - 1}
-        for i in range(3)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    page.get_by_role("link", name="Import", exact=True).click()
+    def open_(username: str | None = "admin") -> Any:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(app_url, timeout=PAGE_TIMEOUT_MS)
+        if username is not None:
+            sign_in(page, username)
+        return page
 
-    page.get_by_role("textbox", name="…or a path on the server").fill(str(path))
-    page.keyboard.press("Enter")
-    expect(page.get_by_text("Detected format: ProcessBench (processbench)")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-    expect(page.get_by_text("Is <b>0</b> $even$?", exact=True)).to_be_visible()  # shown as written
-    page.get_by_role("textbox", name="New project name").fill("Browser import")
-    page.keyboard.press("Enter")
-    page.get_by_role("button", name="Import", exact=True).click()
+    return open_
 
-    expect(page.get_by_text("Traces: 3 added, 0 already present")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-    page.get_by_role("link", name="Home", exact=True).click()
-    expect(project_cell(page, "Browser import")).to_be_attached(timeout=PAGE_TIMEOUT_MS)
+
+@pytest.fixture
+def page(open_page) -> Any:
+    """The app signed in as the admin."""
+    return open_page("admin")

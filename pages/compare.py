@@ -1,0 +1,10 @@
+"""compare: being built."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.auth import require_account
+
+require_account()
+st.title("Compare")

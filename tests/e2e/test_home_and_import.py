@@ -1,0 +1,53 @@
+"""Home and Import in the real app, through Chromium."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from annotation.demo import DEMO_PROJECT
+from tests.e2e.conftest import PAGE_TIMEOUT_MS
+
+
+def project_cell(page, name: str):
+    # The table draws on a canvas; its cells are also kept in an accessible (hidden) grid.
+    return page.get_by_role("gridcell", name=name, exact=True, include_hidden=True)
+
+
+def test_home_shows_the_demo_project_and_import_opens(page):
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", name="Redline", exact=True)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    cell = project_cell(page, DEMO_PROJECT)
+    expect(cell).to_be_attached(timeout=PAGE_TIMEOUT_MS)
+    expect(page.get_by_role("row", include_hidden=True).filter(has=cell)).to_contain_text("36")
+
+    page.get_by_role("link", name="Import", exact=True).click()
+
+    expect(page.get_by_role("heading", name="Import")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.get_by_text("Upload a file or give a path on the server to begin.")).to_be_visible()
+    assert page.url.rstrip("/").endswith("/import_data")
+
+
+def test_import_a_server_file_then_see_it_on_home(page, tmp_path: Path):
+    from playwright.sync_api import expect
+
+    path = tmp_path / "browser.jsonl"
+    records = [
+        {"id": f"b-{i}", "problem": f"Is <b>{i}</b> $even$?", "steps": ["Look at it.", "Decide."], "label": i - 1}
+        for i in range(3)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    page.get_by_role("link", name="Import", exact=True).click()
+
+    page.get_by_role("textbox", name="…or a path on the server").fill(str(path))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Detected format: ProcessBench (processbench)")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.get_by_text("Is <b>0</b> $even$?", exact=True)).to_be_visible()  # shown as written
+    page.get_by_role("textbox", name="New project name").fill("Browser import")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    expect(page.get_by_text("Traces: 3 added, 0 already present")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    page.get_by_role("link", name="Home", exact=True).click()
+    expect(project_cell(page, "Browser import")).to_be_attached(timeout=PAGE_TIMEOUT_MS)
