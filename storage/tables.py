@@ -57,6 +57,9 @@ class TraceRow(SQLModel, table=True):
         CheckConstraint("n_steps >= 1", name="trace_has_steps"),
         CheckConstraint("position >= 0", name="trace_position_not_negative"),
         Index("trace_by_position", "project_id", "position"),
+        # The queue walks these in import order, so picking the next trace never scans finished work.
+        Index("trace_open_by_position", "project_id", "complete", "position"),
+        Index("trace_qc_by_position", "project_id", "qc", "position"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -77,6 +80,8 @@ class TraceRow(SQLModel, table=True):
     # Quality-control traces are served to every annotator; their reference label scores each one.
     qc: bool = False
     priority: float = 0.0
+    # True once the trace has the submitted human judgments its project asks for (kept by the queue).
+    complete: bool = False
     created_at: datetime = _when()
 
 
@@ -196,6 +201,8 @@ class Draft(SQLModel, table=True):
     content: dict[str, Any] = _json({})
     # 0 when no judgment existed yet.
     base_version: int = 0
+    # Bumped on every save, so a second tab cannot overwrite a draft it did not read.
+    version: int = 1
     updated_at: datetime = _when()
 
 
