@@ -23,7 +23,7 @@ from annotation.formats.base import Adapter, ConvertContext, ConvertOptions, Imp
 from annotation.formats.reading import RawRecord, iter_records
 from annotation.model import InvalidValue
 from annotation.records import judgment_row, trace_row
-from storage import queries
+from storage import queries, work
 from storage.db import session as open_session
 from storage.queries import judgment_content
 from storage.tables import utcnow
@@ -169,6 +169,9 @@ def write_parsed(
         if progress:
             progress("writing", len(new_rows), len(new_rows) + len(old_records))
         _merge_into_existing(s, old_records, summary, now)
+        if any(source.startswith("human:") for source in (*summary.judgments_added, *summary.judgments_revised)):
+            # Imported human judgments count towards what each trace needs, so the queue skips them.
+            work.refresh_completion(s, project_id=proj.id, needed=proj.judgments_per_trace)
         if progress:
             progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
     return summary

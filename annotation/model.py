@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 NO_ERROR = -1
@@ -66,9 +66,17 @@ class StepLabel:
     verdict: int | None = None
     critique: str | None = None
     tags: list[str] = field(default_factory=list)
+    # What the step should have said, where an annotator wrote it (preference pairs use it).
+    correction: str | None = None
 
     def is_empty(self) -> bool:
-        return self.verdict is None and not self.critique and not self.tags
+        return self.verdict is None and not self.critique and not self.tags and not self.correction
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"verdict": self.verdict, "critique": self.critique, "tags": list(self.tags)}
+        if self.correction:
+            out["correction"] = self.correction
+        return out
 
 
 @dataclass(slots=True)
@@ -144,7 +152,7 @@ class Judgment:
         """Everything a revision keeps, as plain JSON-ready data."""
         return {
             "first_error": self.first_error,
-            "steps": [asdict(s) for s in self.steps],
+            "steps": [s.as_dict() for s in self.steps],
             "critique": self.critique,
             "solution_correct": self.solution_correct,
             "finish_reason": self.finish_reason,

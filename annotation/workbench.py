@@ -1,0 +1,185 @@
+"""One person at work on one trace: open it with their draft, save drafts as they go, submit.
+
+A draft is kept per trace and person, and versioned, so a second tab cannot overwrite it unseen.
+A submission names the judgment version the person started from; when someone (or another tab)
+submitted in between, it is refused with StaleJudgment and the draft stays, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, insert
+
+from annotation.labelling import WorkingCopy
+from annotation.model import Judgment, Source, StepLabel, Trace
+from annotation.records import judgment_from_row, trace_from_row
+from storage import queries, work
+from storage.db import session
+from storage.queries import StaleJudgment
+from storage.tables import JudgmentRow, Project, TraceRow, utcnow
+from storage.work import DraftConflict
+
+__all__ = ["DraftConflict", "OpenTrace", "ProjectRules", "StaleJudgment", "open_trace", "save_draft", "submit"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRules:
+    """What the Annotate page needs to know about the project."""
+
+    id: int
+    name: str
+    label_mode: str
+    taxonomy: tuple[str, ...]
+    guidelines: str
+    blind: bool
+    judgments_per_trace: int
+    reservation_minutes: int
+    queue_order: str
+
+    @classmethod
+    def of(cls, project: Project) -> ProjectRules:
+        return cls(
+            id=project.id,
+            name=project.name,
+            label_mode=project.label_mode,
+            taxonomy=tuple(project.taxonomy or ()),
+            guidelines=project.guidelines,
+            blind=project.blind,
+            judgments_per_trace=project.judgments_per_trace,
+            reservation_minutes=project.reservation_minutes,
+            queue_order=project.queue_order,
+        )
+
+
+@dataclass(slots=True)
+class OpenTrace:
+    """A trace as one person opens it: their work so far and what they may see of others'."""
+
+    trace_id: int
+    position: int
+    qc: bool
+    trace: Trace
+    work: WorkingCopy
+    # The version of this person's judgment the work started from; 0 when there is none yet.
+    base_version: int
+    # None when there is no draft in the database yet.
+    draft_version: int | None
+    submitted: bool
+    others: dict[str, Judgment] = field(default_factory=dict)
+
+
+def project_rules(engine: Engine, project: str) -> ProjectRules | None:
+    with session(engine) as s:
+        row = queries.get_project(s, name=project)
+        return ProjectRules.of(row) if row is not None else None
+
+
+def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRules, is_admin: bool) -> OpenTrace:
+    """Load a trace for ``username``: their draft if any, else their judgment, else a blank copy.
+
+    In a blind project an annotator sees no one else's judgments and no reference; admins see all.
+    """
+    with session(engine) as s:
+        row = s.get(TraceRow, trace_id)
+        if row is None or row.project_id != rules.id:
+            raise LookupError(f"trace {trace_id} is not in project {rules.name!r}")
+        mine = work.human_judgment(s, trace_id=trace_id, username=username)
+        draft = work.get_draft(s, trace_id=trace_id, username=username)
+        others_rows = [] if (rules.blind and not is_admin) else queries.judgments_on(s, trace_ids=[trace_id])
+    trace = trace_from_row(row)
+    if rules.blind and not is_admin:
+        trace.reference_answer = None
+        trace.reference_solution = None
+    if draft is not None:
+        copy = WorkingCopy.from_draft(draft.content, row.n_steps)
+        base_version = draft.base_version
+    elif mine is not None:
+        copy = WorkingCopy.from_content(queries.judgment_content(mine), row.n_steps)
+        base_version = mine.version
+    else:
+        copy = WorkingCopy.blank(row.n_steps)
+        base_version = 0
+    others = {
+        str(j.source): j
+        for j in (judgment_from_row(r) for r in others_rows)
+        if not (j.source.kind == "human" and j.source.name == username)
+    }
+    return OpenTrace(
+        trace_id=trace_id,
+        position=row.position,
+        qc=row.qc,
+        trace=trace,
+        work=copy,
+        base_version=base_version,
+        draft_version=draft.version if draft is not None else None,
+        submitted=mine is not None and mine.status == "submitted" and draft is None,
+        others=others,
+    )
+
+
+def save_draft(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCopy) -> OpenTrace:
+    """Keep the work as a draft; returns the trace with the new draft version. Raises DraftConflict."""
+    with session(engine) as s:
+        version = work.save_draft(
+            s,
+            trace_id=opened.trace_id,
+            username=username,
+            content=copy.draft(),
+            base_version=opened.base_version,
+            expected_version=opened.draft_version,
+        )
+        s.commit()
+    opened.work = copy
+    opened.draft_version = version
+    opened.submitted = False
+    return opened
+
+
+def discard_draft(engine: Engine, opened: OpenTrace, *, username: str) -> None:
+    with session(engine) as s:
+        work.delete_draft(s, trace_id=opened.trace_id, username=username)
+        s.commit()
+
+
+def submit(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCopy, rules: ProjectRules) -> int:
+    """Store the work as this person's submitted judgment; returns its version.
+
+    Refused (StaleJudgment) when the judgment is no longer at the version the work started from;
+    the earlier state of a changed judgment is kept as a revision.
+    """
+    content = copy.content(rules.label_mode) | {"status": "submitted"}
+    labels = [StepLabel(**step) for step in content["steps"]]
+    Judgment(source=Source("human", username), **(content | {"steps": labels})).validate(len(opened.trace.steps))
+    with session(engine) as s:
+        current = work.human_judgment(s, trace_id=opened.trace_id, username=username)
+        if current is None:
+            if opened.base_version != 0:
+                raise StaleJudgment("your earlier judgment of this trace was removed since you opened it")
+            now = utcnow()
+            s.execute(
+                insert(JudgmentRow).values(
+                    trace_id=opened.trace_id,
+                    source_kind="human",
+                    source_name=username,
+                    **content,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            version = 1
+        else:
+            if current.version != opened.base_version:
+                raise StaleJudgment(
+                    f"this trace was submitted from another tab or session (now version {current.version}, "
+                    f"you started from version {opened.base_version})"
+                )
+            version = queries.revise_judgment(
+                s, judgment=current, content=content, expected_version=opened.base_version, changed_by=username
+            ).version
+        work.delete_draft(s, trace_id=opened.trace_id, username=username)
+        work.release(s, trace_id=opened.trace_id, username=username)
+        work.refresh_completion(s, project_id=rules.id, needed=rules.judgments_per_trace, trace_ids=[opened.trace_id])
+        s.commit()
+    return version

@@ -1,0 +1,295 @@
+"""Queries behind the work queue: reservations, drafts, completion and the next open trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, cast, delete, exists, func, insert, or_, select, update
+from sqlmodel import Session
+
+from storage.tables import Draft, JudgmentRow, Reservation, TraceRow, utcnow
+
+
+class DraftConflict(Exception):
+    """The draft changed in another tab since this one read it; nothing was written."""
+
+
+def _mine(username: str):
+    return exists().where(
+        JudgmentRow.trace_id == TraceRow.id,
+        JudgmentRow.source_kind == "human",
+        JudgmentRow.source_name == username,
+        JudgmentRow.status == "submitted",
+    )
+
+
+def _held_by_others(username: str, now: datetime, needed: int):
+    """Submitted human judgments plus live reservations by others reach what the project asks for."""
+    submitted = (
+        select(func.count(JudgmentRow.id))
+        .where(
+            JudgmentRow.trace_id == TraceRow.id,
+            JudgmentRow.source_kind == "human",
+            JudgmentRow.status == "submitted",
+        )
+        .scalar_subquery()
+    )
+    held = (
+        select(func.count(Reservation.id))
+        .where(Reservation.trace_id == TraceRow.id, Reservation.username != username, Reservation.expires_at > now)
+        .scalar_subquery()
+    )
+    return submitted + held >= needed
+
+
+def first_open_trace(
+    session: Session,
+    *,
+    project_id: int,
+    username: str,
+    needed: int,
+    now: datetime,
+    exclude: Sequence[int] = (),
+    from_position: int = 0,
+    qc: bool = False,
+    by_priority: bool = False,
+) -> tuple[int, int] | None:
+    """(id, position) of the first trace at or after ``from_position`` this person may take now.
+
+    Open traces (``qc`` False) still need judgments and are not held by enough others; quality-control
+    traces (``qc`` True) go to everyone. Either way, never one this person submitted already.
+    """
+    query = select(TraceRow.id, TraceRow.position).where(
+        TraceRow.project_id == project_id, TraceRow.position >= from_position, ~_mine(username)
+    )
+    if qc:
+        query = query.where(TraceRow.qc.is_(True))
+    else:
+        query = query.where(TraceRow.complete.is_(False), TraceRow.qc.is_(False))
+        query = query.where(~_held_by_others(username, now, needed))
+    if exclude:
+        query = query.where(TraceRow.id.not_in(list(exclude)))
+    order = (TraceRow.priority.desc(), TraceRow.position) if by_priority else (TraceRow.position,)
+    row = session.execute(query.order_by(*order).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def max_position(session: Session, *, project_id: int) -> int:
+    return session.execute(select(func.max(TraceRow.position)).where(TraceRow.project_id == project_id)).scalar() or 0
+
+
+def reserve(session: Session, *, trace_id: int, username: str, until: datetime) -> None:
+    """Hold one trace for one person, releasing whatever else they held in the same project."""
+    project_id = select(TraceRow.project_id).where(TraceRow.id == trace_id).scalar_subquery()
+    same_project = select(TraceRow.id).where(TraceRow.project_id == project_id)
+    session.execute(delete(Reservation).where(Reservation.username == username, Reservation.trace_id.in_(same_project)))
+    session.execute(insert(Reservation).values(trace_id=trace_id, username=username, expires_at=until))
+
+
+def release(session: Session, *, trace_id: int, username: str) -> None:
+    session.execute(delete(Reservation).where(Reservation.trace_id == trace_id, Reservation.username == username))
+
+
+def drop_expired_reservations(session: Session, *, now: datetime) -> None:
+    session.execute(delete(Reservation).where(Reservation.expires_at <= now))
+
+
+def get_draft(session: Session, *, trace_id: int, username: str) -> Draft | None:
+    return session.execute(
+        select(Draft).where(Draft.trace_id == trace_id, Draft.username == username)
+    ).scalar_one_or_none()
+
+
+def save_draft(
+    session: Session,
+    *,
+    trace_id: int,
+    username: str,
+    content: dict[str, Any],
+    base_version: int,
+    expected_version: int | None,
+) -> int:
+    """Write a draft; ``expected_version`` None means "there was none". Returns the draft's new version.
+
+    Raises DraftConflict when another tab wrote it in between, so neither tab's work is silently lost.
+    """
+    now = utcnow()
+    if expected_version is None:
+        if get_draft(session, trace_id=trace_id, username=username) is not None:
+            raise DraftConflict(f"trace {trace_id} already has a draft by {username}")
+        session.execute(
+            insert(Draft).values(
+                trace_id=trace_id,
+                username=username,
+                content=content,
+                base_version=base_version,
+                version=1,
+                updated_at=now,
+            )
+        )
+        return 1
+    result = session.execute(
+        update(Draft)
+        .where(Draft.trace_id == trace_id, Draft.username == username, Draft.version == expected_version)
+        .values(content=content, base_version=base_version, version=expected_version + 1, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise DraftConflict(f"the draft of trace {trace_id} changed since version {expected_version}")
+    return expected_version + 1
+
+
+def delete_draft(session: Session, *, trace_id: int, username: str) -> None:
+    session.execute(delete(Draft).where(Draft.trace_id == trace_id, Draft.username == username))
+
+
+def human_judgment(session: Session, *, trace_id: int, username: str) -> JudgmentRow | None:
+    return session.execute(
+        select(JudgmentRow).where(
+            JudgmentRow.trace_id == trace_id, JudgmentRow.source_kind == "human", JudgmentRow.source_name == username
+        )
+    ).scalar_one_or_none()
+
+
+def refresh_completion(
+    session: Session, *, project_id: int, needed: int, trace_ids: Iterable[int] | None = None
+) -> None:
+    """Recompute ``trace.complete`` from the submitted human judgments (after imports or a settings change)."""
+    submitted = (
+        select(func.count(JudgmentRow.id))
+        .where(
+            JudgmentRow.trace_id == TraceRow.id,
+            JudgmentRow.source_kind == "human",
+            JudgmentRow.status == "submitted",
+        )
+        .scalar_subquery()
+    )
+    query = update(TraceRow).where(TraceRow.project_id == project_id)
+    if trace_ids is not None:
+        query = query.where(TraceRow.id.in_(list(trace_ids)))
+    session.execute(query.values(complete=submitted >= needed))
+
+
+def my_work(session: Session, *, project_id: int, username: str, limit: int = 200) -> list[tuple[int, int, str, Any]]:
+    """(trace id, position, status, when) of this person's judgments and drafts, latest first."""
+    judged = session.execute(
+        select(TraceRow.id, TraceRow.position, JudgmentRow.status, JudgmentRow.updated_at)
+        .join(JudgmentRow, JudgmentRow.trace_id == TraceRow.id)
+        .where(
+            TraceRow.project_id == project_id,
+            JudgmentRow.source_kind == "human",
+            JudgmentRow.source_name == username,
+        )
+        .order_by(JudgmentRow.updated_at.desc())
+        .limit(limit)
+    ).all()
+    drafts = session.execute(
+        select(TraceRow.id, TraceRow.position, Draft.updated_at)
+        .join(Draft, Draft.trace_id == TraceRow.id)
+        .where(TraceRow.project_id == project_id, Draft.username == username)
+        .order_by(Draft.updated_at.desc())
+        .limit(limit)
+    ).all()
+    rows = [(t, p, "draft", w) for t, p, w in drafts] + [(t, p, s, w) for t, p, s, w in judged]
+    return sorted(rows, key=lambda r: r[3], reverse=True)[:limit]
+
+
+def counts_for(session: Session, *, project_id: int, username: str, now: datetime, needed: int) -> dict[str, int]:
+    """Progress figures: traces, complete traces, my submissions, and traces still open to me."""
+    traces, complete = session.execute(
+        select(func.count(TraceRow.id), func.coalesce(func.sum(cast(TraceRow.complete, Integer)), 0)).where(
+            TraceRow.project_id == project_id
+        )
+    ).one()
+    mine = count_mine(session, project_id=project_id, username=username)
+    open_to_me = session.execute(
+        select(func.count(TraceRow.id)).where(
+            TraceRow.project_id == project_id,
+            or_(TraceRow.qc.is_(True), TraceRow.complete.is_(False)),
+            ~_mine(username),
+        )
+    ).scalar()
+    return {"traces": traces, "complete": int(complete), "mine": mine, "open_to_me": open_to_me}
+
+
+def has_qc(session: Session, *, project_id: int) -> bool:
+    query = select(TraceRow.id).where(TraceRow.project_id == project_id, TraceRow.qc.is_(True)).limit(1)
+    return session.execute(query).first() is not None
+
+
+def count_mine(session: Session, *, project_id: int, username: str) -> int:
+    return session.execute(
+        select(func.count(JudgmentRow.id))
+        .join(TraceRow, TraceRow.id == JudgmentRow.trace_id)
+        .where(
+            TraceRow.project_id == project_id,
+            JudgmentRow.source_kind == "human",
+            JudgmentRow.source_name == username,
+            JudgmentRow.status == "submitted",
+        )
+    ).scalar()
+
+
+def model_first_errors(session: Session, *, project_id: int) -> list[tuple[int, int | None]]:
+    return list(
+        session.execute(
+            select(JudgmentRow.trace_id, JudgmentRow.first_error)
+            .join(TraceRow, TraceRow.id == JudgmentRow.trace_id)
+            .where(TraceRow.project_id == project_id, JudgmentRow.source_kind == "model")
+        ).all()
+    )
+
+
+def set_priorities(session: Session, *, project_id: int, priorities: dict[int, float]) -> None:
+    """Every trace of the project gets its priority from ``priorities`` (0 when absent)."""
+    session.execute(update(TraceRow).where(TraceRow.project_id == project_id).values(priority=0.0))
+    for trace_id, priority in priorities.items():
+        session.execute(update(TraceRow).where(TraceRow.id == trace_id).values(priority=priority))
+
+
+def traces_at(session: Session, *, project_id: int, positions: Sequence[int]) -> dict[int, int]:
+    """position -> trace id for the given positions that exist."""
+    rows = session.execute(
+        select(TraceRow.position, TraceRow.id).where(
+            TraceRow.project_id == project_id, TraceRow.position.in_(list(positions))
+        )
+    ).all()
+    return dict(rows)
+
+
+def with_reference(session: Session, *, trace_ids: Sequence[int]) -> set[int]:
+    rows = session.execute(
+        select(JudgmentRow.trace_id).where(
+            JudgmentRow.trace_id.in_(list(trace_ids)),
+            JudgmentRow.source_kind == "reference",
+            JudgmentRow.first_error.is_not(None),
+        )
+    ).scalars()
+    return set(rows)
+
+
+def set_qc(session: Session, *, trace_ids: Sequence[int], qc: bool) -> None:
+    session.execute(update(TraceRow).where(TraceRow.id.in_(list(trace_ids))).values(qc=qc))
+
+
+def qc_pairs(session: Session, *, project_id: int) -> tuple[int, list[tuple[str, int | None, int | None]]]:
+    """(count of QC traces, [(annotator, their first error, the reference's)] over submitted judgments)."""
+    n_qc = session.execute(
+        select(func.count(TraceRow.id)).where(TraceRow.project_id == project_id, TraceRow.qc.is_(True))
+    ).scalar()
+    human = JudgmentRow.__table__.alias("human")
+    reference = JudgmentRow.__table__.alias("reference")
+    rows = session.execute(
+        select(human.c.source_name, human.c.first_error, reference.c.first_error)
+        .join(TraceRow, TraceRow.id == human.c.trace_id)
+        .join(reference, reference.c.trace_id == human.c.trace_id)
+        .where(
+            TraceRow.project_id == project_id,
+            TraceRow.qc.is_(True),
+            human.c.source_kind == "human",
+            human.c.status == "submitted",
+            reference.c.source_kind == "reference",
+        )
+    ).all()
+    return n_qc, [tuple(r) for r in rows]
