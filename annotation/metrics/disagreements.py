@@ -1,0 +1,63 @@
+"""The pairs where A and B differ, and one trace with both sides' judgments, for the disagreement browser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from annotation.metrics.pairs import ALL_HUMANS, Pairs
+from annotation.model import Judgment, Source, Trace
+from annotation.records import judgment_from_row, trace_from_row
+from storage.db import session as open_session
+from storage.tables import JudgmentRow, TraceRow
+
+TABLE_COLUMNS = [
+    "trace_id",
+    "position",
+    "record_id",
+    "kind",
+    "source_a",
+    "source_b",
+    "first_error_a",
+    "first_error_b",
+    "generator",
+    "subset",
+]
+
+
+def disagreement_table(pairs: Pairs, kinds: np.ndarray) -> pd.DataFrame:
+    """Pairs that disagree, in trace order, with their kind."""
+    frame = pairs.frame.assign(kind=kinds)
+    return frame.loc[kinds != "agree", TABLE_COLUMNS].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TraceView:
+    trace_id: int
+    trace: Trace
+    judgments: dict[str, Judgment]
+    versions: dict[str, int]
+
+
+def _wanted(source: str, kind: str, name: str) -> bool:
+    return source == (f"{kind}:{name}" if name else kind) or (source == ALL_HUMANS and kind == "human")
+
+
+def trace_view(engine: Engine, trace_id: int, sources: list[str]) -> TraceView:
+    """The trace and the judgments of the given sources on it (all humans' when ALL_HUMANS is asked)."""
+    with open_session(engine) as s:
+        row = s.get(TraceRow, trace_id)
+        if row is None:
+            raise LookupError(f"no trace with id {trace_id}")
+        found = s.exec(select(JudgmentRow).where(JudgmentRow.trace_id == trace_id, JudgmentRow.status != "draft"))
+        judgments, versions = {}, {}
+        for j in found:
+            if any(_wanted(src, j.source_kind, j.source_name) for src in sources):
+                key = str(Source(j.source_kind, j.source_name))
+                judgments[key] = judgment_from_row(j)
+                versions[key] = j.version
+        return TraceView(trace_id=trace_id, trace=trace_from_row(row), judgments=judgments, versions=versions)
