@@ -1,0 +1,122 @@
+"""An admin settles a disagreement into the trace's ``consensus`` judgment, kept with who decided and why.
+
+The consensus carries ``extra = {"decided_by": username, "reason": text, "from": [sources]}``. A
+consensus that exists already is changed only through ``revise_judgment``, so the earlier decision
+stays as a revision; the caller names the version it saw, and a decision made meanwhile by someone
+else is never overwritten (StaleJudgment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from annotation.accounts import Account
+from annotation.model import NO_ERROR, InvalidValue, Judgment, Source
+from annotation.records import judgment_from_row, judgment_row
+from storage import queries
+from storage.db import session as open_session
+from storage.queries import StaleJudgment
+from storage.tables import JudgmentRow, TraceRow, utcnow
+
+CONSENSUS = Source("consensus")
+
+
+class NotAllowed(PermissionError):
+    """Only admins settle disagreements."""
+
+
+def _consensus_row(s, trace_id: int) -> JudgmentRow | None:
+    return s.exec(
+        select(JudgmentRow).where(JudgmentRow.trace_id == trace_id, JudgmentRow.source_kind == CONSENSUS.kind)
+    ).first()
+
+
+def consensus_of(engine: Engine, trace_id: int) -> tuple[Judgment, int] | None:
+    """The trace's consensus and its version, or None."""
+    with open_session(engine) as s:
+        row = _consensus_row(s, trace_id)
+        return None if row is None else (judgment_from_row(row), row.version)
+
+
+def settle(
+    engine: Engine,
+    *,
+    account: Account,
+    trace_id: int,
+    judgment: Judgment,
+    reason: str,
+    from_sources: list[str],
+    expected_version: int | None = None,
+) -> tuple[Judgment, int]:
+    """Write ``judgment``'s content as the trace's consensus. ``expected_version``: the consensus version the
+    admin saw, or None when they saw none. Returns the consensus and its new version."""
+    if not account.is_admin:
+        raise NotAllowed(f"{account.username} is not an admin; only admins settle disagreements")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidValue("reason", "say why, so others can follow the decision")
+    extra = {**judgment.extra, "decided_by": account.username, "reason": reason, "from": list(from_sources)}
+    solution_correct = judgment.solution_correct
+    if solution_correct is None and judgment.first_error is not None:
+        solution_correct = judgment.first_error == NO_ERROR
+    consensus = replace(judgment, source=CONSENSUS, extra=extra, solution_correct=solution_correct, status="submitted")
+    with open_session(engine) as s, s.begin():
+        trace = s.get(TraceRow, trace_id)
+        if trace is None:
+            raise InvalidValue("trace", f"no trace with id {trace_id}")
+        consensus.validate(trace.n_steps)
+        row = _consensus_row(s, trace_id)
+        if row is None:
+            if expected_version is not None:
+                raise StaleJudgment(f"the consensus on trace {trace_id} was removed since version {expected_version}")
+            try:
+                queries.insert_judgments(s, rows=[judgment_row(consensus, trace_id=trace_id, now=utcnow())])
+                s.flush()
+            except IntegrityError:
+                raise StaleJudgment(f"someone settled trace {trace_id} meanwhile; reload and look again") from None
+            return consensus, 1
+        if expected_version is None:
+            raise StaleJudgment(f"trace {trace_id} has a consensus already (version {row.version}); reload it first")
+        revised = queries.revise_judgment(
+            s, judgment=row, content=consensus.content(), expected_version=expected_version, changed_by=account.username
+        )
+        return judgment_from_row(revised), revised.version
+
+
+def adopt(
+    engine: Engine,
+    *,
+    account: Account,
+    trace_id: int,
+    source: str,
+    reason: str,
+    from_sources: list[str],
+    expected_version: int | None = None,
+) -> tuple[Judgment, int]:
+    """Settle on one side's judgment as it stands (its first error, step labels and critique)."""
+    wanted = Source.parse(source)
+    with open_session(engine) as s:
+        row = s.exec(
+            select(JudgmentRow).where(
+                JudgmentRow.trace_id == trace_id,
+                JudgmentRow.source_kind == wanted.kind,
+                JudgmentRow.source_name == wanted.name,
+            )
+        ).first()
+        if row is None:
+            raise InvalidValue("source", f"{source} has no judgment on trace {trace_id}")
+        chosen = judgment_from_row(row)
+    chosen.extra = {}
+    return settle(
+        engine,
+        account=account,
+        trace_id=trace_id,
+        judgment=chosen,
+        reason=reason,
+        from_sources=from_sources,
+        expected_version=expected_version,
+    )
