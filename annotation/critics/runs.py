@@ -1,0 +1,541 @@
+"""A batch run of a critic over a project (or a filtered part): concurrency, progress, cancel and resume.
+
+Each trace's result is a judgment of source ``model:<critic name>``; a trace whose judgment from the same
+configuration (same ``config_hash``) was submitted before is skipped, so a stopped run resumes where it
+stopped. A trace that fails is recorded on that trace (status ``failed``) and the run goes on. Earlier
+results are revised, never overwritten: their previous state is kept as a revision.
+
+litellm is imported only when a run starts (``annotation.critics.calling``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
+
+from annotation.critics.config import CriticConfig, api_key_for, critic_id
+from annotation.critics.family import family_warning
+from annotation.model import InvalidValue, Judgment
+from annotation.projects import NoSuchProject
+from annotation.records import judgment_row, trace_from_row
+from storage import queries
+from storage.db import session
+from storage.tables import Critic, CriticRun, JudgmentRow, TraceRow, utcnow
+
+REFERENCE_CHOICES = ("any", "error", "no_error", "unlabelled")
+WRITE_EVERY_S = 0.5
+WRITE_BATCH = 200
+CANCEL_POLL_S = 0.2
+DB_CANCEL_POLL_S = 2.0
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which traces of the project a run covers: by generator, by the reference label, a slice by position."""
+
+    generator: str | None = None
+    reference: str = "any"  # any | error | no_error | unlabelled
+    start: int = 0
+    limit: int | None = None
+
+    def validate(self) -> RunFilter:
+        if self.reference not in REFERENCE_CHOICES:
+            raise InvalidValue("reference", f"{self.reference!r} is not one of {', '.join(REFERENCE_CHOICES)}")
+        if self.start < 0:
+            raise InvalidValue("start", "start must not be negative")
+        if self.limit is not None and self.limit < 1:
+            raise InvalidValue("limit", "limit must be at least 1")
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "any", 0)}
+
+
+@dataclass
+class RunProgress:
+    run_id: int
+    total: int
+    done: int = 0  # critiqued in this run, failures included
+    skipped: int = 0  # already critiqued with this configuration
+    failed: int = 0
+    unparsed: int = 0
+    cost: float = 0.0
+    elapsed_s: float = 0.0
+    status: str = "running"
+    warning: str | None = None
+    error: str | None = None
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.skipped
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total == 0 else min(1.0, self.finished / self.total)
+
+    @property
+    def eta_s(self) -> float | None:
+        """Time left at this run's pace so far; None before the first result."""
+        if self.done == 0 or self.elapsed_s <= 0:
+            return None
+        return (self.total - self.finished) / (self.done / self.elapsed_s)
+
+
+ProgressCallback = Callable[[RunProgress], None]
+
+
+@dataclass
+class _Work:
+    trace_id: int
+    n_steps: int
+    trace: Any  # annotation.model.Trace
+
+
+@dataclass
+class _Result:
+    work: _Work
+    content: dict[str, Any]
+    failed: bool
+    unparsed: bool
+    cost: float
+
+
+@dataclass
+class _State:
+    progress: RunProgress
+    started: float
+    results: list[_Result] = field(default_factory=list)
+
+
+def select_traces(engine: Engine, project: str, filters: RunFilter) -> tuple[int, list[TraceRow]]:
+    """The project's id and the traces a run covers, in import order."""
+    with session(engine) as s:
+        proj = queries.get_project(s, name=project)
+        if proj is None:
+            raise NoSuchProject(f"no project named {project!r}")
+        query = select(TraceRow).where(TraceRow.project_id == proj.id).order_by(TraceRow.position)
+        if filters.generator:
+            query = query.where(TraceRow.generator == filters.generator)
+        rows = list(s.exec(query))
+        refs: dict[int, JudgmentRow] = {}
+        if filters.reference != "any":
+            ids = [r.id for r in rows]
+            refs = {j.trace_id: j for j in queries.judgments_on(s, trace_ids=ids) if j.source_kind == "reference"}
+    if filters.reference != "any":
+
+        def keep(row: TraceRow) -> bool:
+            ref = refs.get(row.id)
+            label = None if ref is None else ref.first_error
+            if filters.reference == "unlabelled":
+                return label is None
+            if label is None:
+                return False
+            return (label == -1) == (filters.reference == "no_error")
+
+        rows = [r for r in rows if keep(r)]
+    rows = rows[filters.start :]
+    if filters.limit is not None:
+        rows = rows[: filters.limit]
+    return proj.id, rows
+
+
+def _existing(engine: Engine, trace_ids: list[int], config: CriticConfig) -> dict[int, tuple[str | None, str]]:
+    """trace id -> (config hash, status) of this critic's current judgments."""
+    found: dict[int, tuple[str | None, str]] = {}
+    with session(engine) as s:
+        for start in range(0, len(trace_ids), queries.WRITE_CHUNK):
+            chunk = trace_ids[start : start + queries.WRITE_CHUNK]
+            query = select(JudgmentRow.trace_id, JudgmentRow.extra, JudgmentRow.status).where(
+                JudgmentRow.trace_id.in_(chunk),
+                JudgmentRow.source_kind == "model",
+                JudgmentRow.source_name == config.name,
+            )
+            for trace_id, extra, status in s.exec(query):
+                found[trace_id] = ((extra or {}).get("config_hash"), status)
+    return found
+
+
+def _success(config: CriticConfig, critique: Any, work: _Work, run_id: int, config_hash: str) -> dict[str, Any]:
+    parsed = critique.parsed
+    extra: dict[str, Any] = {
+        "raw": critique.raw,
+        "prompt_hash": critique.prompt_hash,
+        "model": config.model,
+        "template": config.template,
+        "tokens": {"prompt": critique.prompt_tokens, "completion": critique.completion_tokens},
+        "latency_s": round(critique.latency_s, 4),
+        "cost": critique.cost,
+        "config_hash": config_hash,
+        "unparsed": parsed.unparsed,
+        "parsed_from": parsed.how,
+        "run_id": run_id,
+        "attempts": critique.attempts,
+    }
+    if parsed.problem:
+        extra["parse_problem"] = parsed.problem
+    if config.samples > 1:
+        extra["votes"] = critique.votes
+    judgment = Judgment(
+        source=config.source,
+        first_error=parsed.first_error,
+        steps=list(parsed.steps),
+        critique=parsed.critique,
+        status="submitted",
+        extra=extra,
+    )
+    judgment.validate(work.n_steps)
+    return judgment.content()
+
+
+def _failure(config: CriticConfig, message: str, run_id: int, config_hash: str) -> dict[str, Any]:
+    judgment = Judgment(
+        source=config.source,
+        status="failed",
+        extra={"error": message, "model": config.model, "config_hash": config_hash, "run_id": run_id},
+    )
+    return judgment.content()
+
+
+def _write(engine: Engine, config: CriticConfig, run_id: int, results: list[_Result], progress: RunProgress) -> None:
+    """One transaction: new judgments inserted, existing ones revised (keeping their previous state), counts."""
+    now = utcnow()
+    with session(engine) as s:
+        ids = [r.work.trace_id for r in results]
+        current = {
+            j.trace_id: j
+            for j in s.exec(
+                select(JudgmentRow).where(
+                    JudgmentRow.trace_id.in_(ids),
+                    JudgmentRow.source_kind == "model",
+                    JudgmentRow.source_name == config.name,
+                )
+            )
+        }
+        new_rows = []
+        for r in results:
+            row = current.get(r.work.trace_id)
+            if row is None:
+                base = judgment_row(Judgment(source=config.source), trace_id=r.work.trace_id, now=now)
+                new_rows.append({**base, **r.content})
+            else:
+                queries.revise_judgment(
+                    s, judgment=row, content=r.content, expected_version=row.version, changed_by=f"critic run {run_id}"
+                )
+        queries.insert_judgments(s, rows=new_rows)
+        run = s.get(CriticRun, run_id)
+        if run is not None:
+            _copy_counts(run, progress)
+            s.add(run)
+        s.commit()
+
+
+def _copy_counts(run: CriticRun, progress: RunProgress) -> None:
+    run.done, run.failed, run.skipped, run.cost = progress.done, progress.failed, progress.skipped, progress.cost
+
+
+def request_cancel(engine: Engine, run_id: int) -> bool:
+    """Ask a running run to stop (from any process); True when it was running."""
+    with session(engine) as s:
+        run = s.get(CriticRun, run_id)
+        if run is None or run.status != "running":
+            return False
+        run.status = "cancelled"
+        s.add(run)
+        s.commit()
+        return True
+
+
+def _cancelled_in_db(engine: Engine, run_id: int) -> bool:
+    with session(engine) as s:
+        return s.exec(select(CriticRun.status).where(CriticRun.id == run_id)).first() == "cancelled"
+
+
+def start_run(engine: Engine, config: CriticConfig, project_id: int, total: int, filters: RunFilter) -> int:
+    cid = critic_id(engine, config.name)
+    if cid is None:
+        raise InvalidValue("critic", f"no saved critic named {config.name!r}; save it first")
+    with session(engine) as s:
+        run = CriticRun(
+            critic_id=cid,
+            project_id=project_id,
+            config_hash=config.config_hash(),
+            total=total,
+            filters={**filters.as_dict(), "model": config.model, "template": config.template},
+        )
+        s.add(run)
+        s.commit()
+        return run.id
+
+
+def _finish(engine: Engine, progress: RunProgress) -> None:
+    with session(engine) as s:
+        run = s.get(CriticRun, progress.run_id)
+        if run is None:
+            return
+        run.status = progress.status
+        _copy_counts(run, progress)
+        run.error = progress.error
+        run.finished_at = utcnow()
+        s.add(run)
+        s.commit()
+
+
+async def _run(
+    engine: Engine,
+    config: CriticConfig,
+    todo: list[_Work],
+    state: _State,
+    *,
+    concurrency: int,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    caller_options: dict[str, Any],
+) -> None:
+    from annotation.critics.calling import Caller, CritiqueFailed
+
+    caller = Caller(config, **caller_options)
+    config_hash = config.config_hash()
+    run_id = state.progress.run_id
+    semaphore = asyncio.Semaphore(concurrency)
+    queue: asyncio.Queue[_Result | None] = asyncio.Queue()
+
+    async def one(work: _Work) -> None:
+        async with semaphore:
+            try:
+                critique = await caller.critique(work.trace)
+                content = _success(config, critique, work, run_id, config_hash)
+                result = _Result(work, content, False, critique.parsed.unparsed, critique.cost)
+            except asyncio.CancelledError:
+                raise
+            except CritiqueFailed as e:
+                result = _Result(work, _failure(config, str(e), run_id, config_hash), True, False, 0.0)
+            except Exception as e:  # one trace's bad luck must not stop the run
+                message = f"{type(e).__name__}: {e}"[:2000]
+                result = _Result(work, _failure(config, message, run_id, config_hash), True, False, 0.0)
+            queue.put_nowait(result)
+
+    async def writer() -> None:
+        p = state.progress
+        pending: list[_Result] = []
+        last = time.monotonic()
+        finished = False
+        while not finished:
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout=WRITE_EVERY_S)
+                if item is None:
+                    finished = True
+                else:
+                    pending.append(item)
+            except TimeoutError:
+                pass
+            due = time.monotonic() - last >= WRITE_EVERY_S or len(pending) >= WRITE_BATCH
+            if pending and (due or finished):
+                batch, pending = pending, []
+                for r in batch:
+                    p.done += 1
+                    p.failed += r.failed
+                    p.unparsed += r.unparsed
+                    p.cost += r.cost
+                p.elapsed_s = time.monotonic() - state.started
+                try:
+                    await asyncio.to_thread(_write, engine, config, run_id, batch, p)
+                except Exception as e:
+                    # Without storage there is no point asking the model further: stop, and say why.
+                    p.status, p.error = "failed", f"could not store results: {type(e).__name__}: {e}"[:2000]
+                    p.done -= len(batch)
+                    tasks.cancel()
+                    return
+                last = time.monotonic()
+                if progress is not None:
+                    progress(p)
+
+    async def watch(tasks: asyncio.Future) -> None:
+        last_db = time.monotonic()
+        while not tasks.done():
+            await asyncio.sleep(CANCEL_POLL_S)
+            stop = cancel is not None and cancel.is_set()
+            if not stop and time.monotonic() - last_db >= DB_CANCEL_POLL_S:
+                last_db = time.monotonic()
+                stop = await asyncio.to_thread(_cancelled_in_db, engine, run_id)
+            if stop:
+                state.progress.status = "cancelled"
+                tasks.cancel()
+                return
+
+    tasks = asyncio.gather(*(one(w) for w in todo))
+    writing = asyncio.create_task(writer())
+    watcher = asyncio.create_task(watch(tasks))
+    try:
+        await tasks
+    except asyncio.CancelledError:
+        if state.progress.status not in ("cancelled", "failed"):
+            raise
+    finally:
+        watcher.cancel()
+        queue.put_nowait(None)
+        await writing
+
+
+def run_critic(
+    engine: Engine,
+    config: CriticConfig,
+    project: str,
+    *,
+    filters: RunFilter | None = None,
+    concurrency: int = 8,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    api_key: str | None = None,
+    backoff_base_s: float | None = None,
+    mock_response: Any = None,
+    on_start: Callable[[RunProgress], None] | None = None,
+) -> RunProgress:
+    """Critique every selected trace not yet critiqued under this configuration; returns the final counts."""
+    filters = (filters or RunFilter()).validate()
+    config.validate()
+    if concurrency < 1:
+        raise InvalidValue("concurrency", "concurrency must be at least 1")
+    project_id, rows = select_traces(engine, project, filters)
+    config_hash = config.config_hash()
+    existing = _existing(engine, [r.id for r in rows], config)
+    todo = [_Work(r.id, r.n_steps, trace_from_row(r)) for r in rows if existing.get(r.id) != (config_hash, "submitted")]
+    run_id = start_run(engine, config, project_id, len(rows), filters)
+    state = _State(RunProgress(run_id=run_id, total=len(rows), skipped=len(rows) - len(todo)), time.monotonic())
+    state.progress.warning = family_warning(config.model, Counter(r.generator for r in rows if r.generator))
+    if on_start is not None:
+        on_start(state.progress)
+    if progress is not None:
+        progress(state.progress)
+    # The key is read now and handed to litellm; it is never stored, and errors are scrubbed of it.
+    caller_options: dict[str, Any] = {"api_key": api_key or api_key_for(config), "mock_response": mock_response}
+    if backoff_base_s is not None:
+        caller_options["backoff_base_s"] = backoff_base_s
+    try:
+        if todo:
+            asyncio.run(
+                _run(
+                    engine,
+                    config,
+                    todo,
+                    state,
+                    concurrency=concurrency,
+                    progress=progress,
+                    cancel=cancel,
+                    caller_options=caller_options,
+                )
+            )
+        if state.progress.status == "running":
+            state.progress.status = "done"
+    except (SQLAlchemyError, OSError, RuntimeError) as e:
+        state.progress.status = "failed"
+        state.progress.error = f"{type(e).__name__}: {e}"[:2000]
+        raise
+    finally:
+        state.progress.elapsed_s = time.monotonic() - state.started
+        _finish(engine, state.progress)
+    return state.progress
+
+
+@dataclass
+class RunRecord:
+    id: int
+    critic: str
+    project: str
+    status: str
+    total: int
+    done: int
+    skipped: int
+    failed: int
+    cost: float
+    started_at: str
+    finished_at: str | None
+    error: str | None
+
+
+def run_history(engine: Engine, *, limit: int = 50) -> list[RunRecord]:
+    from storage.tables import Project
+
+    with session(engine) as s:
+        query = (
+            select(CriticRun, Critic.name, Project.name)
+            .join(Critic, Critic.id == CriticRun.critic_id)
+            .join(Project, Project.id == CriticRun.project_id)
+            .order_by(CriticRun.id.desc())
+            .limit(limit)
+        )
+        return [
+            RunRecord(
+                id=run.id,
+                critic=critic,
+                project=project,
+                status=run.status,
+                total=run.total,
+                done=run.done,
+                skipped=run.skipped,
+                failed=run.failed,
+                cost=run.cost,
+                started_at=run.started_at.isoformat(timespec="seconds"),
+                finished_at=run.finished_at.isoformat(timespec="seconds") if run.finished_at else None,
+                error=run.error,
+            )
+            for run, critic, project in s.exec(query)
+        ]
+
+
+class BackgroundRun:
+    """A run in a thread of its own, so a page can show its progress and cancel it while it goes on."""
+
+    def __init__(self, engine: Engine, config: CriticConfig, project: str, **options: Any) -> None:
+        self.cancel_event = threading.Event()
+        self.progress: RunProgress | None = None
+        self.error: str | None = None
+        self._started = threading.Event()
+        self._thread = threading.Thread(
+            target=self._target, args=(engine, config, project, options), daemon=True, name="critic-run"
+        )
+
+    def _record(self, p: RunProgress) -> None:
+        self.progress = RunProgress(**{k: getattr(p, k) for k in RunProgress.__dataclass_fields__})
+        self._started.set()
+
+    def _target(self, engine: Engine, config: CriticConfig, project: str, options: dict[str, Any]) -> None:
+        try:
+            final = run_critic(
+                engine,
+                config,
+                project,
+                progress=self._record,
+                cancel=self.cancel_event,
+                on_start=self._record,
+                **options,
+            )
+            self._record(final)
+        except Exception as e:
+            self.error = f"{type(e).__name__}: {getattr(e, 'message', None) or e}"
+        finally:
+            self._started.set()
+
+    def start(self, wait_s: float = 10.0) -> BackgroundRun:
+        """Start, and wait until the run exists (or failed to start) so the caller can show it."""
+        self._thread.start()
+        self._started.wait(wait_s)
+        return self
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
