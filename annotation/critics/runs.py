@@ -435,6 +435,9 @@ def run_critic(
             )
         if state.progress.status == "running":
             state.progress.status = "done"
+    except KeyboardInterrupt:
+        state.progress.status = "cancelled"
+        raise
     except (SQLAlchemyError, OSError, RuntimeError) as e:
         state.progress.status = "failed"
         state.progress.error = f"{type(e).__name__}: {e}"[:2000]
