@@ -1,10 +1,326 @@
-"""compare: being built."""
+"""Compare: how one source's judgments (A) stand against another's (B), where they differ, and settling it."""
 
 from __future__ import annotations
 
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from annotation.accounts import Account, projects_for
+from annotation.adjudication import NotAllowed, adopt, consensus_of
+from annotation.metrics import Comparison, ProjectJudgments, compare, data_version, load_project
+from annotation.metrics.breakdowns import GROUPS
+from annotation.metrics.disagreements import TraceView, trace_view
+from annotation.metrics.first_error import KIND_LABELS, KINDS
+from annotation.metrics.pairs import choosable_sources, default_pair, source_label
+from annotation.metrics.processbench import rounded
+from annotation.metrics.steps import VERDICT_NAMES
+from annotation.model import NO_ERROR, InvalidValue, Judgment
 from pages.auth import require_account
+from pages.common import get_engine, md_escape
+from storage import queries
+from storage.db import session
+from storage.queries import StaleJudgment
 
-require_account()
-st.title("Compare")
+BOOTSTRAP = 1000
+BROWSE_LIMIT = 500
+VERDICT_TEXT = {1: "correct", 0: "neutral", -1: "wrong", None: "–"}
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def project_data(project: str, version: tuple[int, str]) -> ProjectJudgments:
+    return load_project(get_engine(), project)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def comparison(project: str, a: str, b: str, k: int, version: tuple[int, str]) -> Comparison:
+    return compare(project_data(project, version), a, b, k=k, resamples=BOOTSTRAP)
+
+
+def step_name(first_error: int | None) -> str:
+    if first_error is None or first_error < NO_ERROR:
+        return "no answer"
+    return "no error" if first_error == NO_ERROR else f"step {first_error + 1}"
+
+
+def project_is_blind(project: str) -> bool:
+    with session(get_engine()) as s:
+        row = queries.get_project(s, name=project)
+        return bool(row and row.blind)
+
+
+def headline(result: Comparison) -> None:
+    d = result.as_dict()
+    st.caption(
+        f"{result.n:,} pairs judged by both ({d['n_error']:,} where B has an error, {d['n_correct']:,} where it has "
+        f"none). Brackets: 95% bootstrap interval over {BOOTSTRAP:,} resamples."
+    )
+    figures = [
+        ("acc_error", "Accuracy on B's errors", "%"),
+        ("acc_correct", "Accuracy on B's correct", "%"),
+        ("f1", "ProcessBench F1", ""),
+        ("first_error_accuracy", "First error exact", "%"),
+        ("mcc", "Solution MCC", ""),
+    ]
+    columns = st.columns(len(figures) + 1)
+    for column, (key, label, unit) in zip(columns, figures, strict=False):
+        value, (low, high) = d[key], d["intervals"][key]
+        column.metric(label, "–" if value is None else f"{value}{unit}", border=True)
+        if low is not None:
+            column.caption(f"[{low}, {high}]")
+    kappa = d["step_kappa"]
+    columns[-1].metric("Step kappa", "–" if kappa is None else f"{kappa:.3f}", border=True)
+    columns[-1].caption(f"within ±{result.k}: {d['first_error_within_k']}%")
+
+
+def position_histogram(result: Comparison) -> go.Figure:
+    a, b = result.first_errors["a"], result.first_errors["b"]
+    top = int(max(a.max(initial=0), b.max(initial=0)))
+    labels = ["no answer", "no error", *[str(i + 1) for i in range(top + 1)]]
+    figure = go.Figure()
+    for name, values in ((source_label(result.a), a), (source_label(result.b), b)):
+        counts = np.bincount(np.clip(values, -2, None) + 2, minlength=len(labels))
+        figure.add_bar(x=labels, y=counts, name=html.escape(name))
+    figure.update_layout(barmode="group", xaxis_title="first error (step)", yaxis_title="traces", margin={"t": 30})
+    return figure
+
+
+def confusion_heatmap(result: Comparison) -> go.Figure:
+    z = result.steps["confusion"]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z, x=list(VERDICT_NAMES), y=list(VERDICT_NAMES), text=z, texttemplate="%{text}", colorscale="Blues"
+        )
+    )
+    figure.update_layout(
+        xaxis_title=f"A: {html.escape(source_label(result.a))}",
+        yaxis_title=f"B: {html.escape(source_label(result.b))}",
+        margin={"t": 30},
+    )
+    return figure
+
+
+def critic_bars(critics: pd.DataFrame) -> go.Figure:
+    figure = go.Figure()
+    names = [html.escape(c) for c in critics["critic"]]
+    for key, label in (("acc_error", "acc_error"), ("acc_correct", "acc_correct"), ("f1", "F1")):
+        figure.add_bar(x=names, y=critics[key], name=label)
+    figure.update_layout(barmode="group", yaxis_title="%", yaxis_range=[0, 100], margin={"t": 30})
+    return figure
+
+
+def group_bars(table: pd.DataFrame, by: str) -> go.Figure:
+    figure = go.Figure()
+    names = [html.escape(str(g)) for g in table[by]]
+    for key in ("f1", "first_error_accuracy"):
+        figure.add_bar(x=names, y=table[key], name=key.replace("_", " "))
+    figure.update_layout(barmode="group", yaxis_title="%", yaxis_range=[0, 100], margin={"t": 30})
+    return figure
+
+
+def charts(result: Comparison) -> None:
+    left, right = st.columns(2)
+    left.subheader("Where the first error falls")
+    left.plotly_chart(position_histogram(result), key="compare_histogram")
+    right.subheader("Step verdicts")
+    right.plotly_chart(confusion_heatmap(result), key="compare_heatmap")
+    if result.critics is not None and len(result.critics):
+        st.subheader(f"Every critic against {source_label(result.b)}")
+        st.plotly_chart(critic_bars(result.critics), key="compare_critics")
+    st.subheader("Agreement by group")
+    by = st.radio("Group by", list(GROUPS), horizontal=True, key="compare_group_by")
+    table = result.breakdowns[by]
+    st.plotly_chart(group_bars(table, by), key="compare_groups")
+    st.dataframe(table, hide_index=True, key="compare_group_table")
+
+
+def judgment_summary(judgment: Judgment | None) -> str:
+    if judgment is None:
+        return "no judgment"
+    verdict = step_name(judgment.first_error)
+    if judgment.extra.get("unparsed"):
+        verdict = "no usable answer"
+    return verdict
+
+
+def side_by_side(view: TraceView, a_source: str, b_source: str) -> None:
+    trace = view.trace
+    st.text(trace.problem)
+    a, b = view.judgments.get(a_source), view.judgments.get(b_source)
+    head = st.columns([3, 2, 2])
+    head[0].markdown("**Step**")
+    head[1].markdown(f"**A · {md_escape(a_source)}** — {md_escape(judgment_summary(a))}")
+    head[2].markdown(f"**B · {md_escape(b_source)}** — {md_escape(judgment_summary(b))}")
+    for i, step in enumerate(trace.steps):
+        row = st.columns([3, 2, 2], border=True)
+        row[0].text(f"{i + 1}. {step}")
+        for column, judgment in ((row[1], a), (row[2], b)):
+            label = judgment.steps[i] if judgment is not None and i < len(judgment.steps) else None
+            verdict = label.verdict if label is not None else None
+            if verdict is None and judgment is not None and judgment.first_error is not None:
+                fe = judgment.first_error
+                verdict = 1 if fe == NO_ERROR or i < fe else (-1 if i == fe else None)
+            marker = "◀ first error" if judgment is not None and judgment.first_error == i else ""
+            column.text(f"{VERDICT_TEXT.get(verdict, '–')} {marker}".strip())
+            if label is not None and label.critique:
+                column.text(label.critique)
+            if label is not None and label.tags:
+                column.text("tags: " + ", ".join(label.tags))
+    for name, judgment in ((f"A · {a_source}", a), (f"B · {b_source}", b)):
+        if judgment is not None and judgment.critique:
+            with st.expander(f"Critique of {name}"):
+                st.text(judgment.critique)
+
+
+def adjudication(account: Account, view: TraceView, a_source: str, b_source: str) -> None:
+    st.subheader("Settle")
+    existing = consensus_of(get_engine(), view.trace_id)
+    version = None
+    if existing is not None:
+        judgment, version = existing
+        st.text(
+            f"Consensus (version {version}): {step_name(judgment.first_error)}, decided by "
+            f"{judgment.extra.get('decided_by', '?')}: {judgment.extra.get('reason', '')}"
+        )
+    sides = [s for s in (a_source, b_source) if s in view.judgments and s != "consensus"]
+    if not sides:
+        return
+    chosen = st.radio(
+        "Whose judgment becomes the consensus?",
+        sides,
+        format_func=lambda s: f"{s}: {judgment_summary(view.judgments[s])}",
+        key="compare_settle_choice",
+    )
+    reason = st.text_input("Why", key="compare_settle_reason", placeholder="e.g. step 2 misreads the question")
+    if st.button("Settle", key="compare_settle", type="primary", icon=":material/gavel:"):
+        try:
+            adopt(
+                get_engine(),
+                account=account,
+                trace_id=view.trace_id,
+                source=chosen,
+                reason=reason,
+                from_sources=sorted(view.judgments),
+                expected_version=version,
+            )
+        except InvalidValue as e:
+            st.error(f"{e.field}: {md_escape(e.message)}")
+            return
+        except (StaleJudgment, NotAllowed) as e:
+            st.error(md_escape(str(e)))
+            return
+        st.success("Settled: the consensus is saved with your reason.")
+        st.rerun()
+
+
+def browser(account: Account, result: Comparison) -> None:
+    table = result.disagreements
+    kinds = st.multiselect(
+        "Kinds of disagreement",
+        list(KINDS),
+        default=list(KINDS),
+        format_func=lambda k: f"{KIND_LABELS[k]} ({result.kinds[k]:,})",
+        key="compare_kinds",
+    )
+    shown = table[table["kind"].isin(kinds)]
+    st.caption(f"{len(shown):,} of {len(table):,} disagreements")
+    if shown.empty:
+        st.info("No disagreement of these kinds.")
+        return
+    display = pd.DataFrame(
+        {
+            "trace": shown["position"] + 1,
+            "record": shown["record_id"],
+            "kind": shown["kind"].map(KIND_LABELS),
+            "A": shown["source_a"],
+            "A says": shown["first_error_a"].map(step_name),
+            "B": shown["source_b"],
+            "B says": shown["first_error_b"].map(step_name),
+            "generator": shown["generator"],
+            "subset": shown["subset"],
+        }
+    )
+    st.dataframe(display.head(5000), hide_index=True, key="compare_disagreements")
+    options = list(range(min(len(shown), BROWSE_LIMIT)))
+    rows = shown.iloc[: len(options)]
+    pick = st.selectbox(
+        "Open a trace",
+        options,
+        index=None,
+        placeholder="Choose a disagreement to see both sides",
+        format_func=lambda i: (
+            f"trace {rows['position'].iat[i] + 1} · {KIND_LABELS[rows['kind'].iat[i]]} · "
+            f"{rows['source_a'].iat[i]} vs {rows['source_b'].iat[i]}"
+        ),
+        key="compare_trace",
+    )
+    if pick is None:
+        return
+    chosen = rows.iloc[pick]
+    a_source, b_source = str(chosen["source_a"]), str(chosen["source_b"])
+    view = trace_view(get_engine(), int(chosen["trace_id"]), [a_source, b_source, "consensus"])
+    side_by_side(view, a_source, b_source)
+    if account.is_admin:
+        adjudication(account, view, a_source, b_source)
+
+
+def annotators(result: Comparison) -> None:
+    h = result.humans or {}
+    if len(h.get("humans", [])) < 2:
+        st.info("Agreement among annotators needs at least two people's judgments on the same traces.")
+        return
+    left, right = st.columns(2)
+    alpha_fe, alpha_steps = rounded(h["alpha_first_error"], 3), rounded(h["alpha_steps"], 3)
+    left.metric("Krippendorff's alpha, first error", "–" if alpha_fe is None else alpha_fe, border=True)
+    right.metric("Krippendorff's alpha, step verdicts", "–" if alpha_steps is None else alpha_steps, border=True)
+    st.caption(f"Over {h['units']:,} traces judged by two people or more.")
+    st.dataframe(pd.DataFrame(h["pairs"]), hide_index=True, key="compare_pairs")
+
+
+def compare_page() -> None:
+    account = require_account()
+    st.title("Compare")
+    engine = get_engine()
+    projects = projects_for(engine, account)
+    if not projects:
+        st.info("No project to compare yet.")
+        return
+    project = st.selectbox("Project", projects, key="compare_project")
+    version = data_version(engine, project)
+    blind = project_is_blind(project)
+    bar = st.progress(0.0, text="Loading judgments…")
+    data = project_data(project, version)
+    choices = choosable_sources(data.sources, username=account.username, is_admin=account.is_admin, blind=blind)
+    if not choices:
+        bar.empty()
+        st.info("Nothing to compare yet: this project has no judgments you may see.")
+        return
+    default_a, default_b = default_pair(choices)
+    left, middle, right = st.columns([2, 2, 1])
+    a = left.selectbox("A: the judgments measured", choices, choices.index(default_a), source_label, key="compare_a")
+    b = middle.selectbox("B: measured against", choices, choices.index(default_b), source_label, key="compare_b")
+    k = right.number_input("Within ± k steps", min_value=0, max_value=50, value=1, key="compare_k")
+    if blind and not account.is_admin:
+        st.caption("This project is blind: you see your own judgments and the models', not other people's.")
+    bar.progress(0.5, text="Measuring…")
+    result = comparison(project, a, b, int(k), version)
+    bar.empty()
+    if result.n == 0:
+        st.info(f"No trace has judgments from both {source_label(a)} and {source_label(b)}.")
+        return
+    headline(result)
+    tabs = ["Charts", "Disagreements"] + ([] if blind and not account.is_admin else ["Annotators"])
+    shown = st.tabs(tabs)
+    with shown[0]:
+        charts(result)
+    with shown[1]:
+        browser(account, result)
+    if len(shown) > 2:
+        with shown[2]:
+            annotators(result)
+
+
+compare_page()

@@ -217,3 +217,21 @@ def make_pairs(data: ProjectJudgments, a: str, b: str) -> Pairs:
         merged[col] = trace_cols[col].to_numpy()
     merged = merged.sort_values(["position", "source_a", "source_b"], kind="stable").reset_index(drop=True)
     return Pairs(a=a, b=b, frame=merged, verdicts=data.verdicts)
+
+
+def choosable_sources(sources: list[str], *, username: str, is_admin: bool, blind: bool) -> list[str]:
+    """What a person may compare: everything, plus "all humans"; on a blind project an annotator sees only
+    their own judgments and the models' (no other people, no reference, no consensus drawn from people)."""
+    if blind and not is_admin:
+        own = f"human:{username}"
+        return [s for s in sources if s == own or s.startswith("model:")]
+    humans = [s for s in sources if s.startswith("human:")]
+    return [*sources, ALL_HUMANS] if humans else list(sources)
+
+
+def default_pair(choices: list[str]) -> tuple[str, str]:
+    """A: a model when there is one, else a person; B: the reference, else the consensus, else another source."""
+    b = next((s for s in ("reference", "consensus") if s in choices), choices[-1] if choices else "")
+    a = next((s for s in choices if s.startswith("model:") and s != b), None)
+    a = a or next((s for s in choices if s != b), b)
+    return a, b
