@@ -19,6 +19,7 @@ else:
     work = [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/annotate.py", title="Annotate", icon=":material/edit_note:"),
+        st.Page("pages/check_critiques.py", title="Check critiques", icon=":material/fact_check:"),
     ]
     data = [
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
@@ -26,6 +27,7 @@ else:
     admin = []
     if account.is_admin:
         data.insert(0, st.Page("pages/import_data.py", title="Import", icon=":material/upload_file:"))
+        data.insert(1, st.Page("pages/export_data.py", title="Export", icon=":material/download:"))
         admin = [
             st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"),
         ]
