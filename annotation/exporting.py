@@ -7,6 +7,10 @@ records to a writer. Files appear in their final place only once complete, with 
 
 from __future__ import annotations
 
+import io
+import shutil
+import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +25,7 @@ from annotation.exports.base import PAIR_KINDS, STEP_LABEL_MODES, Exporter, Expo
 from annotation.exports.card import CardFacts, render_card
 from annotation.exports.selection import choose_label, matches, parse_source, reason_to_leave_out
 from annotation.exports.split import TEST, TRAIN, check_share, split_of
-from annotation.exports.stream import count_traces, iter_items, project_row
+from annotation.exports.stream import count_traces, iter_items, project_row, sources_in
 from annotation.exports.writers import (
     OUTPUTS,
     JsonlWriter,
@@ -233,3 +237,47 @@ def export_project(
         for w in writers.values():
             w.abort()
         raise
+
+
+@dataclass
+class Download:
+    """An export packed for a browser download: one data file, or a zip when there are several."""
+
+    name: str
+    data: bytes
+    mime: str
+    card: str
+    summary: ExportSummary
+
+
+MIMES = {"jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet", "zip": "application/zip"}
+
+
+def export_download(
+    engine: Engine, project: str, fmt: str, options: ExportOptions, progress: Progress | None = None
+) -> Download:
+    """Export into a temporary folder and read it back as bytes; split or folder outputs come as one zip."""
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{project}-{fmt}").strip("-") or "export"
+    folder = Path(tempfile.mkdtemp(prefix="redline-export-"))
+    try:
+        suffix = "" if options.output == "hf" else f".{options.output}"
+        summary = export_project(engine, project, fmt, folder / f"{stem}{suffix}", options, progress)
+        card = Path(summary.card or "").read_text(encoding="utf-8") if summary.card else ""
+        if options.output != "hf" and len(summary.files) == 1:
+            path = Path(summary.files[0])
+            return Download(path.name, path.read_bytes(), MIMES[options.output], card, summary)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    z.write(path, path.relative_to(folder).as_posix())
+        return Download(f"{stem}.zip", buffer.getvalue(), MIMES["zip"], card, summary)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def project_sources(engine: Engine, project: str) -> list[str]:
+    """The label choices a project offers: best, any human, and each source that judged its traces."""
+    proj = _project(engine, project)
+    found = sources_in(engine, proj["id"])
+    return ["best", *(["human"] if any(s.startswith("human:") for s in found) else []), *found]

@@ -143,3 +143,16 @@ def _item(t: Any, rows: Any) -> ExportItem:
         if corrections:
             item.corrections[key] = corrections
     return item
+
+
+def sources_in(engine: Engine, project_id: int) -> list[str]:
+    """Every judgment source on the project's traces, as ``kind`` or ``kind:name``, sorted."""
+    query = (
+        select(_J.source_kind, _J.source_name)
+        .join(TraceRow.__table__, _T.id == _J.trace_id)
+        .where(_T.project_id == project_id)
+        .distinct()
+    )
+    with engine.connect() as c:
+        found = c.execute(query).all()
+    return sorted(f"{kind}:{name}" if name else kind for kind, name in found)

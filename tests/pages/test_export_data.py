@@ -1,0 +1,127 @@
+"""The Export page: admins only; format, source and filters; the first records as data; counts; a download."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+
+import pyarrow.parquet as pq
+from streamlit.testing.v1 import AppTest
+
+from annotation.accounts import create_user
+from pages.auth import SINCE_KEY, USER_KEY
+from tests.pages.conftest import ROOT, RUN_TIMEOUT_S, open_app
+from tests.utils import export_data
+
+PAGE = "pages/export_data.py"
+
+
+def open_export(db) -> AppTest:
+    export_data.build(db)
+    at = open_app(PAGE)
+    at.selectbox(key="export_project").set_value(export_data.PROJECT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def prepared(at: AppTest):
+    at.button(key="export_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at.session_state["export_prepared"][1]
+
+
+def test_annotators_are_turned_away(database_url, db):
+    create_user(db, username="ann", password="test-password-1", role="annotator")
+    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=RUN_TIMEOUT_S)
+    at.session_state[USER_KEY] = "ann"
+    at.session_state[SINCE_KEY] = time.time()
+    at.run()
+    assert [e.value for e in at.error] == ["This page is for admins."]
+    assert not at.selectbox
+
+
+def test_admin_sees_the_export_page_in_the_navigation(database_url, db):
+    at = open_app(PAGE)
+    assert [t.value for t in at.title] == ["Export"]
+    assert at.selectbox(key="export_format").options[:3] == [
+        "TRL stepwise supervision (trl-stepwise)",
+        "ProcessBench (processbench)",
+        "PRM800K (raw lines) (prm800k)",
+    ]
+
+
+def test_preview_shows_the_first_records_as_plain_data(database_url, db):
+    at = open_export(db)
+    at.selectbox(key="export_format").set_value("processbench").run()
+
+    table = at.dataframe[0].value  # AppTest keeps no key on dataframes
+    assert list(table.columns) == ["id", "generator", "problem", "steps", "final_answer_correct", "label"]
+    assert table["id"].tolist() == ["t-0", "t-1", "t-2", "t-3", "t-4"]
+    assert table["problem"][0] == "Problem 0: what is 0 + 0 <b>?</b>"  # as written, not rendered
+    assert json.loads(at.json[0].value) == {
+        "id": "t-0",
+        "generator": "gen-a",
+        "problem": "Problem 0: what is 0 + 0 <b>?</b>",
+        "steps": [f"Step {k} of trace 0." for k in range(4)],
+        "final_answer_correct": True,
+        "label": -1,
+    }
+    assert not at.get("download_button")  # nothing to download until prepared
+    assert at.selectbox(key="export_source").options == [
+        "best",
+        "human",
+        "consensus",
+        "human:alice",
+        "human:bob",
+        "human:carol",
+        "human:dave",
+        "model:critic",
+        "reference",
+    ]
+
+
+def test_prepare_then_download_jsonl_with_counts(database_url, db):
+    at = open_export(db)
+    download = prepared(at)
+
+    rows = [json.loads(line) for line in download.data.decode().splitlines()]
+    assert download.name == "Labelled-trl-stepwise.jsonl"
+    assert len(rows) == 11 and all(len(r["labels"]) == len(r["completions"]) for r in rows)
+    assert "Records: 11 (train 11) from 11 of 12 traces read" in [t.value for t in at.text]
+    assert at.download_button(key="export_download").proto.label == "Download data"
+    assert at.download_button(key="export_download_card").proto.label == "Download dataset card (README.md)"
+    assert download.card.startswith("---\nlicense: cc-by-4.0")
+    assert at.get("plotly_chart")
+
+
+def test_parquet_with_a_split_comes_as_a_zip(database_url, db):
+    at = open_export(db)
+    at.selectbox(key="export_format").set_value("critique-sft").run()
+    at.radio(key="export_output").set_value("parquet").run()
+    at.slider(key="export_split").set_value(0.5).run()
+    download = prepared(at)
+
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    names = sorted(archive.namelist())
+    assert names == ["Labelled-critique-sft-test.parquet", "Labelled-critique-sft-train.parquet", "README.md"]
+    rows = sum(pq.read_table(io.BytesIO(archive.read(n))).num_rows for n in names if n.endswith(".parquet"))
+    assert rows == 11
+
+
+def test_changing_an_option_drops_the_prepared_download(database_url, db):
+    at = open_export(db)
+    prepared(at)
+    at.selectbox(key="export_source").set_value("reference").run()
+    assert "export_prepared" not in at.session_state
+    assert not at.get("download_button")
+
+
+def test_a_bad_filter_is_named_and_nothing_is_offered(database_url, db):
+    at = open_export(db)
+    at.text_area(key="export_where").set_value("task").run()
+    assert any("KEY=VALUE" in e.value for e in at.error)
+    assert "export_run" not in [b.key for b in at.button]
+    at.text_area(key="export_where").set_value("task=nothing-like-this").run()
+    assert any("No records" in w.value for w in at.warning)
