@@ -30,6 +30,7 @@ else:
         data.insert(1, st.Page("pages/export_data.py", title="Export", icon=":material/download:"))
         admin = [
             st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"),
+            st.Page("pages/critics.py", title="Critics", icon=":material/smart_toy:"),
         ]
     pages = {"Work": work, "Data": data, **({"Admin": admin} if admin else {})}
     with st.sidebar:
