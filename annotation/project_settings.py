@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine
@@ -133,3 +134,17 @@ def quality_control(engine: Engine, project: str) -> tuple[int, list[QualityRow]
         entry[1] += int(mine == reference)
         entry[2] += int((mine == NO_ERROR) == (reference == NO_ERROR))
     return n_qc, [QualityRow(a, *v) for a, v in sorted(table.items())]
+
+
+def parse_positions(text: str) -> list[int]:
+    """'1-3, 7' (as people count) -> [0, 1, 2, 6]."""
+    positions: set[int] = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", part)
+        if not match:
+            raise InvalidValue("positions", f"{part!r} is not a number or a range such as 3-7")
+        start, end = int(match[1]), int(match[2] or match[1])
+        if start < 1 or end < start or end - start > 100_000:
+            raise InvalidValue("positions", f"{part!r} is not a range of trace numbers from 1")
+        positions.update(range(start - 1, end))
+    return sorted(positions)

@@ -136,6 +136,13 @@ def save_draft(engine: Engine, opened: OpenTrace, *, username: str, copy: Workin
     return opened
 
 
+def judgment_version(engine: Engine, *, trace_id: int, username: str) -> int:
+    """The version of this person's judgment now; 0 when there is none."""
+    with session(engine) as s:
+        row = work.human_judgment(s, trace_id=trace_id, username=username)
+        return row.version if row is not None else 0
+
+
 def discard_draft(engine: Engine, opened: OpenTrace, *, username: str) -> None:
     with session(engine) as s:
         work.delete_draft(s, trace_id=opened.trace_id, username=username)

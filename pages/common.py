@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from pathlib import Path
@@ -37,3 +38,17 @@ def save_upload(file_id: str, name: str, data: bytes) -> Path:
 def md_escape(text: str) -> str:
     """Text for a Markdown-rendering element (st.error, st.warning...) shown exactly as written."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def focus_element(aria_label: str) -> None:
+    """Move the keyboard focus to the input with this label (our own label text, never trace text)."""
+    import streamlit.components.v1 as components
+
+    selector = json.dumps(f'[aria-label="{aria_label}"]')
+    components.html(
+        "<script>"
+        f"const el = window.parent.document.querySelector({selector});"
+        "if (el) { el.focus(); el.scrollIntoView({block: 'center'}); }"
+        "</script>",
+        height=0,
+    )

@@ -9,17 +9,23 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from annotation.accounts import projects_for
 from annotation.projects import ProjectOverview, list_overviews
+from annotation.queue import Progress, progress
+from annotation.workbench import project_rules
+from pages.auth import require_account
 from pages.common import get_engine
 
 SHOWN_KINDS = ("human", "model", "reference")
 
 
-def projects_table(overviews: list[ProjectOverview]) -> pd.DataFrame:
+def projects_table(overviews: list[ProjectOverview], mine: dict[str, Progress]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
                 "project": o.name,
+                "my progress": mine[o.name].my_share if o.name in mine else None,
+                "mine": f"{mine[o.name].mine} / {mine[o.name].assigned_to_me}" if o.name in mine else "",
                 "traces": o.traces,
                 "steps": o.steps,
                 **{kind: o.judgments.get(kind, 0) for kind in SHOWN_KINDS},
@@ -52,18 +58,34 @@ def home_page() -> None:
         "ProcessBench, PRM800K, BIG-Bench Mistake or your own files, and compare where people, models and "
         "reference labels put the first wrong step."
     )
-    overviews = list_overviews(get_engine())
+    account = require_account()
+    engine = get_engine()
+    allowed = set(projects_for(engine, account))
+    overviews = [o for o in list_overviews(engine) if o.name in allowed]
     if not overviews:
-        st.info("No projects yet. Open the **Import** page to bring in a file of traces.", icon=":material/info:")
-        st.page_link("pages/import_data.py", label="Import a file", icon=":material/upload_file:")
+        if account.is_admin:
+            st.info("No projects yet. Open the **Import** page to bring in a file of traces.", icon=":material/info:")
+            st.page_link("pages/import_data.py", label="Import a file", icon=":material/upload_file:")
+        else:
+            st.info("You are not on any project yet. An admin adds you to one on the Admin page.")
         return
+    mine = {o.name: progress(engine, project_rules(engine, o.name), username=account.username) for o in overviews}
     st.subheader("Projects")
+    st.page_link("pages/annotate.py", label="Start annotating", icon=":material/edit_note:")
     st.dataframe(
-        projects_table(overviews),
+        projects_table(overviews, mine),
         hide_index=True,
         key="home_projects",
         column_config={
             "project": st.column_config.TextColumn("Project"),
+            "my progress": st.column_config.ProgressColumn(
+                "My progress",
+                help="What I submitted out of what is mine to do",
+                min_value=0.0,
+                max_value=1.0,
+                format="percent",
+            ),
+            "mine": st.column_config.TextColumn("Mine (done / assigned)"),
             "traces": st.column_config.NumberColumn("Traces"),
             "steps": st.column_config.NumberColumn("Steps"),
             "human": st.column_config.NumberColumn("Human judgments"),

@@ -1,0 +1,57 @@
+"""Signing in: the first admin on a fresh install, wrong passwords, and pages closed to the signed-out."""
+
+from __future__ import annotations
+
+from annotation.accounts import account_for, create_user
+from pages.auth import USER_KEY
+from tests.pages.conftest import open_app
+
+
+def test_a_fresh_install_makes_the_first_admin(database_url, db):
+    at = open_app(user=None)
+    assert "fresh install" in at.info[0].value
+    at.text_input(key="sign_in_new_username").input("root")
+    at.text_input(key="sign_in_new_password").input("a-long-password")
+    at.text_input(key="sign_in_new_password_again").input("a-long-password")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception
+    assert at.session_state[USER_KEY] == "root"
+    assert account_for(db, "root").is_admin
+    home = open_app(user="root")
+    assert any("Signed in as **root** (admin)" in c.value for c in home.sidebar.caption)
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(database_url, db):
+    create_user(db, username="eve", password="right-password")
+    at = open_app(user=None)
+    assert not at.info  # accounts exist: no first-admin form
+    at.text_input(key="sign_in_username").input("eve")
+    at.text_input(key="sign_in_password").input("wrong-password")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert at.error[0].value == "Wrong username or password."
+    assert USER_KEY not in at.session_state
+    at.text_input(key="sign_in_password").input("right-password")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert at.session_state[USER_KEY] == "eve"
+
+
+def test_signed_out_sessions_only_see_sign_in(database_url, db):
+    create_user(db, username="eve", password="right-password")
+    at = open_app(user=None)
+    assert [t.value for t in at.title] == ["Redline"]
+    assert not at.dataframe and not at.get("button_group")
+
+
+def test_an_expired_session_is_signed_out(database_url, db, monkeypatch):
+    monkeypatch.setenv("SESSION_HOURS", "0.0001")
+    at = open_app("pages/home.py")
+    import time
+
+    time.sleep(0.5)
+    at.run()
+    assert at.warning[0].value == "Sign in to see this page."
+    assert USER_KEY not in at.session_state
+    assert at.session_state["auth_expired"]
