@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from annotation.metrics.pairs import Pairs, ProjectJudgments, make_pairs
+from annotation.metrics.pairs import Pairs, ProjectJudgments, make_pairs, tags_at_first_error
 from annotation.metrics.processbench import harmonic, processbench_scores
 from annotation.model import NO_ERROR
 
-GROUPS = {"generator": "generator", "subset": "subset", "error tag": "tag_b"}
+GROUPS = {"generator": "generator", "subset": "subset", "error tag": "error tag"}
 NONE_GROUP = "(none)"
 
 
@@ -18,9 +18,13 @@ def breakdown(pairs: Pairs, by: str) -> pd.DataFrame:
     a, b = pairs.col("first_error_a"), pairs.col("first_error_b")
     match = a == b
     error = b != NO_ERROR
+    if by == "error tag":
+        groups = pd.Series(tags_at_first_error(pairs.col("tagged_b"), b), dtype=object)
+    else:
+        groups = pairs.frame[GROUPS[by]]
     frame = pd.DataFrame(
         {
-            "group": pairs.frame[GROUPS[by]].fillna(NONE_GROUP).astype(str).to_numpy(),
+            "group": groups.fillna(NONE_GROUP).astype(str).to_numpy(),
             "n": 1,
             "n_error": error.astype(int),
             "hit_error": (match & error).astype(int),

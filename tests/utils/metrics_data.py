@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from annotation.metrics.pairs import ProjectJudgments, from_rows
+from annotation.metrics.pairs import UNJUDGED, ProjectJudgments, from_rows
 
 
 def row(
@@ -20,8 +20,12 @@ def row(
     unparsed: bool | None = None,
     steps: list[dict] | None = None,
 ) -> tuple:
-    kind, _, name = source.partition(":")
-    return (trace_id, kind, name, first_error, solution_correct, status, unparsed, json.dumps(steps or []))
+    """A row as the loading query returns it (unusable answers folded into UNJUDGED, as in SQL)."""
+    kind, _, _name = source.partition(":")
+    unusable = first_error is None or status == "failed" or bool(unparsed)
+    correct = -1 if solution_correct is None else int(solution_correct)
+    labels = [{"verdict": None, "critique": None, "tags": [], **step} for step in steps or []]
+    return (trace_id, kind, source, UNJUDGED if unusable else first_error, correct, json.dumps(labels))
 
 
 def traces(n: int, n_steps: int | Sequence[int] = 4, generators: Sequence[str] | None = None) -> pd.DataFrame:

@@ -89,3 +89,20 @@ def test_source_names():
     assert check_source(" all humans ") == ALL_HUMANS
     assert check_source("model: x") == "model:x"
     assert source_label(ALL_HUMANS) == "all humans"
+
+
+def test_step_verdicts_are_read_exactly_whatever_the_critiques_say():
+    from annotation.metrics.pairs import UNSET, _parse_steps
+
+    tricky = [
+        json.dumps([{"verdict": 1, "critique": 'it says "verdict": -1, "tags": ["x"]', "tags": []},
+                    {"verdict": -1, "critique": "ü\nnew line", "tags": ["arithmetic"]}]),
+        "[]",
+        json.dumps([{"verdict": -1}]),  # written by hand, without the other keys: read by a JSON parse
+        json.dumps([{"verdict": None, "critique": "only words", "tags": []}]),  # nothing rated
+        json.dumps([{"verdict": 0, "critique": None, "tags": []}, {"verdict": 7, "critique": None, "tags": []}]),
+    ]  # fmt: skip
+    flat, starts, lengths, tagged = _parse_steps(tricky)
+    read = [flat[s : s + n].tolist() for s, n in zip(starts, lengths, strict=True)]
+    assert read == [[1, -1], [], [-1], [], [0, UNSET]]
+    assert tagged[0] == tricky[0] and tagged[2] is None
