@@ -94,6 +94,10 @@ def _scrub(message: str, secret: str | None) -> str:
 
 
 def _cost(response: Any) -> float:
+    # litellm prices each response as it logs it; asking again would cost as much CPU a second time.
+    hidden = getattr(response, "_hidden_params", None) or {}
+    if hidden.get("response_cost") is not None:
+        return float(hidden["response_cost"])
     # Local and unknown models have no price in litellm's map: their cost is zero, not an error.
     try:
         return float(litellm.completion_cost(completion_response=response) or 0.0)

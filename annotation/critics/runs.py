@@ -36,6 +36,8 @@ WRITE_EVERY_S = 0.5
 WRITE_BATCH = 200
 CANCEL_POLL_S = 0.2
 DB_CANCEL_POLL_S = 2.0
+RAMP_S = 0.01
+RAMP_MAX_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -308,8 +310,12 @@ async def _run(
     semaphore = asyncio.Semaphore(concurrency)
     queue: asyncio.Queue[_Result | None] = asyncio.Queue()
 
-    async def one(work: _Work) -> None:
+    async def one(index: int, work: _Work) -> None:
         async with semaphore:
+            if index < concurrency:
+                # A slow start: the first wave is spread out, so answers do not all come back (and queue
+                # for this one event loop) at the same instant, round after round.
+                await asyncio.sleep(index * min(RAMP_S, RAMP_MAX_S / concurrency))
             try:
                 critique = await caller.critique(work.trace)
                 content = _success(config, critique, work, run_id, config_hash)
@@ -371,7 +377,7 @@ async def _run(
                 tasks.cancel()
                 return
 
-    tasks = asyncio.gather(*(one(w) for w in todo))
+    tasks = asyncio.gather(*(one(i, w) for i, w in enumerate(todo)))
     writing = asyncio.create_task(writer())
     watcher = asyncio.create_task(watch(tasks))
     try:
