@@ -85,11 +85,13 @@ def tqdm_progress():
     from tqdm import tqdm
 
     bar = tqdm(total=1, unit="trace", file=sys.stderr, leave=False, mininterval=0.2)
+    current = [""]  # tqdm decorates its description, so the stage is kept here
 
     def progress(stage: str, done: int, total: int) -> None:
-        if bar.desc != stage:
+        if current[0] != stage:
+            current[0] = stage
             bar.reset(total=total)
-            bar.set_description(stage, refresh=False)
+            bar.set_description(stage)
         bar.total = total
         bar.update(done - bar.n)
 

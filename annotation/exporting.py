@@ -44,6 +44,7 @@ from annotation.projects import NoSuchProject
 
 #: progress(stage, done, total) - stages: "exporting", "saving".
 Progress = Callable[[str, int, int], None]
+PREVIEW_SCAN = 2_000
 OUTPUT_TITLES = {"jsonl": "JSON Lines", "parquet": "Parquet", "hf": "a Hugging Face datasets folder (save_to_disk)"}
 
 
@@ -175,14 +176,16 @@ def new_facts(project: dict[str, Any], exporter: Exporter, options: ExportOption
 
 
 def preview(
-    engine: Engine, project: str, fmt: str, options: ExportOptions, *, n: int = 5
+    engine: Engine, project: str, fmt: str, options: ExportOptions, *, n: int = 5, max_traces: int = PREVIEW_SCAN
 ) -> tuple[list[dict[str, Any]], CardFacts]:
-    """The first ``n`` records the export would write, without writing anything."""
+    """The first ``n`` records the export would write, looking at no more than ``max_traces`` traces (a format
+    that gives few records must not read a whole project on every rerun of the page); nothing is written."""
     exporter = _exporter(fmt)
     options = check_options(exporter, options)
     proj = _project(engine, project)
     facts = new_facts(proj, exporter, options)
-    records = (r for _, recs in labelled_items(engine, proj["id"], exporter, options, facts) for r in recs)
+    items = islice(labelled_items(engine, proj["id"], exporter, options, facts), max_traces)
+    records = (r for _, recs in items for r in recs)
     return list(islice(records, n)), facts
 
 

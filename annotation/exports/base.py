@@ -100,7 +100,3 @@ class Exporter(ABC):
         tally = Counter() if tally is None else tally
         for item in items:
             yield from self.records_of(item, options, tally)
-
-
-def first_error_of(item: ExportItem) -> int | None:
-    return None if item.label is None else item.label.first_error
