@@ -1,0 +1,124 @@
+"""Checking an auto-critique in Chromium: an annotator goes through one model critique step by step with the
+keyboard, rates it, writes a replacement, submits, and the resulting human judgment is found."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from annotation.accounts import create_user, set_members
+from annotation.demo import DEMO_PROJECT
+from annotation.model import Judgment, Source, StepLabel
+from annotation.records import judgment_row
+from annotation.startup import prepare
+from storage import queries
+from storage.db import session
+from storage.tables import JudgmentRow, utcnow
+from tests.e2e.conftest import ACCOUNTS, PAGE_TIMEOUT_MS, PASSWORD, ROOT, free_port, wait_until_serving
+
+CRITIC = Source("model", "demo-critic")
+
+
+def add_model_critiques(engine: Engine) -> None:
+    """model:demo-critic on every demo trace: step 0 right, step 1 wrong (with an explanation), the rest unset."""
+    with session(engine) as s:
+        project = queries.get_project(s, name=DEMO_PROJECT)
+        rows = []
+        for trace in queries.traces_in(s, project_id=project.id):
+            steps = [StepLabel(1, "The givens are copied correctly."), StepLabel(-1, "This rule is misapplied.")]
+            model = Judgment(CRITIC, first_error=1, steps=steps, critique="Step 1 is wrong. \\boxed{1}")
+            rows.append(judgment_row(model, trace_id=trace.id, now=utcnow()))
+        queries.insert_judgments(s, rows=rows)
+        s.commit()
+
+
+@pytest.fixture(scope="module")
+def app_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("check-app")
+    url = f"sqlite:///{folder / 'redline.db'}"
+    engine = prepare(url, load_demo=True)
+    for username, role in ACCOUNTS.items():
+        create_user(engine, username=username, password=PASSWORD, role=role)
+    set_members(engine, project=DEMO_PROJECT, usernames=["ann1"])
+    add_model_critiques(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def app_url(sync_playwright, app_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app as `make run` starts it, on a database that holds model critiques to check."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("check-log") / "streamlit.log"
+    env = os.environ | {"DATABASE_URL": app_database, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            # No file watcher: edits elsewhere in the tree while the test runs must not reload the app.
+            [*command, "--server.headless", "true", "--server.fileWatcherType", "none"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_serving(url, server, log)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+
+def test_check_one_critique_step_by_step_with_the_keyboard(open_page, app_database):
+    from playwright.sync_api import expect
+
+    page = open_page("ann1")
+    page.get_by_role("link", name="Check critiques", exact=True).click()
+    expect(page.get_by_role("heading", name="Check critiques")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.get_by_text("This rule is misapplied.").first).to_be_visible()
+    expect(page.get_by_text("Trace #1 (1 of")).to_be_visible()
+
+    page.get_by_role("heading", name="Check critiques").click()
+    page.keyboard.press("a")  # step 1: accept "correct"
+    expect(page.get_by_text("Step 2 of")).to_be_visible()
+    page.keyboard.press("x")  # step 2: reject "wrong" -> correct
+    expect(page.get_by_text("Step 3 of")).to_be_visible()
+    page.keyboard.press("e")  # step 3: edit
+    page.get_by_role("radiogroup").get_by_text("Wrong", exact=True).click()
+    page.get_by_role("textbox", name="Your explanation").fill("The product is computed wrongly here.")
+    page.get_by_role("button", name="Save edit").click()
+    expect(page.get_by_text("edited")).to_be_visible()
+    page.get_by_text("Partly helpful", exact=True).click()
+    page.get_by_role("textbox", name="Replacement explanation").fill("Step 3 multiplies instead of dividing.")
+    page.get_by_role("button", name="Submit and next").click()
+
+    expect(page.get_by_text("Saved your check of trace #1.")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.get_by_text("Trace #2 (2 of")).to_be_visible()
+    page.get_by_role("button", name="Previous trace").click()
+    expect(page.get_by_text("checked by you before")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+
+    engine = prepare(app_database)
+    with session(engine) as s:
+        (mine,) = s.exec(
+            select(JudgmentRow).where(JudgmentRow.source_kind == "human", JudgmentRow.source_name == "ann1")
+        )
+    engine.dispose()
+    assert mine.status == "submitted" and mine.first_error == 2
+    assert [st["verdict"] for st in mine.steps[:3]] == [1, 1, -1]
+    assert mine.steps[2]["critique"] == "The product is computed wrongly here."
+    assert mine.critique == "Step 3 multiplies instead of dividing."
+    assert mine.extra["checked_from"] == "model:demo-critic" and mine.extra["critique_rating"] == "partly_helpful"
+    assert [c["action"] for c in mine.extra["changes"]] == ["accept", "reject", "edit"]
