@@ -81,7 +81,12 @@ def count_traces(engine: Engine, project_id: int) -> int:
 def _step_label(raw: Any) -> StepLabel:
     if not isinstance(raw, dict):
         return StepLabel()
-    return StepLabel(verdict=raw.get("verdict"), critique=raw.get("critique"), tags=list(raw.get("tags") or []))
+    return StepLabel(
+        verdict=raw.get("verdict"),
+        critique=raw.get("critique"),
+        tags=list(raw.get("tags") or []),
+        correction=raw.get("correction") or None,
+    )
 
 
 def _corrections(steps: list[Any], extra: dict[str, Any]) -> dict[int, str]:

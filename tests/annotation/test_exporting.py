@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.exporting import export_project
+from annotation.exporting import export_project, preview
 from annotation.exports import stream
 from annotation.exports.base import ExportFailure, ExportOptions
 from annotation.model import InvalidValue
@@ -67,3 +67,10 @@ def test_bad_requests_are_refused_before_anything_is_written(sqlite_engine, tmp_
             export_project(sqlite_engine, export_data.PROJECT, "processbench", out, options)
         assert e.value.field == field
     assert not out.exists()
+
+
+def test_preview_reads_a_bounded_number_of_traces(sqlite_engine):
+    export_data.build(sqlite_engine)
+    records, facts = preview(sqlite_engine, export_data.PROJECT, "dpo", ExportOptions(), n=5, max_traces=3)
+    assert facts.traces_seen == 3
+    assert len(records) == 1  # the correction pair on trace 1; the critique pairs come later
