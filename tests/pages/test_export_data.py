@@ -125,3 +125,17 @@ def test_a_bad_filter_is_named_and_nothing_is_offered(database_url, db):
     assert "export_run" not in [b.key for b in at.button]
     at.text_area(key="export_where").set_value("task=nothing-like-this").run()
     assert any("No records" in w.value for w in at.warning)
+
+
+def test_a_hugging_face_folder_comes_as_a_zip_that_loads(database_url, db, tmp_path):
+    import datasets
+
+    at = open_export(db)
+    at.radio(key="export_output").set_value("hf").run()
+    download = prepared(at)
+
+    zipfile.ZipFile(io.BytesIO(download.data)).extractall(tmp_path)
+    loaded = datasets.load_from_disk(str(tmp_path / "Labelled-trl-stepwise"))
+    assert download.name == "Labelled-trl-stepwise.zip"
+    assert loaded.num_rows == 11 and loaded.column_names == ["prompt", "completions", "labels"]
+    assert (tmp_path / "Labelled-trl-stepwise" / "README.md").read_text().startswith("---\nlicense: cc-by-4.0")
