@@ -26,6 +26,16 @@ QC_EVERY = 10
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectTotals:
+    """Counts over the whole project: they grow with it, so a page may keep them for a few seconds."""
+
+    traces: int
+    complete: int
+    qc: int
+    open: int
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
     traces: int
     complete: int
@@ -98,12 +108,19 @@ def hold(engine: Engine, rules: ProjectRules, *, trace_id: int, username: str, n
         s.commit()
 
 
-def progress(engine: Engine, rules: ProjectRules, *, username: str) -> Progress:
+def project_totals(engine: Engine, rules: ProjectRules) -> ProjectTotals:
     with session(engine) as s:
-        counts = work.counts_for(
-            s, project_id=rules.id, username=username, now=utcnow(), needed=rules.judgments_per_trace
-        )
-    return Progress(**counts)
+        return ProjectTotals(**work.project_totals(s, project_id=rules.id))
+
+
+def progress(engine: Engine, rules: ProjectRules, *, username: str, totals: ProjectTotals | None = None) -> Progress:
+    """Mine (done / assigned) and the project's; ``totals`` may come from a short-lived cache."""
+    totals = totals or project_totals(engine, rules)
+    with session(engine) as s:
+        mine = work.my_counts(s, project_id=rules.id, username=username)
+    # Open to me: open traces I have not judged, and QC traces I have not judged.
+    open_to_me = max(0, totals.open - mine["mine_on_open"]) + max(0, totals.qc - mine["mine_on_qc"])
+    return Progress(traces=totals.traces, complete=totals.complete, mine=mine["mine"], open_to_me=open_to_me)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import streamlit as st
 from annotation.accounts import Account, projects_for
 from annotation.labelling import CHOSEN_FINISH, NEUTRAL, WRONG, summarise
 from annotation.model import NO_ERROR, InvalidValue
-from annotation.queue import my_work, next_trace, progress
+from annotation.queue import ProjectTotals, my_work, next_trace, progress, project_totals
 from annotation.workbench import ProjectRules, StaleJudgment, project_rules, submit
 from pages.annotate_state import (
     LABEL_VERDICTS,
@@ -48,6 +48,7 @@ SHORTCUTS = [
     ("B", "back to the trace before"),
     ("Tab / Esc", "leave a text box, so the keys above work again"),
 ]
+SHORTCUTS_TABLE = "| key | does |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in SHORTCUTS)
 FINISH_TITLES = {"none": "Judge the steps", "bad_problem": "Bad problem", "give_up": "Give up"}
 
 
@@ -60,10 +61,10 @@ def on_verdict(i: int) -> None:
     verdict = LABEL_VERDICTS.get(st.session_state[verdict_key(d, i)])
     d.cursor = i
     change(d, account, d.work.with_verdict(i, verdict, d.rules.label_mode))
-    moved = before.first_error(d.rules.label_mode) != d.work.first_error(d.rules.label_mode)
-    d.full_rerun = (
-        sync_verdicts(d, before) or moved or before.greyed(d.rules.label_mode) != d.work.greyed(d.rules.label_mode)
-    )
+    mode = d.rules.label_mode
+    moved = before.first_error(mode) != d.work.first_error(mode) or before.first_wrong() != d.work.first_wrong()
+    # Only a change that reaches other steps or the summary line redraws the whole page.
+    d.full_rerun = sync_verdicts(d, before, clicked=i) or moved or before.greyed(mode) != d.work.greyed(mode)
 
 
 def on_step_text(i: int, field: str, key: str) -> None:
@@ -287,9 +288,10 @@ def trace_part(d: Desk) -> None:
         if trace.reference_solution:
             st.markdown("**Reference solution**")
             st.markdown(trace.reference_solution)
-    if d.opened.others:
-        with st.expander(f"Other judgments of this trace ({len(d.opened.others)})"):
-            st.dataframe(others_table(d), hide_index=True, key="annotate_others")
+    if d.opened.others and st.toggle(
+        f"Show other judgments of this trace ({len(d.opened.others)})", key="annotate_show_others"
+    ):
+        st.dataframe(others_table(d), hide_index=True, key="annotate_others")
 
 
 def others_table(d: Desk) -> pd.DataFrame:
@@ -302,21 +304,30 @@ def others_table(d: Desk) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@st.cache_data(ttl=15, show_spinner=False)
+def totals_of(rules: ProjectRules) -> ProjectTotals:
+    """Project-wide counts grow with the project: kept for a few seconds rather than counted per click."""
+    return project_totals(get_engine(), rules)
+
+
 def sidebar(rules: ProjectRules, account: Account) -> None:
     with st.sidebar:
-        done = progress(get_engine(), rules, username=account.username)
+        done = progress(get_engine(), rules, username=account.username, totals=totals_of(rules))
         st.progress(done.my_share, text=f"Mine: {done.mine} of {done.assigned_to_me}")
         st.progress(done.project_share, text=f"Project: {done.complete} of {done.traces} traces complete")
         with st.expander("Guidelines", expanded=bool(rules.guidelines)):
             st.markdown(rules.guidelines or "_No guidelines for this project yet._")
-        items = my_work(get_engine(), rules, username=account.username, limit=50)
-        if items:
-            with st.expander("My work"):
-                labels = {i.trace_id: f"#{i.position + 1} · {i.status} · {i.when:%d %b %H:%M}" for i in items}
+        # Read only when asked for: the list is not needed on every click.
+        if st.toggle("My earlier work", key="annotate_show_history"):
+            items = my_work(get_engine(), rules, username=account.username, limit=50)
+            labels = {i.trace_id: f"#{i.position + 1} · {i.status} · {i.when:%d %b %H:%M}" for i in items}
+            if labels:
                 chosen = st.selectbox("Reopen", list(labels), format_func=labels.get, key="annotate_reopen_choice")
                 st.button("Open", key="annotate_reopen", on_click=reopen, args=(chosen,))
+            else:
+                st.caption("Nothing yet.")
         with st.expander("Keyboard shortcuts"):
-            st.table(pd.DataFrame(SHORTCUTS, columns=["key", "does"]).set_index("key"))
+            st.markdown(SHORTCUTS_TABLE)
 
 
 def choose_trace(rules: ProjectRules, account: Account) -> Desk | None:

@@ -65,6 +65,8 @@ def open_desk(trace_id: int, rules: ProjectRules, account: Account, *, keep: Des
     opened = open_trace(
         get_engine(), trace_id=trace_id, username=account.username, rules=rules, is_admin=account.is_admin
     )
+    if keep is not None and keep.trace_id != trace_id:
+        _forget_widgets(keep.trace_id)
     new = Desk(rules=rules, opened=opened)
     if keep is not None and keep.rules.id == rules.id:
         new.skipped = keep.skipped
@@ -75,6 +77,18 @@ def open_desk(trace_id: int, rules: ProjectRules, account: Account, *, keep: Des
     st.query_params["trace"] = str(trace_id)
     _seed_widgets(new)
     return new
+
+
+def _forget_widgets(trace_id: int) -> None:
+    """Drop the state of the previous trace's widgets, so a long sitting does not pile them up."""
+    suffix = f"_{trace_id}"
+    stale = [
+        k
+        for k in list(st.session_state.keys())
+        if isinstance(k, str) and k.startswith("annotate_") and (k.endswith(suffix) or f"{suffix}_" in k)
+    ]
+    for key in stale:
+        del st.session_state[key]
 
 
 def verdict_key(d: Desk, i: int) -> str:
@@ -113,14 +127,14 @@ def _solution_label(value: bool | None) -> str | None:
     return SOLUTION_LABELS.get(value) if value is not None else None
 
 
-def sync_verdicts(d: Desk, before: WorkingCopy) -> bool:
+def sync_verdicts(d: Desk, before: WorkingCopy, clicked: int | None = None) -> bool:
     """Copy verdicts the rules changed (first-error mode fills earlier steps) into their widgets.
 
     Returns whether any step other than the one clicked changed, which needs the whole page redrawn.
     """
     changed = False
     for i, (old, new) in enumerate(zip(before.steps, d.work.steps, strict=True)):
-        if old.verdict != new.verdict:
+        if old.verdict != new.verdict and i != clicked:
             st.session_state[verdict_key(d, i)] = VERDICT_LABELS.get(new.verdict)
             changed = True
     return changed

@@ -58,7 +58,7 @@ class TraceRow(SQLModel, table=True):
         CheckConstraint("position >= 0", name="trace_position_not_negative"),
         Index("trace_by_position", "project_id", "position"),
         # The queue walks these in import order, so picking the next trace never scans finished work.
-        Index("trace_open_by_position", "project_id", "complete", "position"),
+        Index("trace_open_by_position", "project_id", "complete", "qc", "position"),
         Index("trace_qc_by_position", "project_id", "qc", "position"),
     )
 
@@ -104,6 +104,8 @@ class JudgmentRow(SQLModel, table=True):
         CheckConstraint("status IN ('draft', 'submitted', 'failed')", name="judgment_status_valid"),
         CheckConstraint("time_spent_s IS NULL OR time_spent_s >= 0", name="judgment_time_not_negative"),
         CheckConstraint("version >= 1", name="judgment_version_positive"),
+        # One person's judgments, for their progress and their list of earlier work.
+        Index("judgment_by_source", "source_kind", "source_name", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, cast, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Integer, cast, delete, exists, func, insert, select, update
 from sqlmodel import Session
 
 from storage.tables import Draft, JudgmentRow, Reservation, TraceRow, utcnow
@@ -83,8 +83,9 @@ def max_position(session: Session, *, project_id: int) -> int:
 def reserve(session: Session, *, trace_id: int, username: str, until: datetime) -> None:
     """Hold one trace for one person, releasing whatever else they held in the same project."""
     project_id = select(TraceRow.project_id).where(TraceRow.id == trace_id).scalar_subquery()
-    same_project = select(TraceRow.id).where(TraceRow.project_id == project_id)
-    session.execute(delete(Reservation).where(Reservation.username == username, Reservation.trace_id.in_(same_project)))
+    # Walk this person's few reservations, not the project's many traces.
+    in_project = exists().where(TraceRow.id == Reservation.trace_id, TraceRow.project_id == project_id)
+    session.execute(delete(Reservation).where(Reservation.username == username, in_project))
     session.execute(insert(Reservation).values(trace_id=trace_id, username=username, expires_at=until))
 
 
@@ -195,22 +196,36 @@ def my_work(session: Session, *, project_id: int, username: str, limit: int = 20
     return sorted(rows, key=lambda r: r[3], reverse=True)[:limit]
 
 
-def counts_for(session: Session, *, project_id: int, username: str, now: datetime, needed: int) -> dict[str, int]:
-    """Progress figures: traces, complete traces, my submissions, and traces still open to me."""
-    traces, complete = session.execute(
-        select(func.count(TraceRow.id), func.coalesce(func.sum(cast(TraceRow.complete, Integer)), 0)).where(
-            TraceRow.project_id == project_id
+def project_totals(session: Session, *, project_id: int) -> dict[str, int]:
+    """Counts over the whole project (they grow with it, so pages may cache them briefly)."""
+    traces, complete, qc, open_ = session.execute(
+        select(
+            func.count(TraceRow.id),
+            func.coalesce(func.sum(cast(TraceRow.complete, Integer)), 0),
+            func.coalesce(func.sum(cast(TraceRow.qc, Integer)), 0),
+            func.coalesce(func.sum(cast(~TraceRow.complete & ~TraceRow.qc, Integer)), 0),
+        ).where(TraceRow.project_id == project_id)
+    ).one()
+    return {"traces": traces, "complete": int(complete), "qc": int(qc), "open": int(open_)}
+
+
+def my_counts(session: Session, *, project_id: int, username: str) -> dict[str, int]:
+    """This person's submissions in the project: all, on still-open traces, on QC traces (by index)."""
+    mine, on_open, on_qc = session.execute(
+        select(
+            func.count(JudgmentRow.id),
+            func.coalesce(func.sum(cast(~TraceRow.complete & ~TraceRow.qc, Integer)), 0),
+            func.coalesce(func.sum(cast(TraceRow.qc, Integer)), 0),
+        )
+        .join(TraceRow, TraceRow.id == JudgmentRow.trace_id)
+        .where(
+            JudgmentRow.source_kind == "human",
+            JudgmentRow.source_name == username,
+            JudgmentRow.status == "submitted",
+            TraceRow.project_id == project_id,
         )
     ).one()
-    mine = count_mine(session, project_id=project_id, username=username)
-    open_to_me = session.execute(
-        select(func.count(TraceRow.id)).where(
-            TraceRow.project_id == project_id,
-            or_(TraceRow.qc.is_(True), TraceRow.complete.is_(False)),
-            ~_mine(username),
-        )
-    ).scalar()
-    return {"traces": traces, "complete": int(complete), "mine": mine, "open_to_me": open_to_me}
+    return {"mine": mine, "mine_on_open": int(on_open), "mine_on_qc": int(on_qc)}
 
 
 def has_qc(session: Session, *, project_id: int) -> bool:
@@ -219,16 +234,7 @@ def has_qc(session: Session, *, project_id: int) -> bool:
 
 
 def count_mine(session: Session, *, project_id: int, username: str) -> int:
-    return session.execute(
-        select(func.count(JudgmentRow.id))
-        .join(TraceRow, TraceRow.id == JudgmentRow.trace_id)
-        .where(
-            TraceRow.project_id == project_id,
-            JudgmentRow.source_kind == "human",
-            JudgmentRow.source_name == username,
-            JudgmentRow.status == "submitted",
-        )
-    ).scalar()
+    return my_counts(session, project_id=project_id, username=username)["mine"]
 
 
 def model_first_errors(session: Session, *, project_id: int) -> list[tuple[int, int | None]]:
