@@ -222,9 +222,10 @@ def browser(account: Account, result: Comparison) -> None:
         "Kinds of disagreement",
         list(KINDS),
         default=list(KINDS),
-        format_func=lambda k: f"{KIND_LABELS[k]} ({result.kinds[k]:,})",
+        format_func=KIND_LABELS.get,
         key="compare_kinds",
     )
+    st.caption(" · ".join(f"{KIND_LABELS[k]}: {n:,}" for k, n in result.kinds.items()))
     shown = table[table["kind"].isin(kinds)]
     st.caption(f"{len(shown):,} of {len(table):,} disagreements")
     if shown.empty:
@@ -280,6 +281,18 @@ def annotators(result: Comparison) -> None:
     st.dataframe(pd.DataFrame(h["pairs"]), hide_index=True, key="compare_pairs")
 
 
+def keep_choices(project: str, choices: list[str]) -> None:
+    """Start each project from its own default A and B, and never keep a pick that is no longer offered."""
+    default_a, default_b = default_pair(choices)
+    moved = st.session_state.get("compare_for_project") != project
+    for key, default in (("compare_a", default_a), ("compare_b", default_b)):
+        if moved or st.session_state.get(key) not in choices:
+            st.session_state[key] = default
+    if moved:
+        st.session_state.pop("compare_trace", None)
+    st.session_state["compare_for_project"] = project
+
+
 def compare_page() -> None:
     account = require_account()
     st.title("Compare")
@@ -298,10 +311,10 @@ def compare_page() -> None:
         bar.empty()
         st.info("Nothing to compare yet: this project has no judgments you may see.")
         return
-    default_a, default_b = default_pair(choices)
+    keep_choices(project, choices)
     left, middle, right = st.columns([2, 2, 1])
-    a = left.selectbox("A: the judgments measured", choices, choices.index(default_a), source_label, key="compare_a")
-    b = middle.selectbox("B: measured against", choices, choices.index(default_b), source_label, key="compare_b")
+    a = left.selectbox("A: the judgments measured", choices, format_func=source_label, key="compare_a")
+    b = middle.selectbox("B: measured against", choices, format_func=source_label, key="compare_b")
     k = right.number_input("Within ± k steps", min_value=0, max_value=50, value=1, key="compare_k")
     if blind and not account.is_admin:
         st.caption("This project is blind: you see your own judgments and the models', not other people's.")
