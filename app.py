@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.auth import current_account, sign_out
+from pages.auth import current_account, sign_out, write_cookie
 
 st.set_page_config(page_title="Redline", layout="wide")
 
 account = current_account()
+write_cookie()
 if account is None:
     pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
 else:

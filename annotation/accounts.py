@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,7 +15,7 @@ from sqlmodel import select
 
 from annotation.model import InvalidValue, Source
 from storage.db import session
-from storage.tables import Membership, Project, User, utcnow
+from storage.tables import Membership, Project, SignInToken, User, utcnow
 
 ROLES = ("admin", "annotator")
 MIN_PASSWORD_LENGTH = 8
@@ -245,3 +248,44 @@ def projects_for(engine: Engine, account: Account) -> list[str]:
                 .where(User.username == account.username)
             )
         return list(s.exec(query))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(engine: Engine, *, username: str, hours: float) -> str:
+    """A secret that keeps this browser signed in for ``hours``; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    with session(engine) as s:
+        user = _user(s, username)
+        s.add(SignInToken(token_hash=_token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(hours=hours)))
+        s.commit()
+    return token
+
+
+def account_for_token(engine: Engine, token: str) -> Account | None:
+    """The account a remembered browser belongs to, while its token is live and the account active."""
+    if not token:
+        return None
+    with session(engine) as s:
+        row = s.exec(
+            select(User, SignInToken.expires_at)
+            .join(SignInToken, SignInToken.user_id == User.id)
+            .where(SignInToken.token_hash == _token_hash(token))
+        ).first()
+    if row is None:
+        return None
+    user, expires_at = row
+    if expires_at.tzinfo is None:  # SQLite returns naive UTC times
+        expires_at = expires_at.replace(tzinfo=utcnow().tzinfo)
+    if expires_at <= utcnow() or not user.active:
+        return None
+    return _account(user)
+
+
+def revoke_token(engine: Engine, token: str) -> None:
+    with session(engine) as s:
+        for row in s.exec(select(SignInToken).where(SignInToken.token_hash == _token_hash(token))):
+            s.delete(row)
+        s.commit()

@@ -6,12 +6,15 @@ import time
 
 import streamlit as st
 
-from annotation.accounts import Account, account_for, sign_in_external
+from annotation.accounts import Account, account_for, account_for_token, issue_token, revoke_token, sign_in_external
 from pages.common import get_engine
 from storage.config import settings
 
 USER_KEY = "auth_username"
 SINCE_KEY = "auth_signed_in_at"
+COOKIE = "redline_session"
+# The cookie the next run writes (a new token) or clears (""), see write_cookie().
+PENDING_COOKIE_KEY = "auth_pending_cookie"
 
 
 def oidc_configured() -> bool:
@@ -21,14 +24,45 @@ def oidc_configured() -> bool:
         return False
 
 
-def remember(account: Account) -> None:
+def remember(account: Account, *, token: str | None = None) -> None:
+    """Sign this browser session in; without ``token``, a new one is issued for the cookie."""
     st.session_state[USER_KEY] = account.username
     st.session_state[SINCE_KEY] = time.time()
+    if token is None:
+        st.session_state[PENDING_COOKIE_KEY] = issue_token(
+            get_engine(), username=account.username, hours=settings().session_hours
+        )
 
 
 def forget() -> None:
     for key in (USER_KEY, SINCE_KEY):
         st.session_state.pop(key, None)
+
+
+def write_cookie() -> None:
+    """Set or clear the sign-in cookie in the browser, once, after a sign-in or sign-out."""
+    value = st.session_state.pop(PENDING_COOKIE_KEY, None)
+    if value is None:
+        return
+    import json
+
+    import streamlit.components.v1 as components
+
+    max_age = int(settings().session_hours * 3600) if value else 0
+    cookie = f"{COOKIE}={value}; path=/; max-age={max_age}; SameSite=Strict"
+    components.html(f"<script>window.parent.document.cookie = {json.dumps(cookie)};</script>", height=0)
+
+
+def _remembered() -> Account | None:
+    """A reload starts a new session: the browser's cookie, if live, signs it in again."""
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this run (AppTest, bare mode)
+        return None
+    account = account_for_token(get_engine(), token) if isinstance(token, str) and token else None
+    if account is not None:
+        remember(account, token=token)
+    return account
 
 
 def current_account() -> Account | None:
@@ -40,7 +74,7 @@ def current_account() -> Account | None:
         return sign_in_external(get_engine(), email=email, name=str(st.user.get("name") or ""))
     username = st.session_state.get(USER_KEY)
     if not username:
-        return None
+        return _remembered()
     since = st.session_state.get(SINCE_KEY, 0.0)
     if time.time() - since > settings().session_hours * 3600:
         forget()
@@ -69,6 +103,13 @@ def require_admin() -> Account:
 
 
 def sign_out() -> None:
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:
+        token = None
+    if isinstance(token, str) and token:
+        revoke_token(get_engine(), token)
+    st.session_state[PENDING_COOKIE_KEY] = ""
     if oidc_configured():
         st.logout()
     forget()

@@ -41,14 +41,24 @@ def md_escape(text: str) -> str:
 
 
 def focus_element(aria_label: str) -> None:
-    """Move the keyboard focus to the input with this label (our own label text, never trace text)."""
+    """Move the keyboard focus to the input with this label (our own label text, never trace text).
+
+    The frame may load before the input is drawn, so it looks again for a moment; a counter makes
+    each request a new frame, so asking twice for the same box works twice.
+    """
     import streamlit.components.v1 as components
 
+    count = st.session_state.get("_focus_requests", 0) + 1
+    st.session_state["_focus_requests"] = count
     selector = json.dumps(f'[aria-label="{aria_label}"]')
     components.html(
-        "<script>"
-        f"const el = window.parent.document.querySelector({selector});"
-        "if (el) { el.focus(); el.scrollIntoView({block: 'center'}); }"
+        f"<!-- {count} --><script>"
+        "let tries = 0;"
+        "const timer = setInterval(() => {"
+        f"  const el = window.parent.document.querySelector({selector});"
+        "  if (el) { el.focus(); el.scrollIntoView({block: 'center'}); }"
+        "  if (el || ++tries > 40) clearInterval(timer);"
+        "}, 50);"
         "</script>",
         height=0,
     )

@@ -163,6 +163,20 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
+class SignInToken(SQLModel, table=True):
+    """A signed-in browser, remembered by a cookie so a reload stays signed in. Only the token's hash is kept."""
+
+    __tablename__ = "sign_in_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    created_at: datetime = _when()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
 class Membership(SQLModel, table=True):
     """Who works on which project."""
 

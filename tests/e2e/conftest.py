@@ -70,14 +70,22 @@ def sync_playwright() -> Callable[[], Any]:
 
 
 @pytest.fixture(scope="module")
-def app_url(sync_playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run app.py` on a free port and a fresh SQLite file; stopped with its children afterwards."""
-    folder = tmp_path_factory.mktemp("app")
+def app_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The app's SQLite URL: the demo project and the ACCOUNTS, for tests to add their own data to."""
+    folder = tmp_path_factory.mktemp("app-db")
     database_url = f"sqlite:///{folder / 'redline.db'}"
     engine = prepare(database_url, load_demo=True)
     for username, role in ACCOUNTS.items():
         create_user(engine, username=username, password=PASSWORD, role=role)
     engine.dispose()
+    return database_url
+
+
+@pytest.fixture(scope="module")
+def app_url(sync_playwright, app_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run app.py` on a free port and a fresh SQLite file; stopped with its children afterwards."""
+    folder = tmp_path_factory.mktemp("app")
+    database_url = app_database
     port = free_port()
     log = folder / "streamlit.log"
     env = os.environ | {
@@ -94,6 +102,9 @@ def app_url(sync_playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         str(port),
         "--server.headless",
         "true",
+        # An edit elsewhere in the tree must not reload the app in the middle of a journey.
+        "--server.fileWatcherType",
+        "none",
     ]
     with log.open("wb") as out:
         server = subprocess.Popen(

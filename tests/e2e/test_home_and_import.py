@@ -8,6 +8,8 @@ from pathlib import Path
 from annotation.demo import DEMO_PROJECT
 from tests.e2e.conftest import PAGE_TIMEOUT_MS
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
 
 def project_cell(page, name: str):
     # The table draws on a canvas; its cells are also kept in an accessible (hidden) grid.
@@ -21,6 +23,9 @@ def test_home_shows_the_demo_project_and_import_opens(page):
     cell = project_cell(page, DEMO_PROJECT)
     expect(cell).to_be_attached(timeout=PAGE_TIMEOUT_MS)
     expect(page.get_by_role("row", include_hidden=True).filter(has=cell)).to_contain_text("36")
+    page.wait_for_timeout(1000)  # let the chart draw before the README's screenshot
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "home.png"))
 
     page.get_by_role("link", name="Import", exact=True).click()
 
