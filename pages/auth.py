@@ -68,7 +68,7 @@ def _remembered() -> Account | None:
 def current_account() -> Account | None:
     """The account of this browser session, checked against the database on every run."""
     if oidc_configured():
-        if not st.user.is_logged_in:
+        if not st.user.get("is_logged_in", False):
             return None
         email = str(st.user.get("email") or st.user.get("sub") or "")
         return sign_in_external(get_engine(), email=email, name=str(st.user.get("name") or ""))

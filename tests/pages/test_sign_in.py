@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from streamlit.testing.v1 import AppTest
+
 from annotation.accounts import account_for, create_user
 from pages.auth import USER_KEY
-from tests.pages.conftest import open_app
+from tests.pages.conftest import APP, open_app
 
 
 def test_a_fresh_install_makes_the_first_admin(database_url, db):
@@ -55,3 +57,13 @@ def test_an_expired_session_is_signed_out(database_url, db, monkeypatch):
     assert at.warning[0].value == "Sign in to see this page."
     assert USER_KEY not in at.session_state
     assert at.session_state["auth_expired"]
+
+
+def test_with_an_oidc_provider_in_secrets_sign_in_goes_through_it(database_url, db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
+    at.run()
+    assert at.button(key="sign_in_oidc").label == "Sign in with your organisation"
+    assert not at.get("form")
+
+    assert not at.text_input  # no password form: the provider decides who comes in
