@@ -177,6 +177,19 @@ class SignInToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
 
+class SignInAttempt(SQLModel, table=True):
+    """A password sign-in, kept for a while so repeated failures for one username can be refused."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (Index("sign_in_attempt_by_name", "username", "attempted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # As typed (normalised), whether or not such an account exists.
+    username: str = Field(max_length=256)
+    succeeded: bool = False
+    attempted_at: datetime = _when()
+
+
 class Membership(SQLModel, table=True):
     """Who works on which project."""
 
@@ -251,7 +264,9 @@ class CriticRun(SQLModel, table=True):
 
     __tablename__ = "critic_run"
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'done', 'cancelled', 'failed')", name="critic_run_status_valid"),
+        CheckConstraint(
+            "status IN ('running', 'done', 'cancelled', 'failed', 'interrupted')", name="critic_run_status_valid"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -268,6 +283,8 @@ class CriticRun(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=Text)
     started_at: datetime = _when()
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Touched while the run lives; a "running" run whose heartbeat went stale was stopped by a dead process.
+    heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class ReasonVerdict(SQLModel, table=True):
