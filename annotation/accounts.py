@@ -20,7 +20,8 @@ from storage.tables import Membership, Project, SignInToken, User, utcnow
 ROLES = ("admin", "annotator")
 MIN_PASSWORD_LENGTH = 8
 # A username becomes the name in the source `human:<username>`, so it stays plain.
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+_NOT_IN_USERNAME = re.compile(r"[^A-Za-z0-9._@+-]")
 
 _hasher = PasswordHasher()
 
@@ -58,7 +59,7 @@ def check_username(username: str) -> str:
     username = username.strip()
     if not USERNAME.match(username):
         raise InvalidValue(
-            "username", "use 1-64 letters, digits and . _ @ -, starting with a letter or digit (no spaces)"
+            "username", "use 1-128 letters, digits and . _ @ + -, starting with a letter or digit (no spaces)"
         )
     return username
 
@@ -129,12 +130,24 @@ def account_for(engine: Engine, username: str) -> Account | None:
         return _account(user) if user is not None and user.active else None
 
 
-def sign_in_external(engine: Engine, *, email: str, name: str = "") -> Account:
-    """An OIDC sign-in: the account is made on first visit; the very first one is an admin."""
-    username = check_username(email)
-    existing = account_for(engine, username)
-    if existing is not None:
-        return existing
+def external_username(email: str, subject: str = "") -> str:
+    """A username for an OIDC identity: the email, else the subject with unusual characters replaced."""
+    name = email.strip().lower() if email else subject.strip()
+    return _NOT_IN_USERNAME.sub("-", name).lstrip("._@+-")[:128]
+
+
+def sign_in_external(engine: Engine, *, email: str, name: str = "", subject: str = "") -> Account:
+    """An OIDC sign-in: the account is made on first visit; the very first one is an admin.
+
+    Raises SignInRefused for a deactivated account.
+    """
+    username = check_username(external_username(email, subject))
+    with session(engine) as s:
+        user = s.exec(select(User).where(User.username == username)).first()
+        if user is not None:
+            if not user.active:
+                raise SignInRefused("this account is deactivated; ask an admin")
+            return _account(user)
     role = "annotator" if has_users(engine) else "admin"
     return create_user(engine, username=username, password=None, role=role, display_name=name)
 
@@ -205,6 +218,10 @@ def update_user(
             user.display_name = display_name.strip()
         if password is not None:
             user.password_hash = _hasher.hash(check_password(password))
+        if password is not None or active is False:
+            # A new password or a deactivation signs out every browser that was remembered.
+            for token in s.exec(select(SignInToken).where(SignInToken.user_id == user.id)):
+                s.delete(token)
         s.add(user)
         s.commit()
         return _account(user)
@@ -213,7 +230,9 @@ def update_user(
 def set_members(engine: Engine, *, project: str, usernames: list[str]) -> None:
     """Exactly these accounts work on the project."""
     with session(engine) as s:
-        project_row = s.exec(select(Project).where(Project.name == project)).one()
+        project_row = s.exec(select(Project).where(Project.name == project)).first()
+        if project_row is None:
+            raise InvalidValue("project", f"no project named {project!r}")
         wanted = {_user(s, name).id for name in usernames}
         current = {m.user_id: m for m in s.exec(select(Membership).where(Membership.project_id == project_row.id))}
         for user_id, membership in current.items():
@@ -259,6 +278,8 @@ def issue_token(engine: Engine, *, username: str, hours: float) -> str:
     token = secrets.token_urlsafe(32)
     with session(engine) as s:
         user = _user(s, username)
+        for stale in s.exec(select(SignInToken).where(SignInToken.expires_at <= utcnow())):
+            s.delete(stale)
         s.add(SignInToken(token_hash=_token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(hours=hours)))
         s.commit()
     return token

@@ -146,9 +146,8 @@ class WorkingCopy:
     def all_correct(self) -> WorkingCopy:
         """Every step correct: the person says the trace has no error."""
         steps = tuple(replace(s, verdict=CORRECT if s.verdict in (None, WRONG) else s.verdict) for s in self.steps)
-        return replace(
-            self, steps=steps, solution_correct=True if self.solution_correct is None else self.solution_correct
-        )
+        # No error means the answer stands: a "wrong answer" derived from an earlier error goes too.
+        return replace(self, steps=steps, solution_correct=True)
 
     def finish_reason(self, mode: str) -> str | None:
         if self.finish:

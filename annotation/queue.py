@@ -95,6 +95,10 @@ def next_trace(
             found = work.first_open_trace(s, **args, qc=True)
         if found is None:
             return None
+        if not work.still_open_to(s, trace_id=found[0], username=username, needed=rules.judgments_per_trace, now=now):
+            # Someone took it between the pick and the lock: pick again without it.
+            s.rollback()
+            return next_trace(engine, rules, username=username, exclude=(*exclude, found[0]), now=now, rng=rng)
         work.reserve(s, trace_id=found[0], username=username, until=now + timedelta(minutes=rules.reservation_minutes))
         s.commit()
     return found[0]
@@ -136,13 +140,6 @@ def my_work(engine: Engine, rules: ProjectRules, *, username: str, limit: int = 
     with session(engine) as s:
         rows = work.my_work(s, project_id=rules.id, username=username, limit=limit)
     return [WorkItem(*row) for row in rows]
-
-
-def refresh_completion(engine: Engine, rules: ProjectRules) -> None:
-    """After the number of judgments per trace changed, or human judgments were imported."""
-    with session(engine) as s:
-        work.refresh_completion(s, project_id=rules.id, needed=rules.judgments_per_trace)
-        s.commit()
 
 
 def priorities_from_model_disagreement(engine: Engine, rules: ProjectRules) -> int:

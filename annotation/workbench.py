@@ -8,8 +8,10 @@ submitted in between, it is refused with StaleJudgment and the draft stays, so n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
 
 from annotation.labelling import WorkingCopy
 from annotation.model import Judgment, Source, StepLabel, Trace
@@ -78,7 +80,8 @@ def project_rules(engine: Engine, project: str) -> ProjectRules | None:
 def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRules, is_admin: bool) -> OpenTrace:
     """Load a trace for ``username``: their draft if any, else their judgment, else a blank copy.
 
-    In a blind project an annotator sees no one else's judgments and no reference; admins see all.
+    In a blind project, and on quality-control traces, an annotator sees no one else's judgments and no
+    reference; admins see all.
     """
     with session(engine) as s:
         row = s.get(TraceRow, trace_id)
@@ -86,9 +89,11 @@ def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRu
             raise LookupError(f"trace {trace_id} is not in project {rules.name!r}")
         mine = work.human_judgment(s, trace_id=trace_id, username=username)
         draft = work.get_draft(s, trace_id=trace_id, username=username)
-        others_rows = [] if (rules.blind and not is_admin) else queries.judgments_on(s, trace_ids=[trace_id])
+        # Blind projects hide others' work; QC traces always do, or their reference could be copied.
+        hidden = not is_admin and (rules.blind or row.qc)
+        others_rows = [] if hidden else queries.judgments_on(s, trace_ids=[trace_id])
     trace = trace_from_row(row)
-    if rules.blind and not is_admin:
+    if hidden:
         trace.reference_answer = None
         trace.reference_solution = None
     if draft is not None:
@@ -118,7 +123,9 @@ def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRu
     )
 
 
-def save_draft(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCopy) -> OpenTrace:
+def save_draft(
+    engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCopy, hold_minutes: int = 30
+) -> OpenTrace:
     """Keep the work as a draft; returns the trace with the new draft version. Raises DraftConflict."""
     with session(engine) as s:
         version = work.save_draft(
@@ -129,6 +136,8 @@ def save_draft(engine: Engine, opened: OpenTrace, *, username: str, copy: Workin
             base_version=opened.base_version,
             expected_version=opened.draft_version,
         )
+        # Working on a trace keeps it held, however long it takes.
+        work.reserve(s, trace_id=opened.trace_id, username=username, until=utcnow() + timedelta(minutes=hold_minutes))
         s.commit()
     opened.work = copy
     opened.draft_version = version
@@ -152,29 +161,38 @@ def discard_draft(engine: Engine, opened: OpenTrace, *, username: str) -> None:
 def submit(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCopy, rules: ProjectRules) -> int:
     """Store the work as this person's submitted judgment; returns its version.
 
-    Refused (StaleJudgment) when the judgment is no longer at the version the work started from;
-    the earlier state of a changed judgment is kept as a revision.
+    Refused (StaleJudgment) when the judgment is no longer at the version the work started from, and
+    (DraftConflict) when another tab saved a newer draft; the earlier state of a changed judgment is
+    kept as a revision.
     """
     content = copy.content(rules.label_mode) | {"status": "submitted"}
     labels = [StepLabel(**step) for step in content["steps"]]
     Judgment(source=Source("human", username), **(content | {"steps": labels})).validate(len(opened.trace.steps))
     with session(engine) as s:
         current = work.human_judgment(s, trace_id=opened.trace_id, username=username)
+        # A draft saved by another tab after this one read it is not thrown away by this submission.
+        if opened.draft_version is not None:
+            work.delete_draft(s, trace_id=opened.trace_id, username=username, expected_version=opened.draft_version)
+        elif work.get_draft(s, trace_id=opened.trace_id, username=username) is not None:
+            raise DraftConflict(f"another tab saved a draft of trace {opened.trace_id} since this one opened it")
         if current is None:
             if opened.base_version != 0:
                 raise StaleJudgment("your earlier judgment of this trace was removed since you opened it")
             now = utcnow()
-            s.execute(
-                insert(JudgmentRow).values(
-                    trace_id=opened.trace_id,
-                    source_kind="human",
-                    source_name=username,
-                    **content,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                )
+            insert_first = insert(JudgmentRow).values(
+                trace_id=opened.trace_id,
+                source_kind="human",
+                source_name=username,
+                **content,
+                version=1,
+                created_at=now,
+                updated_at=now,
             )
+            try:
+                with s.begin_nested():
+                    s.execute(insert_first)
+            except IntegrityError:
+                raise StaleJudgment("this trace was just submitted from another tab or session") from None
             version = 1
         else:
             if current.version != opened.base_version:
@@ -185,7 +203,6 @@ def submit(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCop
             version = queries.revise_judgment(
                 s, judgment=current, content=content, expected_version=opened.base_version, changed_by=username
             ).version
-        work.delete_draft(s, trace_id=opened.trace_id, username=username)
         work.release(s, trace_id=opened.trace_id, username=username)
         work.refresh_completion(s, project_id=rules.id, needed=rules.judgments_per_trace, trace_ids=[opened.trace_id])
         s.commit()

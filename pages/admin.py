@@ -71,23 +71,33 @@ def users_section() -> None:
                 st.rerun()
             except InvalidValue as e:
                 st.error(f"{e.field}: {md_escape(e.message)}")
-    with change, st.form("admin_change_user"):
+    with change:
         st.markdown("**Change an account**")
-        names = [u.username for u in users]
-        chosen = st.selectbox("Account", names, key="admin_change_username")
+        # The picker sits outside the form, so the fields below always show the chosen account.
+        chosen = st.selectbox("Account", [u.username for u in users], key="admin_change_username")
         current = next((u for u in users if u.username == chosen), None)
-        role = st.selectbox("Role", ROLES, index=ROLES.index(current.role) if current else 1, key="admin_change_role")
-        active = st.checkbox(
-            "Active (may sign in)", value=current.active if current else True, key="admin_change_active"
-        )
-        password = st.text_input("New password (leave empty to keep)", type="password", key="admin_change_password")
-        if st.form_submit_button("Save account") and chosen:
-            try:
-                update_user(engine, username=chosen, role=role, active=active, password=password or None)
-                st.session_state["admin_flash"] = f"Saved {chosen}."
-                st.rerun()
-            except InvalidValue as e:
-                st.error(f"{e.field}: {md_escape(e.message)}")
+        if current is None:
+            return
+        with st.form(f"admin_change_user_{chosen}"):
+            role = st.selectbox("Role", ROLES, index=ROLES.index(current.role), key=f"admin_change_role_{chosen}")
+            active = st.checkbox("Active (may sign in)", value=current.active, key=f"admin_change_active_{chosen}")
+            password = st.text_input(
+                "New password (leave empty to keep)", type="password", key=f"admin_change_password_{chosen}"
+            )
+            if st.form_submit_button("Save account"):
+                try:
+                    # Only what changed is sent.
+                    update_user(
+                        engine,
+                        username=chosen,
+                        role=role if role != current.role else None,
+                        active=active if active != current.active else None,
+                        password=password or None,
+                    )
+                    st.session_state["admin_flash"] = f"Saved {chosen}."
+                    st.rerun()
+                except InvalidValue as e:
+                    st.error(f"{e.field}: {md_escape(e.message)}")
 
 
 def settings_form(project: str) -> None:

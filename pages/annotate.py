@@ -15,7 +15,7 @@ from annotation.accounts import Account, projects_for
 from annotation.labelling import CHOSEN_FINISH, NEUTRAL, WRONG, summarise
 from annotation.model import NO_ERROR, InvalidValue
 from annotation.queue import ProjectTotals, my_work, next_trace, progress, project_totals
-from annotation.workbench import ProjectRules, StaleJudgment, project_rules, submit
+from annotation.workbench import DraftConflict, ProjectRules, StaleJudgment, project_rules, submit
 from pages.annotate_state import (
     LABEL_VERDICTS,
     SOLUTION_LABELS,
@@ -118,6 +118,9 @@ def focus(what: str) -> None:
 
 def submit_and_next() -> None:
     d, account = desk(), _account()
+    if d.conflict:
+        d.message = "Not submitted: first choose what to keep (see the message above)."
+        return
     missing = d.work.missing(d.rules.label_mode)
     if missing:
         d.message = "Not submitted yet. Still needed: " + "; ".join(missing) + "."
@@ -128,6 +131,13 @@ def submit_and_next() -> None:
     except StaleJudgment as e:
         d.conflict_kind = "stale"
         d.conflict = f"Not submitted: {e}. Your work is kept as a draft."
+        return
+    except DraftConflict:
+        d.conflict_kind = "draft"
+        d.conflict = (
+            "Not submitted: another tab saved a newer draft of this trace. "
+            "Your work is kept on this page; choose which to keep."
+        )
         return
     except InvalidValue as e:
         d.message = f"Not submitted: {e.field}: {e.message}"

@@ -13,6 +13,7 @@ import streamlit as st
 
 from annotation.accounts import Account
 from annotation.labelling import WorkingCopy
+from annotation.queue import hold
 from annotation.workbench import (
     DraftConflict,
     OpenTrace,
@@ -65,6 +66,8 @@ def open_desk(trace_id: int, rules: ProjectRules, account: Account, *, keep: Des
     opened = open_trace(
         get_engine(), trace_id=trace_id, username=account.username, rules=rules, is_admin=account.is_admin
     )
+    # Opened by hand (a reload, Back, Reopen) or served: either way it is held for this person now.
+    hold(get_engine(), rules, trace_id=trace_id, username=account.username)
     if keep is not None and keep.trace_id != trace_id:
         _forget_widgets(keep.trace_id)
     new = Desk(rules=rules, opened=opened)
@@ -152,7 +155,9 @@ def change(d: Desk, account: Account, copy: WorkingCopy) -> None:
     copy = timed(d, copy)
     d.last_action = time.monotonic()
     try:
-        save_draft(get_engine(), d.opened, username=account.username, copy=copy)
+        save_draft(
+            get_engine(), d.opened, username=account.username, copy=copy, hold_minutes=d.rules.reservation_minutes
+        )
         if d.conflict_kind == "draft":
             d.conflict = d.conflict_kind = None
     except DraftConflict:

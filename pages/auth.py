@@ -6,7 +6,16 @@ import time
 
 import streamlit as st
 
-from annotation.accounts import Account, account_for, account_for_token, issue_token, revoke_token, sign_in_external
+from annotation.accounts import (
+    Account,
+    SignInRefused,
+    account_for,
+    account_for_token,
+    issue_token,
+    revoke_token,
+    sign_in_external,
+)
+from annotation.model import InvalidValue
 from pages.common import get_engine
 from storage.config import settings
 
@@ -15,6 +24,7 @@ SINCE_KEY = "auth_signed_in_at"
 COOKIE = "redline_session"
 # The cookie the next run writes (a new token) or clears (""), see write_cookie().
 PENDING_COOKIE_KEY = "auth_pending_cookie"
+TOKEN_KEY = "auth_token"
 
 
 def oidc_configured() -> bool:
@@ -29,13 +39,14 @@ def remember(account: Account, *, token: str | None = None) -> None:
     st.session_state[USER_KEY] = account.username
     st.session_state[SINCE_KEY] = time.time()
     if token is None:
-        st.session_state[PENDING_COOKIE_KEY] = issue_token(
-            get_engine(), username=account.username, hours=settings().session_hours
-        )
+        token = issue_token(get_engine(), username=account.username, hours=settings().session_hours)
+        st.session_state[PENDING_COOKIE_KEY] = token
+    # Kept to revoke on sign-out: the cookies this session saw were read when it connected.
+    st.session_state[TOKEN_KEY] = token
 
 
 def forget() -> None:
-    for key in (USER_KEY, SINCE_KEY):
+    for key in (USER_KEY, SINCE_KEY, TOKEN_KEY):
         st.session_state.pop(key, None)
 
 
@@ -70,8 +81,19 @@ def current_account() -> Account | None:
     if oidc_configured():
         if not st.user.get("is_logged_in", False):
             return None
-        email = str(st.user.get("email") or st.user.get("sub") or "")
-        return sign_in_external(get_engine(), email=email, name=str(st.user.get("name") or ""))
+        if st.user.get("email") and st.user.get("email_verified") is False:
+            st.error("Your organisation has not verified your email address; Redline cannot sign you in.")
+            return None
+        try:
+            return sign_in_external(
+                get_engine(),
+                email=str(st.user.get("email") or ""),
+                subject=str(st.user.get("sub") or ""),
+                name=str(st.user.get("name") or ""),
+            )
+        except (InvalidValue, SignInRefused) as e:
+            st.error(f"Cannot sign you in: {getattr(e, 'message', e)}")
+            return None
     username = st.session_state.get(USER_KEY)
     if not username:
         return _remembered()
@@ -103,10 +125,7 @@ def require_admin() -> Account:
 
 
 def sign_out() -> None:
-    try:
-        token = st.context.cookies.get(COOKIE)
-    except Exception:
-        token = None
+    token = st.session_state.get(TOKEN_KEY)
     if isinstance(token, str) and token:
         revoke_token(get_engine(), token)
     st.session_state[PENDING_COOKIE_KEY] = ""

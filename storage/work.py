@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, cast, delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from storage.tables import Draft, JudgmentRow, Reservation, TraceRow, utcnow
@@ -25,9 +26,9 @@ def _mine(username: str):
     )
 
 
-def _held_by_others(username: str, now: datetime, needed: int):
-    """Submitted human judgments plus live reservations by others reach what the project asks for."""
-    submitted = (
+def _submitted_count():
+    """Per trace (correlated): the submitted human judgments it has."""
+    return (
         select(func.count(JudgmentRow.id))
         .where(
             JudgmentRow.trace_id == TraceRow.id,
@@ -36,6 +37,11 @@ def _held_by_others(username: str, now: datetime, needed: int):
         )
         .scalar_subquery()
     )
+
+
+def _held_by_others(username: str, now: datetime, needed: int):
+    """Submitted human judgments plus live reservations by others reach what the project asks for."""
+    submitted = _submitted_count()
     held = (
         select(func.count(Reservation.id))
         .where(Reservation.trace_id == TraceRow.id, Reservation.username != username, Reservation.expires_at > now)
@@ -81,20 +87,29 @@ def max_position(session: Session, *, project_id: int) -> int:
 
 
 def reserve(session: Session, *, trace_id: int, username: str, until: datetime) -> None:
-    """Hold one trace for one person, releasing whatever else they held in the same project."""
+    """Hold one trace for one person (or renew the hold), releasing whatever else they held in the project."""
     project_id = select(TraceRow.project_id).where(TraceRow.id == trace_id).scalar_subquery()
     # Walk this person's few reservations, not the project's many traces.
     in_project = exists().where(TraceRow.id == Reservation.trace_id, TraceRow.project_id == project_id)
     session.execute(delete(Reservation).where(Reservation.username == username, in_project))
-    session.execute(insert(Reservation).values(trace_id=trace_id, username=username, expires_at=until))
+    try:
+        with session.begin_nested():
+            session.execute(insert(Reservation).values(trace_id=trace_id, username=username, expires_at=until))
+    except IntegrityError:
+        pass  # another tab of the same person reserved it at the same moment: it is held either way
+
+
+def still_open_to(session: Session, *, trace_id: int, username: str, needed: int, now: datetime) -> bool:
+    """Re-check one picked trace under a row lock: two people picking at once must not both keep it."""
+    session.execute(select(TraceRow.id).where(TraceRow.id == trace_id).with_for_update())
+    held = session.execute(
+        select(TraceRow.qc, ~_held_by_others(username, now, needed)).where(TraceRow.id == trace_id)
+    ).one()
+    return bool(held[0] or held[1])
 
 
 def release(session: Session, *, trace_id: int, username: str) -> None:
     session.execute(delete(Reservation).where(Reservation.trace_id == trace_id, Reservation.username == username))
-
-
-def drop_expired_reservations(session: Session, *, now: datetime) -> None:
-    session.execute(delete(Reservation).where(Reservation.expires_at <= now))
 
 
 def get_draft(session: Session, *, trace_id: int, username: str) -> Draft | None:
@@ -120,16 +135,21 @@ def save_draft(
     if expected_version is None:
         if get_draft(session, trace_id=trace_id, username=username) is not None:
             raise DraftConflict(f"trace {trace_id} already has a draft by {username}")
-        session.execute(
-            insert(Draft).values(
-                trace_id=trace_id,
-                username=username,
-                content=content,
-                base_version=base_version,
-                version=1,
-                updated_at=now,
-            )
-        )
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(Draft).values(
+                        trace_id=trace_id,
+                        username=username,
+                        content=content,
+                        base_version=base_version,
+                        version=1,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            # Another tab wrote the first draft at the same moment.
+            raise DraftConflict(f"trace {trace_id} already has a draft by {username}") from None
         return 1
     result = session.execute(
         update(Draft)
@@ -141,8 +161,14 @@ def save_draft(
     return expected_version + 1
 
 
-def delete_draft(session: Session, *, trace_id: int, username: str) -> None:
-    session.execute(delete(Draft).where(Draft.trace_id == trace_id, Draft.username == username))
+def delete_draft(session: Session, *, trace_id: int, username: str, expected_version: int | None = None) -> None:
+    """Remove a draft; with ``expected_version``, only that version (DraftConflict when another tab moved on)."""
+    query = delete(Draft).where(Draft.trace_id == trace_id, Draft.username == username)
+    if expected_version is None:
+        session.execute(query)
+        return
+    if session.execute(query.where(Draft.version == expected_version)).rowcount != 1:
+        raise DraftConflict(f"the draft of trace {trace_id} changed since version {expected_version}")
 
 
 def human_judgment(session: Session, *, trace_id: int, username: str) -> JudgmentRow | None:
@@ -157,15 +183,7 @@ def refresh_completion(
     session: Session, *, project_id: int, needed: int, trace_ids: Iterable[int] | None = None
 ) -> None:
     """Recompute ``trace.complete`` from the submitted human judgments (after imports or a settings change)."""
-    submitted = (
-        select(func.count(JudgmentRow.id))
-        .where(
-            JudgmentRow.trace_id == TraceRow.id,
-            JudgmentRow.source_kind == "human",
-            JudgmentRow.status == "submitted",
-        )
-        .scalar_subquery()
-    )
+    submitted = _submitted_count()
     query = update(TraceRow).where(TraceRow.project_id == project_id)
     if trace_ids is not None:
         query = query.where(TraceRow.id.in_(list(trace_ids)))

@@ -5,10 +5,13 @@ from sqlmodel import select
 
 from annotation.accounts import (
     SignInRefused,
+    account_for_token,
     create_first_admin,
     create_user,
+    issue_token,
     members_of,
     projects_for,
+    revoke_token,
     set_members,
     sign_in,
     sign_in_external,
@@ -16,7 +19,7 @@ from annotation.accounts import (
 )
 from annotation.model import InvalidValue
 from storage.db import session
-from storage.tables import User
+from storage.tables import SignInToken, User
 from tests.utils.projects import make_project
 
 
@@ -84,3 +87,29 @@ def test_an_oidc_sign_in_makes_the_account_once_and_the_first_is_admin(engine):
     assert (first.role, again.role, other.role) == ("admin", "admin", "annotator")
     with pytest.raises(SignInRefused):
         sign_in(engine, username="lead@example.org", password="")
+
+
+def test_sign_in_tokens_last_until_revoked_expired_or_the_password_changes(engine):
+    create_user(engine, username="dora", password="long enough")
+    token = issue_token(engine, username="dora", hours=1)
+    assert account_for_token(engine, token).username == "dora"
+    assert account_for_token(engine, token + "x") is None
+    revoke_token(engine, token)
+    assert account_for_token(engine, token) is None
+    expired = issue_token(engine, username="dora", hours=-1)
+    assert account_for_token(engine, expired) is None
+    live = issue_token(engine, username="dora", hours=1)
+    update_user(engine, username="dora", password="another password")
+    assert account_for_token(engine, live) is None
+    with session(engine) as s:
+        stored = s.exec(select(SignInToken.token_hash)).all()
+    assert live not in stored and token not in stored  # only hashes are kept
+
+
+def test_oidc_identities_with_unusual_characters_and_deactivated_accounts(engine):
+    create_user(engine, username="first", password="long enough", role="admin")
+    assert sign_in_external(engine, email="Ann+Tag@Example.org").username == "ann+tag@example.org"
+    assert sign_in_external(engine, email="", subject="google-oauth2|123").username == "google-oauth2-123"
+    update_user(engine, username="ann+tag@example.org", active=False)
+    with pytest.raises(SignInRefused, match="deactivated"):
+        sign_in_external(engine, email="ann+tag@example.org")

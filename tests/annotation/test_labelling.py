@@ -61,3 +61,11 @@ def test_a_draft_restores_every_field_and_content_restores_a_first_error_only_ju
     assert WorkingCopy.from_draft(work.draft(), 3) == work
     imported = WorkingCopy.from_content({"first_error": 1, "steps": []}, 3)
     assert [s.verdict for s in imported.steps] == [CORRECT, WRONG, None]
+
+
+def test_all_correct_after_an_error_also_clears_the_derived_wrong_answer():
+    judged = WorkingCopy.from_content(
+        WorkingCopy.blank(3).with_verdict(1, WRONG, "first_error").content("first_error"), 3
+    )
+    assert judged.solution_correct is False
+    assert judged.all_correct().content("first_error")["solution_correct"] is True

@@ -6,7 +6,7 @@ from datetime import timedelta
 from annotation.project_settings import set_quality_control
 from annotation.queue import QC_EVERY, hold, my_work, next_trace, priorities_from_model_disagreement, progress
 from annotation.traces import load_traces
-from annotation.workbench import open_trace, project_rules, submit
+from annotation.workbench import open_trace, project_rules, save_draft, submit
 from storage.tables import utcnow
 from tests.utils.projects import make_project
 
@@ -109,17 +109,43 @@ def _as(source):
     return ConvertOptions(label_source=Source.parse(source))
 
 
-def test_my_work_lists_drafts_and_submissions_and_hold_reserves_a_reopened_trace(engine, tmp_path):
+def test_my_work_lists_drafts_and_submissions(engine, tmp_path):
     rules = make_project(engine, tmp_path, traces=3)
     a = next_trace(engine, rules, username="ann")
     judge(engine, rules, "ann", a)
     b = next_trace(engine, rules, username="ann")
-    from annotation.workbench import save_draft
-
     opened = open_trace(engine, trace_id=b, username="ann", rules=rules, is_admin=False)
     save_draft(engine, opened, username="ann", copy=opened.work.all_correct())
     items = my_work(engine, rules, username="ann")
     assert [(i.trace_id, i.status) for i in items] == [(b, "draft"), (a, "submitted")]
-    hold(engine, rules, trace_id=a, username="bob")
-    assert next_trace(engine, rules, username="cat") not in (a, b)
     assert project_rules(engine, "p") == rules
+
+
+def test_working_on_a_trace_keeps_it_held_past_the_first_reservation(engine, tmp_path):
+    rules = make_project(engine, tmp_path, traces=2, reservation_minutes=5)
+    long_ago = utcnow() - timedelta(minutes=10)
+    a = next_trace(engine, rules, username="ann", now=long_ago)  # held until 5 minutes ago
+    assert next_trace(engine, rules, username="bob") == a  # so it went to bob
+    hold(engine, rules, trace_id=a, username="ann")  # ann reopens it: hers again, bob keeps his too
+    opened = open_trace(engine, trace_id=a, username="ann", rules=rules, is_admin=False)
+    save_draft(engine, opened, username="ann", copy=opened.work.all_correct(), hold_minutes=5)
+    assert next_trace(engine, rules, username="cat") != a  # held by two, needed by one
+
+
+def test_a_trace_taken_between_the_pick_and_the_lock_is_not_kept(engine, tmp_path, monkeypatch):
+    from storage import work
+
+    rules = make_project(engine, tmp_path, traces=2)
+    first = next_trace(engine, rules, username="ann")
+    real_pick = work.first_open_trace
+    calls = []
+
+    def stale_pick(session, **kwargs):
+        # The first pick still sees ann's trace as open, as a concurrent pick would have.
+        calls.append(kwargs)
+        if len(calls) == 1:
+            return first, 0
+        return real_pick(session, **kwargs)
+
+    monkeypatch.setattr(work, "first_open_trace", stale_pick)
+    assert next_trace(engine, rules, username="bob") not in (first, None)

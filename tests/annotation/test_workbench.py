@@ -3,10 +3,11 @@
 import pytest
 
 from annotation.labelling import CORRECT, WRONG
+from annotation.project_settings import set_quality_control
 from annotation.workbench import DraftConflict, StaleJudgment, open_trace, save_draft, submit
 from storage.db import session
 from storage.queries import revisions_of
-from storage.work import human_judgment
+from storage.work import get_draft, human_judgment
 from tests.utils.projects import make_project
 
 
@@ -87,3 +88,24 @@ def test_a_trace_from_another_project_is_refused(engine, tmp_path):
     other = make_project(engine, tmp_path, name="two")
     with pytest.raises(LookupError):
         open_trace(engine, trace_id=first_trace_id(engine, other), username="ann", rules=rules, is_admin=False)
+
+
+def test_submitting_from_a_tab_that_missed_a_newer_draft_is_refused_and_the_draft_kept(engine, tmp_path):
+    rules = make_project(engine, tmp_path)
+    trace_id = first_trace_id(engine, rules)
+    tab_a = open_trace(engine, trace_id=trace_id, username="ann", rules=rules, is_admin=False)
+    save_draft(engine, tab_a, username="ann", copy=tab_a.work.with_verdict(0, WRONG, "first_error"))
+    tab_b = open_trace(engine, trace_id=trace_id, username="ann", rules=rules, is_admin=False)
+    save_draft(engine, tab_b, username="ann", copy=tab_b.work.all_correct())  # v2, newer than tab A's
+    with pytest.raises(DraftConflict):
+        submit(engine, tab_a, username="ann", copy=tab_a.work, rules=rules)
+    with session(engine) as s:
+        assert human_judgment(s, trace_id=trace_id, username="ann") is None
+        assert get_draft(s, trace_id=trace_id, username="ann").version == 2
+
+
+def test_quality_control_traces_hide_the_reference_from_annotators(engine, tmp_path):
+    rules = make_project(engine, tmp_path)
+    set_quality_control(engine, rules.name, positions=[0])
+    opened = open_trace(engine, trace_id=first_trace_id(engine, rules), username="ann", rules=rules, is_admin=False)
+    assert opened.others == {}

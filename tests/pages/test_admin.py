@@ -98,3 +98,17 @@ def test_positions_are_read_as_people_count_them():
         parse_positions("0")
     with pytest.raises(InvalidValue):
         parse_positions("two")
+
+
+def test_changing_one_account_leaves_the_fields_it_did_not_touch(database_url, db):
+    from annotation.accounts import create_user
+
+    create_user(db, username="bob", password="bob-password-1", role="annotator")
+    at = open_app("pages/admin.py")
+    at.selectbox(key="admin_change_username").select("bob").run()
+    assert at.selectbox(key="admin_change_role_bob").value == "annotator"
+    at.text_input(key="admin_change_password_bob").input("bob-password-2")
+    at.button(key="FormSubmitter:admin_change_user_bob-Save account").click().run()
+    assert at.success[0].value == "Saved bob."
+    assert {u.username: u.role for u in list_users(db)}["bob"] == "annotator"
+    assert sign_in(db, username="bob", password="bob-password-2")

@@ -39,7 +39,8 @@ def test_upgrading_an_old_database_keeps_every_row(tmp_path):
         c.execute(
             text(
                 "INSERT INTO project (name, description, guidelines, taxonomy, judgments_per_trace, "
-                "annotators_see_others, created_at) VALUES ('p', '', '', '[]', 2, 1, CURRENT_TIMESTAMP)"
+                "annotators_see_others, created_at) VALUES ('p', '', '', '[]', 2, 1, CURRENT_TIMESTAMP), "
+                "('q', '', '', '[]', 1, 0, CURRENT_TIMESTAMP)"
             )
         )
         c.execute(
@@ -57,12 +58,15 @@ def test_upgrading_an_old_database_keeps_every_row(tmp_path):
         )
     migrate(engine)
     with engine.connect() as c:
-        assert c.execute(text("SELECT judgments_per_trace, blind, label_mode FROM project")).one() == (
+        assert c.execute(text("SELECT blind FROM project WHERE name = 'q'")).scalar() == 1  # saw no one else's
+        assert c.execute(text("SELECT judgments_per_trace, blind, label_mode FROM project WHERE name = 'p'")).one() == (
             2,
             0,
             "first_error",
         )
         assert c.execute(text("SELECT count(*) FROM trace WHERE qc = 0")).scalar() == 1
+        # One human judgment of the two the project asks for: not complete yet.
+        assert c.execute(text("SELECT complete FROM trace")).scalar() == 0
         assert c.execute(text("SELECT first_error FROM judgment")).scalar() == 0
         assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
 

@@ -137,6 +137,11 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column('reservation_minutes', sa.Integer(), nullable=False, server_default='30'))
         batch_op.add_column(sa.Column('licence', sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default=''))
+
+    # A project whose annotators were not to see each other's work becomes a blind one.
+    op.execute("UPDATE project SET blind = NOT annotators_see_others")
+
+    with op.batch_alter_table('project', schema=None) as batch_op:
         batch_op.drop_column('annotators_see_others')
         batch_op.create_check_constraint('project_label_mode_valid', "label_mode IN ('first_error', 'every_step')")
         batch_op.create_check_constraint('project_queue_order_valid', "queue_order IN ('import', 'random', 'priority')")

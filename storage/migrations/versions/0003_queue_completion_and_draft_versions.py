@@ -42,6 +42,14 @@ def upgrade() -> None:
     with op.batch_alter_table('judgment', schema=None) as batch_op:
         batch_op.create_index('judgment_by_source', ['source_kind', 'source_name', 'status'], unique=False)
 
+    # Traces that already have the human judgments their project asks for are complete.
+    op.execute(
+        "UPDATE trace SET complete = ("
+        "(SELECT count(*) FROM judgment WHERE judgment.trace_id = trace.id "
+        "AND judgment.source_kind = 'human' AND judgment.status = 'submitted') "
+        ">= (SELECT judgments_per_trace FROM project WHERE project.id = trace.project_id))"
+    )
+
     # ### end Alembic commands ###
 
 
