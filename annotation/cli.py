@@ -23,7 +23,13 @@ from annotation.startup import prepare
 
 # Each module adds one subcommand: NAME, add_parser(subparsers) and run(args, engine) -> int.
 # They are imported here, not at the top, so no command pays for another's heavy imports at parse time.
-COMMAND_MODULES = ("annotation.cli_users", "annotation.cli_metrics", "annotation.cli_critique", "annotation.cli_export")
+COMMAND_MODULES = (
+    "annotation.cli_users",
+    "annotation.cli_metrics",
+    "annotation.cli_critique",
+    "annotation.cli_export",
+    "annotation.cli_backup",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
