@@ -23,6 +23,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--reason-judge",
+        metavar="MODEL",
+        help="also ask this litellm model whether A's critique at the first error names the same mistake as B's "
+        "(A a model, B a human); verdicts are stored and accuracy(reason) reported",
+    )
+    p.add_argument("--reason-api-base", metavar="URL", help="api_base for --reason-judge (e.g. a local vLLM)")
 
 
 def _text(d: dict) -> list[str]:
@@ -71,8 +78,23 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
             )
             return 2
     result = compare(data, a, b, k=args.k, resamples=args.bootstrap, seed=args.seed, details=False).as_dict()
+    if args.reason_judge:
+        from annotation.reason_agreement import judge_reasons, reason_accuracy
+
+        if not (a.startswith("model:") and b.startswith("human:") and b != "human:*"):
+            print(
+                "error: --reason-judge compares a model (--a model:NAME) with one person (--b human:NAME)",
+                file=sys.stderr,
+            )
+            return 2
+        options = {"api_base": args.reason_api_base} if args.reason_api_base else {}
+        judge_reasons(engine, args.project, human=b, model=a, judge=args.reason_judge, options=options)
+        result["reason"] = reason_accuracy(engine, args.project, human=b, model=a, judge=args.reason_judge)
     if args.json:
         print(json.dumps(result))
     else:
         print("\n".join(_text(result)))
+        if "reason" in result:
+            r = result["reason"]
+            print(f"  reason        accuracy(reason) {r['accuracy_reason']}% ({r['same']} of {r['n_flawed']} flawed)")
     return 0

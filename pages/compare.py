@@ -19,6 +19,7 @@ from annotation.metrics.pairs import choosable_sources, default_pair, source_lab
 from annotation.metrics.processbench import rounded
 from annotation.metrics.steps import VERDICT_NAMES
 from annotation.model import NO_ERROR, InvalidValue, Judgment
+from annotation.reason_agreement import judge_reasons, reason_accuracy
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
 from storage import queries
@@ -293,6 +294,40 @@ def keep_choices(project: str, choices: list[str]) -> None:
     st.session_state["compare_for_project"] = project
 
 
+def reason_section(project: str, a: str, b: str) -> None:
+    """MR-GSM8K's accuracy(reason): an LLM judge says whether A's critique at the first error names B's mistake."""
+    st.caption(
+        "Where the model and the person put the first error on the same step, a judge model reads both "
+        "explanations and says whether they name the same mistake. Verdicts are stored; only new traces are asked."
+    )
+    left, right = st.columns(2)
+    judge = left.text_input("Judge model (litellm name)", value="openai/gpt-4o-mini", key="compare_reason_judge")
+    api_base = right.text_input("API base (optional)", key="compare_reason_api_base")
+    if st.button("Ask the judge", key="compare_reason_run"):
+        bar = st.progress(0.0, text="Asking the judge…")
+        options = {"api_base": api_base} if api_base.strip() else {}
+        try:
+            judge_reasons(
+                get_engine(),
+                project,
+                human=b,
+                model=a,
+                judge=judge.strip(),
+                options=options,
+                progress=lambda done, total: bar.progress(done / total, text=f"Asked {done} of {total}"),
+            )
+        except Exception as e:  # a provider's error, shown rather than a traceback
+            st.error(f"The judge failed: {md_escape(type(e).__name__)}: {md_escape(str(e)[:300])}")
+        bar.empty()
+    figures = reason_accuracy(get_engine(), project, human=b, model=a, judge=judge.strip())
+    if figures["judged"]:
+        st.metric(
+            "Accuracy (reason)",
+            f"{figures['accuracy_reason']:.1f}%",
+            help=f"{figures['same']} of {figures['n_flawed']} solutions {source_label(b)} found flawed",
+        )
+
+
 def compare_page() -> None:
     account = require_account()
     st.title("Compare")
@@ -334,6 +369,9 @@ def compare_page() -> None:
     if len(shown) > 2:
         with shown[2]:
             annotators(result)
+    if account.is_admin and a.startswith("model:") and b.startswith("human:") and b != "human:*":
+        with st.expander("Reason agreement (LLM judge)"):
+            reason_section(project, a, b)
 
 
 compare_page()

@@ -76,3 +76,23 @@ def test_judge_stores_verdicts_and_accuracy_counts_every_flawed_solution(project
     result = reason_accuracy(engine, "p", human=HUMAN, model=MODEL, judge="gpt-4o-mini")
     # flawed by the human: traces 0, 1, 3; step and reason right: trace 0 only.
     assert result == {"n_flawed": 3, "judged": 2, "same": 1, "accuracy_reason": pytest.approx(100 / 3)}
+
+
+def test_the_metrics_command_asks_a_judge_over_http_and_reports_accuracy_reason(project, monkeypatch, capsys):
+    import json
+
+    from annotation.cli import main
+    from tests.utils.openai_stub import OpenAIStub
+
+    engine, _ = project
+    monkeypatch.setenv("DATABASE_URL", str(engine.url))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    with OpenAIStub("Both name an arithmetic slip.\nVERDICT: SAME").start() as stub:
+        args = ["metrics", "--project", "p", "--a", MODEL, "--b", HUMAN, "--json", "--bootstrap", "0"]
+        code = main([*args, "--reason-judge", "openai/stub-judge", "--reason-api-base", stub.api_base])
+        assert stub.requests == 2  # the two traces where both flag the same step
+    assert code == 0
+    reason = json.loads(capsys.readouterr().out)["reason"]
+    # Three flawed solutions (the human found an error); the judge says "same" on the two it saw.
+    assert reason == {"n_flawed": 3, "judged": 2, "same": 2, "accuracy_reason": pytest.approx(200 / 3)}
+    assert main([*args[:4], HUMAN, "--b", MODEL, "--reason-judge", "x"]) == 2

@@ -158,3 +158,27 @@ def test_a_project_without_judgments(db):
     at = open_app(PAGE)
     at.selectbox(key="compare_project").set_value("Empty").run()
     assert "Nothing to compare yet" in at.info[0].value
+
+
+def test_admin_asks_a_judge_about_reasons_and_sees_accuracy_reason(project, db, monkeypatch):
+    from tests.utils.openai_stub import OpenAIStub
+
+    # ann3 agrees with the critic that trace 4 goes wrong at step 1, and says why.
+    judged = Judgment(Source("human", "ann3"), first_error=0, critique="step one doubles the wrong number")
+    with session(db) as s, s.begin():
+        queries.insert_judgments(s, rows=[judgment_row(judged, trace_id=project[3], now=utcnow())])
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    at = open_app(PAGE)
+    at.selectbox(key="compare_b").set_value("human:ann3").run()
+    assert at.selectbox(key="compare_a").value == "model:critic"
+    with OpenAIStub("Both say the doubling is wrong.\nVERDICT: SAME").start() as stub:
+        at.text_input(key="compare_reason_judge").input("openai/stub-judge")
+        at.text_input(key="compare_reason_api_base").input(stub.api_base)
+        at.button(key="compare_reason_run").click().run()
+        assert stub.requests == 1
+    assert not at.exception and not at.error
+    (metric,) = [m for m in at.metric if m.label == "Accuracy (reason)"]
+    assert metric.value == "100.0%"
+
+    annotator = open_app(PAGE, user="ann1", role="annotator")
+    assert not [e for e in annotator.expander if e.label == "Reason agreement (LLM judge)"]
