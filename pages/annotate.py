@@ -46,7 +46,7 @@ SHORTCUTS = [
     ("Ctrl+Enter", "submit and go to the next trace"),
     ("X", "skip this trace for now"),
     ("B", "back to the trace before"),
-    ("Tab / Esc", "leave a text box, so the keys above work again"),
+    ("Tab", "leave a text box: single keys type text there, Ctrl+Enter works everywhere"),
 ]
 SHORTCUTS_TABLE = "| key | does |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in SHORTCUTS)
 FINISH_TITLES = {"none": "Judge the steps", "bad_problem": "Bad problem", "give_up": "Give up"}
@@ -94,6 +94,7 @@ def set_cursor_verdict(verdict: int) -> None:
         return
     st.session_state[verdict_key(d, d.cursor)] = VERDICT_LABELS[verdict]
     on_verdict(d.cursor)
+    d.full_rerun = False  # a toolbar button redraws the whole page anyway
     if d.cursor < len(d.work.steps) - 1 and verdict != WRONG:
         d.cursor += 1
 
