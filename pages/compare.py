@@ -11,6 +11,7 @@ import streamlit as st
 
 from annotation.accounts import Account, projects_for
 from annotation.adjudication import NotAllowed, adopt, consensus_of
+from annotation.history import trace_history
 from annotation.metrics import Comparison, ProjectJudgments, compare, data_version, load_project
 from annotation.metrics.breakdowns import GROUPS
 from annotation.metrics.disagreements import TraceView, trace_view
@@ -217,6 +218,27 @@ def adjudication(account: Account, view: TraceView, a_source: str, b_source: str
         st.rerun()
 
 
+def history(account: Account, trace_id: int) -> None:
+    """Every version of each judgment on the trace (only my own on a blind project), newest last."""
+    histories = trace_history(get_engine(), trace_id, account)
+    if not histories:
+        st.caption("No judgment you may see on this trace.")
+        return
+    for i, h in enumerate(histories):
+        st.caption(f"{md_escape(h.source)} · {len(h.versions)} version{'s' if len(h.versions) > 1 else ''}")
+        table = pd.DataFrame(
+            {
+                "version": [v.version for v in h.versions],
+                "made by": [v.made_by for v in h.versions],
+                "when (UTC)": [v.made_at for v in h.versions],
+                "says": [v.says for v in h.versions],
+                "status": [v.status for v in h.versions],
+                "what changed": ["; ".join(v.changes) for v in h.versions],
+            }
+        )
+        st.dataframe(table, hide_index=True, key=f"compare_history_{i}")
+
+
 def browser(account: Account, result: Comparison) -> None:
     table = result.disagreements
     kinds = st.multiselect(
@@ -265,6 +287,8 @@ def browser(account: Account, result: Comparison) -> None:
     a_source, b_source = str(chosen["source_a"]), str(chosen["source_b"])
     view = trace_view(get_engine(), int(chosen["trace_id"]), [a_source, b_source, "consensus"])
     side_by_side(view, a_source, b_source)
+    with st.expander("History of this trace's judgments"):
+        history(account, view.trace_id)
     if account.is_admin:
         adjudication(account, view, a_source, b_source)
 
