@@ -9,10 +9,14 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.auth import current_account, sign_out, write_cookie
+from pages.common import DATABASE_DOWN, database_down
 
 st.set_page_config(page_title="Redline", layout="wide")
 
-account = current_account()
+try:
+    account = current_account()
+except DATABASE_DOWN:
+    database_down()
 write_cookie()
 if account is None:
     pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
@@ -39,4 +43,7 @@ else:
         if st.button("Sign out", key="auth_sign_out", icon=":material/logout:"):
             sign_out()
 
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except DATABASE_DOWN:
+    database_down()

@@ -35,7 +35,7 @@ from pages.annotate_state import (
     verdict_key,
 )
 from pages.auth import require_account
-from pages.common import focus_element, get_engine
+from pages.common import DATABASE_DOWN, DATABASE_DOWN_MESSAGE, focus_element, get_engine
 
 SHORTCUTS = [
     ("J / K", "next / previous step"),
@@ -132,6 +132,9 @@ def submit_and_next() -> None:
     except StaleJudgment as e:
         d.conflict_kind = "stale"
         d.conflict = f"Not submitted: {e}. Your work is kept as a draft."
+        return
+    except DATABASE_DOWN:
+        d.message = "Not submitted: " + DATABASE_DOWN_MESSAGE
         return
     except DraftConflict:
         d.conflict_kind = "draft"
@@ -399,6 +402,8 @@ def annotate_page() -> None:
     if d.message:
         st.warning(d.message)
         d.message = None
+    if d.unsaved:
+        st.button("Save now", key="annotate_save_now", on_click=change, args=(d, account, d.work))
     toolbar()
     st.markdown("**Problem**")
     st.markdown(trace.problem)

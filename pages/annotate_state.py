@@ -23,7 +23,7 @@ from annotation.workbench import (
     open_trace,
     save_draft,
 )
-from pages.common import get_engine
+from pages.common import DATABASE_DOWN, DATABASE_DOWN_MESSAGE, get_engine
 
 STATE = "annotate_state"
 # A pause longer than this between two actions is counted as this long: a person left the desk.
@@ -48,6 +48,8 @@ class Desk:
     conflict_kind: str | None = None
     message: str | None = None
     full_rerun: bool = False
+    # True while a change could not be written (the database was unreachable).
+    unsaved: bool = False
 
     @property
     def work(self) -> WorkingCopy:
@@ -158,8 +160,15 @@ def change(d: Desk, account: Account, copy: WorkingCopy) -> None:
         save_draft(
             get_engine(), d.opened, username=account.username, copy=copy, hold_minutes=d.rules.reservation_minutes
         )
+        d.unsaved = False
         if d.conflict_kind == "draft":
             d.conflict = d.conflict_kind = None
+    except DATABASE_DOWN:
+        # Kept on the page; the next change (or "Save now") writes everything since.
+        d.opened.work = copy
+        d.unsaved = True
+        d.message = DATABASE_DOWN_MESSAGE
+        return
     except DraftConflict:
         d.opened.work = copy
         d.conflict_kind = "draft"

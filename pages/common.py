@@ -9,8 +9,16 @@ from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from annotation.startup import prepare
+
+# What a lost connection to the database raises (a restart of PostgreSQL, a locked SQLite file).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+DATABASE_DOWN_MESSAGE = (
+    "The database cannot be reached right now. Nothing you saved is lost; work on this page is kept "
+    "until it can be saved. Try again in a moment."
+)
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$~|#])")
 
@@ -62,3 +70,10 @@ def focus_element(aria_label: str) -> None:
         "</script>",
         height=0,
     )
+
+
+def database_down() -> None:
+    """Say so plainly instead of a traceback, and stop this run."""
+    st.error(DATABASE_DOWN_MESSAGE, icon=":material/cloud_off:")
+    st.button("Try again", key="database_retry", on_click=lambda: None)
+    st.stop()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sqlalchemy.exc import OperationalError
+from streamlit.testing.v1 import AppTest
+
 from annotation.accounts import create_user, set_members
 from annotation.demo import DEMO_PROJECT, load_demo_if_empty
 from annotation.project_settings import load_settings, save_settings
 from storage.db import session
 from storage.queries import revisions_of
 from storage.work import get_draft, human_judgment
-from tests.pages.conftest import open_app
+from tests.pages.conftest import APP, open_app, sign_in_as
 
 
 def trace_id_of(at) -> int:
@@ -138,3 +141,39 @@ def test_blind_mode_hides_the_reference_and_others_from_annotators(database_url,
     admin = open_app("pages/annotate.py")
     admin.toggle(key="annotate_show_others").set_value(True).run()
     assert "reference" in set(admin.dataframe[0].value["source"])
+
+
+def _down(*_args, **_kwargs):
+    raise OperationalError("INSERT INTO draft ...", {}, ConnectionRefusedError("the server is restarting"))
+
+
+def test_a_database_outage_keeps_the_work_on_the_page_and_saves_it_once_back(database_url, db, monkeypatch):
+    import pages.annotate_state
+
+    at = open_app("pages/annotate.py")
+    tid = trace_id_of(at)
+    real_save = pages.annotate_state.save_draft
+    monkeypatch.setattr(pages.annotate_state, "save_draft", _down)
+    at.button(key="annotate_mark_wrong").click().run()
+    assert not at.exception
+    assert any("cannot be reached" in w.value for w in at.warning)
+    assert verdict(at, tid, 0).value == "✗ Wrong"  # still on the page
+    with session(db) as s:
+        assert get_draft(s, trace_id=tid, username="admin") is None
+
+    monkeypatch.setattr(pages.annotate_state, "save_draft", real_save)
+    at.button(key="annotate_save_now").click().run()
+    with session(db) as s:
+        assert get_draft(s, trace_id=tid, username="admin").content["steps"][0]["verdict"] == -1
+    assert not at.get("button") or "annotate_save_now" not in [b.key for b in at.button]
+
+
+def test_an_unreachable_database_gives_a_message_not_a_traceback(database_url, db, monkeypatch):
+    import pages.auth
+
+    open_app("pages/annotate.py")  # makes the account and the demo project
+    monkeypatch.setattr(pages.auth, "account_for", _down)
+    at = sign_in_as(AppTest.from_file(APP, default_timeout=30)).run()  # the entry point, as the server runs it
+    assert not at.exception
+    assert "cannot be reached" in at.error[0].value
+    assert at.button(key="database_retry")
