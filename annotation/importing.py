@@ -8,6 +8,7 @@ transaction. Records already in the project (same id, problem and steps) are not
 from __future__ import annotations
 
 import gc
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from annotation.errors import ImportFailure
 from annotation.formats import FORMATS, UnknownFormat
 from annotation.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.formats.reading import RawRecord, iter_records
+from annotation.formats.storable import check_storable
 from annotation.model import InvalidValue
 from annotation.records import judgment_row, trace_row
 from storage import queries, work
@@ -100,6 +102,7 @@ def parse_file(
     adapter = choose_adapter(head, fmt, name)
     ctx = ConvertContext(file=name, options=options or ConvertOptions())
     records: list[ImportedRecord] = []
+    warned: set[str] = set()
     # Raw records are converted as they stream in, so only the converted form is held in memory.
     total = limit or _estimate_records(path, head)
     step = max(1, total // 100)
@@ -112,8 +115,9 @@ def parse_file(
             converted.trace.validate()
             for j in converted.judgments:
                 j.validate(len(converted.trace.steps))
+            check_storable(converted, warn=lambda field, message, rec=rec: _warn_once(ctx, warned, rec, field, message))
         except InvalidValue as e:
-            field = adapter.file_field(e.field, ctx.options)
+            field = _file_field(adapter, e.field, ctx.options)
             raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=field) from e
         records.append(converted)
         if progress and i % step == 0:
@@ -122,6 +126,19 @@ def parse_file(
     if progress:
         progress("checking", len(records), len(records))
     return ParsedFile(file=name, format=adapter.name, records=records, warnings=ctx.warnings)
+
+
+def _file_field(adapter: Adapter, name: str, options: ConvertOptions) -> str:
+    """Redline's field name as the file spells it, keeping an index or a sub-field: steps[3] -> completions[3]."""
+    base, rest = re.match(r"([^.\[]*)(.*)", name, re.DOTALL).groups()
+    return adapter.file_field(base, options) + rest
+
+
+def _warn_once(ctx: ConvertContext, warned: set[str], rec: RawRecord, field: str, message: str) -> None:
+    """One warning per field and file: a float column full of NaN must not bury the other warnings."""
+    if field not in warned:
+        warned.add(field)
+        ctx.warn(rec, message + " (said once for this field)")
 
 
 def write_parsed(

@@ -139,7 +139,7 @@ class Generic(Adapter):
             raise InvalidValue(column, "empty, and empty is not one of the no-error values " + repr(m.no_error_values))
         try:
             number = int(float(spelled)) if not isinstance(value, bool) else None
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, or infinite
             number = None
         if number is None or float(spelled) != number:
             raise InvalidValue(

@@ -26,12 +26,22 @@ def _rating(value: Any, where: str) -> int | None:
     return r
 
 
+def _seconds(total_time_ms: Any) -> float | None:
+    if isinstance(total_time_ms, bool) or not isinstance(total_time_ms, int | float):
+        return None
+    try:
+        return total_time_ms / 1000
+    except OverflowError:  # an integer too large for a float
+        raise InvalidValue("label.total_time", f"{total_time_ms} ms is not a duration") from None
+
+
 class PRM800K(Adapter):
     name = "prm800k"
     title = "PRM800K (raw lines)"
     description = (
         "labeler, question{problem, ground_truth_*, pre_generated_*}, label{steps[completions], finish_reason}"
     )
+    file_fields = {"time_spent_s": "label.total_time", "problem": "question.problem"}
 
     def detect(self, sample: Sequence[dict[str, Any]]) -> bool:
         return all(
@@ -92,7 +102,7 @@ class PRM800K(Adapter):
             steps=labels,
             finish_reason=finish,
             solution_correct=None if first_error is None else first_error == NO_ERROR,
-            time_spent_s=total_time / 1000 if isinstance(total_time, int | float) else None,
+            time_spent_s=_seconds(total_time),
         )
         return ImportedRecord(trace, [judgment], raw.number, raw.line)
 
@@ -143,4 +153,7 @@ class PRM800K(Adapter):
         completions = step.get("completions")
         if not isinstance(completions, list) or not completions:
             raise InvalidValue(f"label.steps[{i}].completions", "expected a non-empty list")
+        for j, c in enumerate(completions):
+            if not isinstance(c, dict):
+                raise InvalidValue(f"label.steps[{i}].completions[{j}]", f"expected an object, got {type(c).__name__}")
         return completions

@@ -49,6 +49,8 @@ class PRMBench(Adapter):
         while labels and labels[-1].is_empty():
             labels.pop()
         original = d.get("original_process")
+        if isinstance(original, list) and not all(isinstance(s, str) for s in original):
+            raise InvalidValue("original_process", "expected a list of text")
         idx = text(d, "idx", required=False)
         metadata = scalar_metadata(d, KNOWN)
         metadata["error_steps"] = error_steps

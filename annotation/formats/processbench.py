@@ -60,6 +60,8 @@ class ProcessBench(Adapter):
     def _prediction(self, raw: RawRecord, ctx: ConvertContext, n_steps: int) -> Judgment:
         d = raw.data
         critique = d.get("generated_critique")
+        if critique is not None and not isinstance(critique, str | list):
+            raise InvalidValue("generated_critique", f"expected text or a list of texts, got {type(critique).__name__}")
         samples = critique if isinstance(critique, list) else None
         if isinstance(critique, list):
             critique = "\n\n---\n\n".join(str(c) for c in critique)

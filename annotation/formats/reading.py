@@ -2,6 +2,12 @@
 
 Every record knows its 1-based record number and the line it starts on, so that an adapter's
 complaint can point a person at the exact place in the file.
+
+Limits, each named in its error: an import checks the whole file before it writes (so a bad record
+changes nothing), and holds every converted record meanwhile, so a file to import is at most
+``REDLINE_IMPORT_MAX_MB`` (256 MB unless set). A JSON array, CSV or Parquet file is read whole even
+for a preview, so the same limit applies there; JSONL is streamed, so a preview of a larger JSONL
+file still works. One record (a JSONL line, a CSV cell) is at most 64 MB.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +24,28 @@ from typing import Any
 from annotation.errors import ImportFailure
 
 CONTAINERS = ("json", "jsonl", "csv", "parquet")
+MAX_FILE_ENV = "REDLINE_IMPORT_MAX_MB"
+DEFAULT_MAX_FILE_MB = 256
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+MB = 1024 * 1024
+
+
+def max_file_bytes() -> int:
+    try:
+        return int(float(os.environ.get(MAX_FILE_ENV) or DEFAULT_MAX_FILE_MB) * MB)
+    except ValueError:
+        return DEFAULT_MAX_FILE_MB * MB
+
+
+def check_file_size(size: int, name: str, what: str = "the file is") -> None:
+    limit = max_file_bytes()
+    if size > limit:
+        raise ImportFailure(
+            f"{what} {size / MB:,.0f} MB; Redline imports files of at most {limit / MB:,.0f} MB "
+            f"(set {MAX_FILE_ENV} to change the limit), because it checks a whole file before writing any "
+            "of it. Split the file (JSONL: `split -l 100000`) and import the parts one after the other",
+            file=name,
+        )
 
 
 @dataclass(slots=True)
@@ -47,9 +76,12 @@ def iter_records(path: Path, display_name: str | None = None, limit: int | None 
     try:
         with path.open("rb") as f:
             head = f.read(8)
+        size = path.stat().st_size
     except OSError as e:
         raise ImportFailure(f"cannot read the file ({e.strerror})", file=name) from e
     kind = container_of(path, head)
+    if kind != "jsonl" or not limit:  # only a JSONL preview reads no more than it shows
+        check_file_size(size, name)
     if kind == "parquet":
         yield from _read_parquet(path, name, limit)
     elif kind == "jsonl":
@@ -84,7 +116,16 @@ def _read_jsonl(path: Path, name: str, limit: int | None) -> Iterator[RawRecord]
     loads = json.loads
     number = 0
     with path.open("rb") as f:
-        for line_no, raw_line in enumerate(f, start=1):
+        # readline with a bound: one endless line must not be read into memory whole.
+        for line_no, raw_line in enumerate(iter(lambda: f.readline(MAX_RECORD_BYTES + 1), b""), start=1):
+            if len(raw_line) > MAX_RECORD_BYTES:
+                raise ImportFailure(
+                    f"the line is longer than {MAX_RECORD_BYTES // MB} MB, the most one record may take; "
+                    "is this really JSON Lines?",
+                    file=name,
+                    record=number + 1,
+                    line=line_no,
+                )
             try:
                 line = raw_line.decode("utf-8-sig" if line_no == 1 else "utf-8")
             except UnicodeDecodeError as e:
@@ -105,11 +146,19 @@ def _read_jsonl(path: Path, name: str, limit: int | None) -> Iterator[RawRecord]
                     record=number,
                     line=line_no,
                 ) from e
+            except (ValueError, RecursionError) as e:
+                raise ImportFailure(_unreadable_json(e), file=name, record=number, line=line_no) from e
             yield RawRecord(number, line_no, _as_record(value, name, number, line_no))
             if limit and number >= limit:
                 return
     if number == 0:
         raise ImportFailure("the file holds no records", file=name)
+
+
+def _unreadable_json(e: Exception) -> str:
+    if isinstance(e, RecursionError):
+        return "not readable JSON: nested too deeply"
+    return f"not readable JSON ({e})"  # e.g. an integer of more than 4,300 digits
 
 
 def _read_json_array(text: str, name: str, limit: int | None) -> list[RawRecord]:
@@ -139,6 +188,9 @@ def _read_json_array(text: str, name: str, limit: int | None) -> list[RawRecord]
                 record=number,
                 line=e.lineno,
             ) from e
+        except (ValueError, RecursionError) as e:
+            at = text.count("\n", 0, pos) + 1
+            raise ImportFailure(_unreadable_json(e), file=name, record=number, line=at) from e
         records.append(RawRecord(number, line, _as_record(value, name, number, line)))
         if limit and len(records) >= limit:
             return records
@@ -158,6 +210,9 @@ def _read_json_array(text: str, name: str, limit: int | None) -> list[RawRecord]
 
 def _read_csv(text: str, name: str, limit: int | None, delimiter: str) -> Iterator[RawRecord]:
     # csv tracks physical lines, so a quoted newline inside a cell does not shift later line numbers.
+    # Its default cell limit (128 kB) is below a long step; the process-wide limit is raised to ours.
+    if csv.field_size_limit() < MAX_RECORD_BYTES:
+        csv.field_size_limit(MAX_RECORD_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
@@ -198,12 +253,19 @@ def _read_parquet(path: Path, name: str, limit: int | None) -> list[RawRecord]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        meta = pq.read_metadata(path)
+        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     except Exception as e:  # pyarrow raises several types for a damaged file
         raise ImportFailure(f"not a readable Parquet file ({e})", file=name) from e
-    if limit:
-        table = table.slice(0, limit)
-    rows = table.to_pylist()
+    check_file_size(unpacked, name, what="the Parquet file unpacks to")
+    try:
+        table = pq.read_table(path)
+        if limit:
+            table = table.slice(0, limit)
+        # Damage can pass the checksums and show only now, e.g. as a text column that is not UTF-8.
+        rows = table.to_pylist()
+    except Exception as e:
+        raise ImportFailure(f"not a readable Parquet file ({type(e).__name__}: {e})", file=name) from e
     if not rows:
         raise ImportFailure("the Parquet file holds no rows", file=name)
     return [RawRecord(i, None, row) for i, row in enumerate(rows, start=1)]
