@@ -36,6 +36,7 @@ from pages.annotate_state import (
 )
 from pages.auth import require_account
 from pages.common import DATABASE_DOWN, DATABASE_DOWN_MESSAGE, focus_element, get_engine
+from pages.history_view import show_history
 
 SHORTCUTS = [
     ("J / K", "next / previous step"),
@@ -306,6 +307,10 @@ def trace_part(d: Desk) -> None:
         f"Show other judgments of this trace ({len(d.opened.others)})", key="annotate_show_others"
     ):
         st.dataframe(others_table(d), hide_index=True, key="annotate_others")
+    if st.toggle("Show the history of this trace's judgments", key="annotate_show_revisions"):
+        account = _account()
+        hidden = not account.is_admin and (d.rules.blind or d.opened.qc)
+        show_history(account, d.trace_id, key="annotate_history", only_mine=hidden)
 
 
 def others_table(d: Desk) -> pd.DataFrame:

@@ -177,3 +177,21 @@ def test_an_unreachable_database_gives_a_message_not_a_traceback(database_url, d
     assert not at.exception
     assert "cannot be reached" in at.error[0].value
     assert at.button(key="database_retry")
+
+
+def test_the_history_of_a_trace_shows_each_version_of_my_judgment(database_url, db):
+    at = open_app("pages/annotate.py")
+    first = trace_id_of(at)
+    at.button(key="annotate_all_correct").click().run()
+    at.button(key="annotate_submit").click().run()
+    at.button(key="annotate_back").click().run()
+    assert trace_id_of(at) == first
+    at.button(key="annotate_mark_wrong").click().run()  # step 1 wrong this time
+    at.button(key="annotate_submit").click().run()
+    at.button(key="annotate_back").click().run()
+    at.toggle(key="annotate_show_revisions").set_value(True).run()
+    captions = [c.value for c in at.caption if "version" in c.value]
+    assert captions == ["human:admin · 2 versions", "reference · 1 version"]
+    mine = at.dataframe[0].value
+    assert list(mine["version"]) == [1, 2]
+    assert list(mine["made by"]) == ["human:admin", "admin"]
