@@ -11,4 +11,4 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out"
 
 #: Module names under ``benchmarks``, run in this order by ``python -m benchmarks``.
-BENCHMARKS = ("import_speed", "annotate_speed", "export_speed", "critic_speed", "metrics_speed")
+BENCHMARKS = ("import_speed", "annotate_speed", "export_speed", "critic_speed", "metrics_speed", "load_test")
