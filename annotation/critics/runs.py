@@ -11,6 +11,8 @@ litellm is imported only when a run starts (``annotation.critics.calling``).
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import threading
 import time
 from collections import Counter
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
@@ -38,6 +40,9 @@ CANCEL_POLL_S = 0.2
 DB_CANCEL_POLL_S = 2.0
 RAMP_S = 0.01
 RAMP_MAX_S = 1.0
+# A live run touches its heartbeat every DB_CANCEL_POLL_S; one silent this long was stopped by a dead process.
+STALE_AFTER_S = 60.0
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,7 @@ def _write(engine: Engine, config: CriticConfig, run_id: int, results: list[_Res
         run = s.get(CriticRun, run_id)
         if run is not None:
             _copy_counts(run, progress)
+            run.heartbeat_at = now
             s.add(run)
         s.commit()
 
@@ -257,21 +263,72 @@ def request_cancel(engine: Engine, run_id: int) -> bool:
 
 
 def _cancelled_in_db(engine: Engine, run_id: int) -> bool:
+    """Whether someone cancelled the run; also the run's heartbeat, so it is not taken for a dead one."""
     with session(engine) as s:
+        s.exec(update(CriticRun).where(CriticRun.id == run_id).values(heartbeat_at=utcnow()))
+        s.commit()
         return s.exec(select(CriticRun.status).where(CriticRun.id == run_id)).first() == "cancelled"
+
+
+def _process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_gone(process: Any) -> bool:
+    """True only when the run's process was on this machine and no longer exists."""
+    host, _, pid = str(process or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def mark_interrupted(engine: Engine, *, stale_after_s: float = STALE_AFTER_S) -> list[int]:
+    """Runs still "running" whose process died (killed, server restarted) are marked interrupted.
+
+    Such a run is recognised by its process being gone from this machine, or by a heartbeat silent for
+    ``stale_after_s``. What it stored stays; running the same critic again resumes it. Returns their ids.
+    """
+    now = utcnow()
+    marked = []
+    with session(engine) as s:
+        for run in s.exec(select(CriticRun).where(CriticRun.status == "running")):
+            beat = run.heartbeat_at or run.started_at
+            if beat.tzinfo is None:  # SQLite returns naive UTC times
+                beat = beat.replace(tzinfo=now.tzinfo)
+            silent_s = (now - beat).total_seconds()
+            if silent_s < stale_after_s and not _process_gone((run.filters or {}).get("process")):
+                continue
+            run.status = INTERRUPTED
+            run.finished_at = now
+            run.error = (
+                f"interrupted: the process running it stopped (last sign of life {silent_s:,.0f} s ago); "
+                "what it stored is kept, and running the critic again resumes it"
+            )
+            s.add(run)
+            marked.append(run.id)
+        s.commit()
+    return marked
 
 
 def start_run(engine: Engine, config: CriticConfig, project_id: int, total: int, filters: RunFilter) -> int:
     cid = critic_id(engine, config.name)
     if cid is None:
         raise InvalidValue("critic", f"no saved critic named {config.name!r}; save it first")
+    mark_interrupted(engine)
     with session(engine) as s:
         run = CriticRun(
             critic_id=cid,
             project_id=project_id,
             config_hash=config.config_hash(),
             total=total,
-            filters={**filters.as_dict(), "model": config.model, "template": config.template},
+            filters={**filters.as_dict(), "model": config.model, "template": config.template, "process": _process()},
+            heartbeat_at=utcnow(),
         )
         s.add(run)
         s.commit()
@@ -371,7 +428,10 @@ async def _run(
             stop = cancel is not None and cancel.is_set()
             if not stop and time.monotonic() - last_db >= DB_CANCEL_POLL_S:
                 last_db = time.monotonic()
-                stop = await asyncio.to_thread(_cancelled_in_db, engine, run_id)
+                try:
+                    stop = await asyncio.to_thread(_cancelled_in_db, engine, run_id)
+                except SQLAlchemyError:
+                    stop = False  # storage trouble shows up (and stops the run) when results are written
             if stop:
                 state.progress.status = "cancelled"
                 tasks.cancel()
@@ -473,6 +533,7 @@ class RunRecord:
 def run_history(engine: Engine, *, limit: int = 50) -> list[RunRecord]:
     from storage.tables import Project
 
+    mark_interrupted(engine)
     with session(engine) as s:
         query = (
             select(CriticRun, Critic.name, Project.name)
