@@ -14,6 +14,8 @@ from storage.config import database_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Any fixed number: it names the lock PostgreSQL holds while one process migrates.
+MIGRATION_LOCK_KEY = 0x5265646C696E65  # "Redline"
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -57,6 +59,10 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             connection.commit()
         try:
             with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    # Two app servers starting at once would both create the tables and one would fail:
+                    # the second waits here until the first has committed, then finds nothing to do.
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
