@@ -95,11 +95,14 @@ def next_trace(
             found = work.first_open_trace(s, **args, qc=True)
         if found is None:
             return None
+        # Hold it first, then look again: the lock (a row lock on PostgreSQL, the write lock the hold
+        # takes on SQLite) makes a second person picking the same trace wait, then see this hold.
+        work.lock_trace(s, trace_id=found[0])
+        work.reserve(s, trace_id=found[0], username=username, until=now + timedelta(minutes=rules.reservation_minutes))
         if not work.still_open_to(s, trace_id=found[0], username=username, needed=rules.judgments_per_trace, now=now):
             # Someone took it between the pick and the lock: pick again without it.
             s.rollback()
             return next_trace(engine, rules, username=username, exclude=(*exclude, found[0]), now=now, rng=rng)
-        work.reserve(s, trace_id=found[0], username=username, until=now + timedelta(minutes=rules.reservation_minutes))
         s.commit()
     return found[0]
 

@@ -169,6 +169,8 @@ def submit(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCop
     labels = [StepLabel(**step) for step in content["steps"]]
     Judgment(source=Source("human", username), **(content | {"steps": labels})).validate(len(opened.trace.steps))
     with session(engine) as s:
+        # Submissions on one trace take turns, so each counts the others' when it marks the trace complete.
+        work.lock_trace(s, trace_id=opened.trace_id)
         current = work.human_judgment(s, trace_id=opened.trace_id, username=username)
         # A draft saved by another tab after this one read it is not thrown away by this submission.
         if opened.draft_version is not None:

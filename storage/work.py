@@ -99,9 +99,14 @@ def reserve(session: Session, *, trace_id: int, username: str, until: datetime) 
         pass  # another tab of the same person reserved it at the same moment: it is held either way
 
 
-def still_open_to(session: Session, *, trace_id: int, username: str, needed: int, now: datetime) -> bool:
-    """Re-check one picked trace under a row lock: two people picking at once must not both keep it."""
+def lock_trace(session: Session, *, trace_id: int) -> None:
+    """Serialise writers of one trace: a row lock on PostgreSQL. SQLite has one writer at a time, and a
+    transaction holds that lock from its first write, so there the caller writes before it re-checks."""
     session.execute(select(TraceRow.id).where(TraceRow.id == trace_id).with_for_update())
+
+
+def still_open_to(session: Session, *, trace_id: int, username: str, needed: int, now: datetime) -> bool:
+    """Whether the trace is still open to this person, counting everyone else's holds and submissions."""
     held = session.execute(
         select(TraceRow.qc, ~_held_by_others(username, now, needed)).where(TraceRow.id == trace_id)
     ).one()
