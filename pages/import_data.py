@@ -27,6 +27,7 @@ from annotation.import_preview import (
 from annotation.importing import ParsedFile, import_file, parse_file
 from annotation.model import REFERENCE, InvalidValue, Source
 from annotation.projects import project_names
+from pages.auth import require_admin
 from pages.common import get_engine, md_escape, save_upload
 
 UPLOAD_TYPES = ["json", "jsonl", "csv", "tsv", "parquet"]
@@ -242,6 +243,8 @@ def run_import(engine: Engine, path: Path, name: str, project: str, fmt: str, op
 
 
 def import_page() -> None:
+    # Admins only: the page reads files by server path and writes projects.
+    require_admin()
     st.title("Import")
     st.write(
         "Bring in a file of reasoning traces, with any labels it carries. The whole file is checked before "
