@@ -20,7 +20,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import litellm
 
-from annotation.critics.config import CriticConfig
+from annotation.critics.config import CriticConfig, scrub
 from annotation.critics.parsing import Parsed, parse_answer
 from annotation.critics.templates import render, render_verify
 from annotation.model import Trace
@@ -90,7 +90,7 @@ def _retryable(error: Exception) -> bool:
 
 
 def _scrub(message: str, secret: str | None) -> str:
-    return message.replace(secret, "***") if secret else message
+    return scrub(message, secret)
 
 
 def _cost(response: Any) -> float:

@@ -93,6 +93,22 @@ class CriticConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+# Environment variables holding credentials (OPENAI_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY...): litellm may read
+# them itself, so their values are scrubbed from messages even when Redline never handled them.
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
+_MIN_SECRET_LENGTH = 8
+
+
+def scrub(message: str, *secrets: str | None) -> str:
+    """The message with every credential in use replaced by ***: those given, and those in the environment."""
+    found = {s for s in secrets if s} | {
+        v for k, v in os.environ.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_SECRET_LENGTH
+    }
+    for secret in sorted(found, key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return message
+
+
 def api_key_for(config: CriticConfig, secrets: Mapping[str, Any] | None = None) -> str | None:
     """The key named by ``api_key_env``, from Streamlit secrets first, then the environment.
 

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
-from annotation.critics.config import CriticConfig, api_key_for, critic_id
+from annotation.critics.config import CriticConfig, api_key_for, critic_id, scrub
 from annotation.critics.family import family_warning
 from annotation.model import InvalidValue, Judgment
 from annotation.projects import NoSuchProject
@@ -382,7 +382,7 @@ async def _run(
             except CritiqueFailed as e:
                 result = _Result(work, _failure(config, str(e), run_id, config_hash), True, False, 0.0)
             except Exception as e:  # one trace's bad luck must not stop the run
-                message = f"{type(e).__name__}: {e}"[:2000]
+                message = scrub(f"{type(e).__name__}: {e}", caller_options.get("api_key"))[:2000]
                 result = _Result(work, _failure(config, message, run_id, config_hash), True, False, 0.0)
             queue.put_nowait(result)
 
