@@ -86,7 +86,7 @@ def sparse_file(path: Path, head: str, size: int) -> Path:
 
 CHILD = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     from pathlib import Path
     from annotation.errors import ImportFailure
     from annotation.importing import import_file, parse_file
@@ -103,7 +103,9 @@ CHILD = textwrap.dedent(
     except ImportFailure as e:
         outcome = f"refused: {e}"
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM belongs to this process's own memory map (made at exec); ru_maxrss would carry the parent's peak over.
+    hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    peak_mb = int(hwm.split()[1]) / 1024
     print(json.dumps({"outcome": outcome, "seconds": seconds, "peak_rss_mb": peak_mb}))
     """
 )
