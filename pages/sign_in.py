@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotation.accounts import SignInRefused, create_first_admin, has_users, sign_in
+from annotation.accounts import SignInRefused, create_first_admin, has_users
 from annotation.model import InvalidValue
+from annotation.sign_in_limits import limited_sign_in
 from pages.auth import oidc_configured, remember
 from pages.common import get_engine, md_escape
 
@@ -28,7 +29,7 @@ def create_admin() -> None:
 def check_password() -> None:
     state = st.session_state
     try:
-        remember(sign_in(get_engine(), username=state["sign_in_username"], password=state["sign_in_password"]))
+        remember(limited_sign_in(get_engine(), username=state["sign_in_username"], password=state["sign_in_password"]))
     except SignInRefused as e:
         state["sign_in_error"] = str(e).capitalize() + "."
 
