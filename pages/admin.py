@@ -24,7 +24,7 @@ from annotation.projects import project_names
 from annotation.queue import QUEUE_ORDERS, priorities_from_model_disagreement
 from annotation.workbench import project_rules
 from pages.auth import require_admin
-from pages.common import get_engine, md_escape
+from pages.common import get_engine, md_escape, shown_markdown
 
 MODE_TITLES = {
     "first_error": "First error: steps after the first wrong one need no rating (PRM800K phase 2)",
@@ -177,7 +177,7 @@ def settings_form(project: str) -> None:
             except InvalidValue as e:
                 st.error(f"{e.field}: {md_escape(e.message)}")
     with st.expander("Preview of the guidelines"):
-        st.markdown(current.guidelines or "_empty_")
+        st.markdown(shown_markdown(current.guidelines) or "_empty_")
 
 
 def members_form(project: str) -> None:

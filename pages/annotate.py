@@ -35,9 +35,11 @@ from pages.annotate_state import (
     verdict_key,
 )
 from pages.auth import require_account
-from pages.common import DATABASE_DOWN, DATABASE_DOWN_MESSAGE, focus_element, get_engine
+from pages.common import DATABASE_DOWN, DATABASE_DOWN_MESSAGE, focus_element, get_engine, shown_markdown
 from pages.history_view import show_history
 
+# A trace longer than this shows a window of this many steps around the current one.
+STEP_WINDOW = 60
 SHORTCUTS = [
     ("J / K", "next / previous step"),
     ("1 / 2 / 3", "current step correct / neutral / wrong"),
@@ -209,9 +211,9 @@ def step_part(i: int) -> None:
         st.markdown(" ".join(badges))
         text = d.opened.trace.steps[i]
         if greyed:
-            st.caption(text)
+            st.caption(shown_markdown(text))
         else:
-            st.markdown(text)
+            st.markdown(shown_markdown(text))
         st.segmented_control(
             f"Verdict on step {i + 1}",
             list(LABEL_VERDICTS),
@@ -251,6 +253,26 @@ def step_part(i: int) -> None:
     if d.full_rerun:
         d.full_rerun = False
         st.rerun(scope="app")
+
+
+def steps_shown(d: Desk) -> range:
+    """Every step, or for a very long trace a window that follows the current step (J/K, or Go to step)."""
+    n = len(d.opened.trace.steps)
+    if n <= STEP_WINDOW:
+        return range(n)
+    start = max(0, min(d.cursor - STEP_WINDOW // 3, n - STEP_WINDOW))
+    shown = range(start, start + STEP_WINDOW)
+    left, right = st.columns([3, 1])
+    left.caption(f"A long trace: showing steps {start + 1}-{start + STEP_WINDOW} of {n}, around the current step.")
+    right.number_input(
+        "Go to step", min_value=1, max_value=n, value=d.cursor + 1, key=f"annotate_goto_{d.trace_id}", on_change=go_to
+    )
+    return shown
+
+
+def go_to() -> None:
+    d = desk()
+    d.cursor = int(st.session_state[f"annotate_goto_{d.trace_id}"]) - 1
 
 
 def toolbar() -> None:
@@ -299,10 +321,10 @@ def trace_part(d: Desk) -> None:
     if has_reference and st.toggle("Show the reference answer and solution", key="annotate_show_reference"):
         if trace.reference_answer:
             st.markdown("**Reference answer**")
-            st.markdown(trace.reference_answer)
+            st.markdown(shown_markdown(trace.reference_answer))
         if trace.reference_solution:
             st.markdown("**Reference solution**")
-            st.markdown(trace.reference_solution)
+            st.markdown(shown_markdown(trace.reference_solution))
     if d.opened.others and st.toggle(
         f"Show other judgments of this trace ({len(d.opened.others)})", key="annotate_show_others"
     ):
@@ -335,7 +357,7 @@ def sidebar(rules: ProjectRules, account: Account) -> None:
         st.progress(done.my_share, text=f"Mine: {done.mine} of {done.assigned_to_me}")
         st.progress(done.project_share, text=f"Project: {done.complete} of {done.traces} traces complete")
         with st.expander("Guidelines", expanded=bool(rules.guidelines)):
-            st.markdown(rules.guidelines or "_No guidelines for this project yet._")
+            st.markdown(shown_markdown(rules.guidelines) or "_No guidelines for this project yet._")
         # Read only when asked for: the list is not needed on every click.
         if st.toggle("My earlier work", key="annotate_show_history"):
             items = my_work(get_engine(), rules, username=account.username, limit=50)
@@ -411,14 +433,14 @@ def annotate_page() -> None:
         st.button("Save now", key="annotate_save_now", on_click=change, args=(d, account, d.work))
     toolbar()
     st.markdown("**Problem**")
-    st.markdown(trace.problem)
-    for i in range(len(trace.steps)):
+    st.markdown(shown_markdown(trace.problem))
+    for i in steps_shown(d):
         step_part(i)
     summary = summarise(d.work, rules.label_mode)
     (st.error if summary.first_error not in (None, NO_ERROR) else st.info)(summary.text, icon=":material/flag:")
     if trace.answer:
         st.markdown("**The trace's answer**")
-        st.markdown(trace.answer)
+        st.markdown(shown_markdown(trace.answer))
     trace_part(d)
     st.caption(f"Time on this trace: {timed(d).time_spent_s:.0f} s (counted while you work; long pauses count 5 min)")
     if target := st.session_state.pop("annotate_focus", None):

@@ -20,6 +20,9 @@ DATABASE_DOWN_MESSAGE = (
     "until it can be saved. Try again in a moment."
 )
 
+# Link targets Markdown would keep but nobody should follow from a trace: data:, javascript:, vbscript:.
+_UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(data|javascript|vbscript)\s*:", re.IGNORECASE)
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$~|#])")
 
 
@@ -41,6 +44,12 @@ def save_upload(file_id: str, name: str, data: bytes) -> Path:
     if not path.exists():
         path.write_bytes(data)
     return path
+
+
+def shown_markdown(text: str) -> str:
+    """Untrusted Markdown for st.markdown: rendered (LaTeX, code, lists) but with no link to data: or
+    javascript: targets; raw HTML is never rendered by st.markdown anyway."""
+    return _UNSAFE_LINK.sub(lambda m: "]\\(" + m.group(1) + ":", text)
 
 
 def md_escape(text: str) -> str:

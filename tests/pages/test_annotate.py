@@ -195,3 +195,24 @@ def test_the_history_of_a_trace_shows_each_version_of_my_judgment(database_url, 
     mine = at.dataframe[0].value
     assert list(mine["version"]) == [1, 2]
     assert list(mine["made by"]) == ["human:admin", "admin"]
+
+
+def test_a_very_long_trace_shows_a_window_of_steps_that_follows_the_current_one(database_url, db, tmp_path):
+    from annotation.importing import import_file
+    from tests.utils.files import write_jsonl
+
+    steps = [f"Step text {i}." for i in range(2000)]
+    import_file(
+        db, write_jsonl(tmp_path / "long.jsonl", [{"problem": "Long?", "steps": steps, "label": 1500}]), project="Long"
+    )
+    create_user(db, username="ann", password="password-1", role="annotator")
+    set_members(db, project="Long", usernames=["ann"])
+    at = open_app("pages/annotate.py", user="ann", role="annotator")
+    tid = trace_id_of(at)
+    shown = [w.key for w in at.get("button_group") if w.key.startswith(f"annotate_verdict_{tid}_")]
+    assert shown == [f"annotate_verdict_{tid}_{i}" for i in range(60)]
+    at.number_input(key=f"annotate_goto_{tid}").set_value(1501).run()
+    shown = {
+        int(w.key.rsplit("_", 1)[1]) for w in at.get("button_group") if w.key.startswith(f"annotate_verdict_{tid}_")
+    }
+    assert 1500 in shown and len(shown) == 60
