@@ -9,16 +9,14 @@ from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
 
+from annotation.outage import MESSAGE as OUTAGE_MESSAGE
+from annotation.outage import UNAVAILABLE
 from annotation.startup import prepare
 
-# What a lost connection to the database raises (a restart of PostgreSQL, a locked SQLite file).
-DATABASE_DOWN = (OperationalError, InterfaceError)
-DATABASE_DOWN_MESSAGE = (
-    "The database cannot be reached right now. Nothing you saved is lost; work on this page is kept "
-    "until it can be saved. Try again in a moment."
-)
+# What a lost connection to the database raises, and what a person is told (one source: annotation.outage).
+DATABASE_DOWN = UNAVAILABLE
+DATABASE_DOWN_MESSAGE = OUTAGE_MESSAGE
 
 # Link targets Markdown would keep but nobody should follow from a trace: data:, javascript:, vbscript:.
 _UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(data|javascript|vbscript)\s*:", re.IGNORECASE)
