@@ -59,28 +59,13 @@ def test_nothing_is_lost_and_nobody_sees_an_error_but_refused_stale_edits(figure
     assert r["processes"] == (2 if r["backend"] == "two-processes" else 1)
 
 
-# Known faults, left to the lead (annotation/queue.py, storage/work.py, annotation/workbench.py; see
-# docs/robustness.md "Load and scale-out"): on SQLite the re-check under a row lock locks nothing, so two
-# annotators can both reserve one trace; on PostgreSQL two submissions on one trace at once each count
-# the judgments without the other's, so a fully judged trace can stay marked open.
-SQLITE_DOUBLE_PICK = "SQLite has no row locks: still_open_to re-checks outside the write lock"
-STALE_COMPLETION = "refresh_completion counts judgments without the other concurrent submission's"
-
-
-def _known(runs: list, reason: str, which: set[str]) -> list:
-    return [
-        pytest.param(*p.values, id=p.id, marks=[*p.marks, pytest.mark.xfail(reason=reason, strict=False)])
-        if p.id in which
-        else p
-        for p in runs
-    ]
-
-
-@pytest.mark.parametrize("figures", _known(RUNS, SQLITE_DOUBLE_PICK, {"sqlite-1", "sqlite-2"}), indirect=True)
+@pytest.mark.parametrize("figures", RUNS, indirect=True)
 def test_no_trace_is_judged_by_more_people_than_the_project_asks(figures):
+    # Picks re-check under a lock: on SQLite its write lock (it has no row locks), on PostgreSQL the row's.
     assert (figures["duplicates"], figures["judgments_beyond_need"]) == (0, 0)
 
 
-@pytest.mark.parametrize("figures", _known(RUNS, STALE_COMPLETION, {"postgres-2", "two-processes-2"}), indirect=True)
+@pytest.mark.parametrize("figures", RUNS, indirect=True)
 def test_every_fully_judged_trace_is_marked_complete(figures):
+    # Two submissions on one trace at once: the later one must count the earlier one's judgment.
     assert (figures["wrong_complete_flags"], figures["complete_but_marked_open"]) == (0, 0)
