@@ -14,6 +14,8 @@ from storage.config import database_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Connections per process: enough for a few dozen people's runs at once (each holds one while it runs).
+POOL = {"pool_size": 20, "max_overflow": 30}
 # Any fixed number: it names the lock PostgreSQL holds while one process migrates.
 MIGRATION_LOCK_KEY = 0x5265646C696E65  # "Redline"
 
@@ -24,10 +26,11 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        pool = POOL if parsed.database not in (None, "", ":memory:") else {}
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -78,7 +78,10 @@ def first_open_trace(
     if exclude:
         query = query.where(TraceRow.id.not_in(list(exclude)))
     order = (TraceRow.priority.desc(), TraceRow.position) if by_priority else (TraceRow.position,)
-    row = session.execute(query.order_by(*order).limit(1)).first()
+    # On PostgreSQL a trace another picker or submitter holds locked is passed over, not queued on:
+    # thirty people asking at once then get thirty different traces. SQLite ignores the clause.
+    query = query.order_by(*order).limit(1).with_for_update(skip_locked=True, of=TraceRow)
+    row = session.execute(query).first()
     return (row[0], row[1]) if row else None
 
 
