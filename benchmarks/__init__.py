@@ -6,9 +6,20 @@ Each benchmark is a module with ``main(argv) -> int``; it prints a table, writes
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).resolve().parent / "out"
 
 #: Module names under ``benchmarks``, run in this order by ``python -m benchmarks``.
 BENCHMARKS = ("import_speed", "annotate_speed", "export_speed", "critic_speed", "metrics_speed", "load_test")
+
+
+def finish(result: dict[str, Any], report: str, out: Path, *, check: bool) -> int:
+    """Print the report, write the figures as JSON, and give the exit status (1 when --check and a budget failed)."""
+    print(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"  figures written to {out}")
+    return 1 if check and not result["passed"] else 0

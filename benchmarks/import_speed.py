@@ -48,7 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import OUT
+from benchmarks import OUT, finish
 
 NAME = "import_speed"
 REPO = Path(__file__).resolve().parents[1]
@@ -456,13 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(report(result))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"  figures written to {args.out}")
-    if args.check and not result["passed"]:
-        return 1
-    return 0
+    return finish(result, report(result), args.out, check=args.check)
 
 
 if __name__ == "__main__":

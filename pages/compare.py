@@ -11,7 +11,6 @@ import streamlit as st
 
 from annotation.accounts import Account, projects_for
 from annotation.adjudication import NotAllowed, adopt, consensus_of
-from annotation.history import trace_history
 from annotation.metrics import Comparison, ProjectJudgments, compare, data_version, load_project
 from annotation.metrics.breakdowns import GROUPS
 from annotation.metrics.disagreements import TraceView, trace_view
@@ -23,6 +22,7 @@ from annotation.model import NO_ERROR, InvalidValue, Judgment
 from annotation.reason_agreement import judge_reasons, reason_accuracy
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
+from pages.history_view import show_history
 from storage import queries
 from storage.db import session
 from storage.queries import StaleJudgment
@@ -220,23 +220,7 @@ def adjudication(account: Account, view: TraceView, a_source: str, b_source: str
 
 def history(account: Account, trace_id: int) -> None:
     """Every version of each judgment on the trace (only my own on a blind project), newest last."""
-    histories = trace_history(get_engine(), trace_id, account)
-    if not histories:
-        st.caption("No judgment you may see on this trace.")
-        return
-    for i, h in enumerate(histories):
-        st.caption(f"{md_escape(h.source)} · {len(h.versions)} version{'s' if len(h.versions) > 1 else ''}")
-        table = pd.DataFrame(
-            {
-                "version": [v.version for v in h.versions],
-                "made by": [v.made_by for v in h.versions],
-                "when (UTC)": [v.made_at for v in h.versions],
-                "says": [v.says for v in h.versions],
-                "status": [v.status for v in h.versions],
-                "what changed": ["; ".join(v.changes) for v in h.versions],
-            }
-        )
-        st.dataframe(table, hide_index=True, key=f"compare_history_{i}")
+    show_history(account, trace_id, key="compare_history")
 
 
 def browser(account: Account, result: Comparison) -> None:
