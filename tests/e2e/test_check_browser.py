@@ -3,12 +3,6 @@ keyboard, rates it, writes a replacement, submits, and the resulting human judgm
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -21,7 +15,7 @@ from annotation.startup import prepare
 from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, utcnow
-from tests.e2e.conftest import ACCOUNTS, PAGE_TIMEOUT_MS, PASSWORD, ROOT, free_port, wait_until_serving
+from tests.e2e.conftest import ACCOUNTS, PAGE_TIMEOUT_MS, PASSWORD
 
 CRITIC = Source("model", "demo-critic")
 
@@ -41,6 +35,7 @@ def add_model_critiques(engine: Engine) -> None:
 
 @pytest.fixture(scope="module")
 def app_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shared app fixtures' database, with model critiques to check (conftest's app_url serves it)."""
     folder = tmp_path_factory.mktemp("check-app")
     url = f"sqlite:///{folder / 'redline.db'}"
     engine = prepare(url, load_demo=True)
@@ -50,36 +45,6 @@ def app_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     add_model_critiques(engine)
     engine.dispose()
     return url
-
-
-@pytest.fixture(scope="module")
-def app_url(sync_playwright, app_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app as `make run` starts it, on a database that holds model critiques to check."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("check-log") / "streamlit.log"
-    env = os.environ | {"DATABASE_URL": app_database, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            # No file watcher: edits elsewhere in the tree while the test runs must not reload the app.
-            [*command, "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_serving(url, server, log)
-        yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
 
 
 def test_check_one_critique_step_by_step_with_the_keyboard(open_page, app_database):
