@@ -7,8 +7,12 @@ Each benchmark is a module with ``main(argv) -> int``; it prints a table, writes
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -23,3 +27,12 @@ def finish(result: dict[str, Any], report: str, out: Path, *, check: bool) -> in
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"  figures written to {out}")
     return 1 if check and not result["passed"] else 0
+
+
+def in_workdir(workdir: Path | None, prefix: str, measure: Callable[[Path], T]) -> T:
+    """Run ``measure`` in ``workdir`` (kept afterwards, for a look at what was built) or a temporary folder."""
+    if workdir:
+        workdir.mkdir(parents=True, exist_ok=True)
+        return measure(workdir)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return measure(Path(tmp))

@@ -19,19 +19,17 @@ traces and 156 ms at 100,000; Label Studio 1.23 about 210 ms.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks import OUT
+from benchmarks import OUT, finish, in_workdir
 
 NAME = "annotate_speed"
 REPO = Path(__file__).resolve().parents[1]
@@ -261,27 +259,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT / f"{NAME}.json")
     args, _ = parser.parse_known_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="redline-annotate-bench-"))
-    results = []
     print(f"{NAME}: median server time in ms ({args.cycles} cycles per size)")
     print(f"{'traces':>8} {'judged':>8} {'pick':>7} {'cycle':>7} {'step':>7} {'40 steps':>9}  potato cycle")
-    for size in sizes:
-        r = run_size(size, args.cycles, workdir)
-        results.append(r)
-        potato = POTATO_MS.get(size)
-        print(
-            f"{r['traces']:>8} {r['judgments']:>8} {r['pick']:>7} {r['cycle']:>7} {r['step_click']:>7} "
-            f"{r['page_40_steps']:>9}  {potato if potato else '-'}",
-            flush=True,
-        )
+
+    def every_size(folder: Path) -> list[dict[str, Any]]:
+        results = []
+        for size in sizes:
+            r = run_size(size, args.cycles, folder)
+            results.append(r)
+            potato = POTATO_MS.get(size)
+            print(
+                f"{r['traces']:>8} {r['judgments']:>8} {r['pick']:>7} {r['cycle']:>7} {r['step_click']:>7} "
+                f"{r['page_40_steps']:>9}  {potato if potato else '-'}",
+                flush=True,
+            )
+        return results
+
+    # A temporary folder unless one is named: the 100,000-trace database is hundreds of MB.
+    results = in_workdir(args.workdir, "redline-annotate-bench-", every_size)
     problems = verdicts(results)
-    for p in problems:
-        print(f"  over budget: {p}")
-    if not problems:
-        print("  every figure within budget")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"results": results, "budgets_ms": BUDGETS_MS, "problems": problems}, indent=2))
-    return 1 if (args.check and problems) else 0
+    lines = [f"  over budget: {p}" for p in problems] or ["  every figure within budget"]
+    figures = {"results": results, "budgets_ms": BUDGETS_MS, "problems": problems, "passed": not problems}
+    return finish(figures, "\n".join(lines), args.out, check=args.check)
 
 
 if __name__ == "__main__":

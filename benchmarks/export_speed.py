@@ -25,14 +25,13 @@ import platform
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import OUT, finish
+from benchmarks import OUT, finish, in_workdir
 
 NAME = "export_speed"
 REPO = Path(__file__).resolve().parents[1]
@@ -266,12 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --traces must be at least 1", file=sys.stderr)
         return 2
     try:
-        if args.workdir:
-            args.workdir.mkdir(parents=True, exist_ok=True)
-            result = measure(args, args.workdir)
-        else:
-            with tempfile.TemporaryDirectory(prefix="redline-export-bench-") as tmp:
-                result = measure(args, Path(tmp))
+        result = in_workdir(args.workdir, "redline-export-bench-", lambda folder: measure(args, folder))
     except RuntimeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -41,14 +41,13 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import OUT, finish
+from benchmarks import OUT, finish, in_workdir
 
 NAME = "import_speed"
 REPO = Path(__file__).resolve().parents[1]
@@ -445,14 +444,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.workdir:
-            args.workdir.mkdir(parents=True, exist_ok=True)
             for pattern in ("empty.db*", "redline-*.db*", "baseline-*.db*"):
                 for old in args.workdir.glob(pattern):
                     old.unlink()
-            result = measure(args, args.workdir)
-        else:
-            with tempfile.TemporaryDirectory(prefix="redline-bench-") as tmp:
-                result = measure(args, Path(tmp))
+        result = in_workdir(args.workdir, "redline-bench-", lambda folder: measure(args, folder))
     except RuntimeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -41,7 +41,6 @@ import platform
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -52,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import OUT, finish
+from benchmarks import OUT, finish, in_workdir
 
 NAME = "load_test"
 REPO = Path(__file__).resolve().parents[1]
@@ -712,12 +711,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --annotators must be at least 2, --submissions at least 1", file=sys.stderr)
         return 2
     try:
-        if args.workdir:
-            args.workdir.mkdir(parents=True, exist_ok=True)
-            result = measure_all(args, args.workdir)
-        else:
-            with tempfile.TemporaryDirectory(prefix="redline-load-") as tmp:
-                result = measure_all(args, Path(tmp))
+        result = in_workdir(args.workdir, "redline-load-", lambda folder: measure_all(args, folder))
     except (RuntimeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -6,22 +6,14 @@ import sys
 
 import pytest
 
-from annotation.cli import main
 from tests.conftest import ROOT
+from tests.utils.cli import cli_database, run
 from tests.utils.files import processbench_record, write_jsonl
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli_database(tmp_path, monkeypatch)
 
 
 def test_import_then_stats_and_projects(db, tmp_path, capsys):

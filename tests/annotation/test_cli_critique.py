@@ -15,6 +15,7 @@ from annotation.startup import prepare
 from storage.db import session
 from storage.tables import JudgmentRow
 from tests.conftest import ROOT
+from tests.utils.cli import cli_database
 from tests.utils.critic_data import make_project, register_stub_price
 from tests.utils.openai_stub import STUB_KEY, STUB_MODEL, OpenAIStub
 
@@ -23,8 +24,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 @pytest.fixture
 def engine_url(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+    url = cli_database(tmp_path, monkeypatch)
     monkeypatch.setenv("STUB_API_KEY", STUB_KEY)
     engine = prepare(url)
     make_project(engine, "cli-critique", 4)

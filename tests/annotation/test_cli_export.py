@@ -7,26 +7,19 @@ import json
 import datasets
 import pytest
 
-from annotation.cli import main
 from annotation.startup import prepare
 from tests.utils import export_data
+from tests.utils.cli import cli_database, run
 from tests.utils.export_data import read_jsonl
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+    url = cli_database(tmp_path, monkeypatch)
     engine = prepare(url)
     export_data.build(engine)
     engine.dispose()
     return url
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_export_jsonl_with_a_summary_and_progress(db, tmp_path, capsys):

@@ -5,22 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from annotation.cli import main
+from tests.utils.cli import cli_database, run
 
 pytestmark = pytest.mark.datasets
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli_database(tmp_path, monkeypatch)
 
 
 def predicted(i: int, label: int, n_steps: int) -> int | None:

@@ -5,11 +5,11 @@ import json
 from annotation.accounts import sign_in
 from annotation.cli import main
 from annotation.startup import prepare
+from tests.utils.cli import cli_database
 
 
 def test_add_list_role_and_password(tmp_path, monkeypatch, capsys):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+    url = cli_database(tmp_path, monkeypatch)
     monkeypatch.setenv("REDLINE_PASSWORD", "from the env 1")
     assert main(["init"]) == 0
     assert "no accounts yet" in capsys.readouterr().out
