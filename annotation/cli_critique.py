@@ -16,6 +16,7 @@ import sys
 from sqlalchemy import Engine
 
 from annotation.critics.config import CriticConfig, default_name, get_critic, save_critic
+from annotation.critics.keys import check_key_name
 from annotation.critics.runs import REFERENCE_CHOICES, RunFilter, RunProgress
 from annotation.critics.templates import template_names
 from annotation.model import InvalidValue
@@ -33,7 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--template", choices=template_names(), default=None, help="prompt template (default processbench)")
     p.add_argument("--prompt-file", default=None, help="with --template custom: the template text ($problem...)")
     p.add_argument("--name", default=None, help="with --model: the critic's name (default: the model's name)")
-    p.add_argument("--api-key-env", default=None, help="NAME of the environment variable holding the API key")
+    p.add_argument(
+        "--api-key-env",
+        default=None,
+        help="NAME of the environment variable holding the API key (listed in REDLINE_API_KEY_NAMES)",
+    )
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--limit", type=int, default=None, help="critique at most the first N selected traces")
     p.add_argument("--samples", type=int, default=None, help="samples per trace; majority vote on the first error")
@@ -76,6 +81,7 @@ def _critic(args: argparse.Namespace, engine: Engine) -> CriticConfig:
         saved = get_critic(engine, name) or CriticConfig(name=name, model=args.model)
         changes["model"] = args.model
     config = saved.with_changes(**changes).validate()
+    check_key_name(config.api_key_env)  # refused, naming it, before it is saved or anything is sent
     if config != saved or get_critic(engine, config.name) is None:
         save_critic(engine, config)
         print(f"saved critic {config.name!r} ({config.model}, template {config.template})", file=sys.stderr)

@@ -30,6 +30,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(A a model, B a human); verdicts are stored and accuracy(reason) reported",
     )
     p.add_argument("--reason-api-base", metavar="URL", help="api_base for --reason-judge (e.g. a local vLLM)")
+    p.add_argument(
+        "--reason-api-key-env",
+        metavar="NAME",
+        help="the variable holding the judge's API key; only names listed in REDLINE_API_KEY_NAMES are used",
+    )
 
 
 def _text(d: dict) -> list[str]:
@@ -79,6 +84,7 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
             return 2
     result = compare(data, a, b, k=args.k, resamples=args.bootstrap, seed=args.seed, details=False).as_dict()
     if args.reason_judge:
+        from annotation.critics.keys import KeyNotAllowed
         from annotation.reason_agreement import judge_reasons, reason_accuracy
 
         if not (a.startswith("model:") and b.startswith("human:") and b != "human:*"):
@@ -88,7 +94,19 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
             )
             return 2
         options = {"api_base": args.reason_api_base} if args.reason_api_base else {}
-        judge_reasons(engine, args.project, human=b, model=a, judge=args.reason_judge, options=options)
+        try:
+            judge_reasons(
+                engine,
+                args.project,
+                human=b,
+                model=a,
+                judge=args.reason_judge,
+                options=options,
+                api_key_env=args.reason_api_key_env,
+            )
+        except KeyNotAllowed as e:
+            print(f"error: {e.message}; nothing was sent", file=sys.stderr)
+            return 2
         result["reason"] = reason_accuracy(engine, args.project, human=b, model=a, judge=args.reason_judge)
     if args.json:
         print(json.dumps(result))

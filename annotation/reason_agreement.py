@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from annotation.critics.keys import api_key
 from annotation.model import Source
 from storage import queries
 from storage.db import session as open_session
@@ -131,11 +132,16 @@ def judge_reasons(
     model: str,
     judge: str,
     options: dict[str, Any] | None = None,
+    api_key_env: str | None = None,
+    secrets: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Ask ``judge`` (a litellm model name) about every trace not judged yet; returns how many were asked.
 
-    ``options`` go to litellm.completion as they are (api_base, mock_response in tests...)."""
+    ``options`` go to litellm.completion as they are (api_base, mock_response in tests...). The key is the one
+    named by ``api_key_env`` among those the operator allows, or a placeholder: never one litellm would find in
+    the environment itself (critics.keys)."""
+    options = {**(options or {}), "api_key": api_key(api_key_env, secrets)}
     jobs = reason_jobs(engine, project, human, model)
     with open_session(engine) as s:
         done = set(
@@ -149,7 +155,7 @@ def judge_reasons(
         )
     todo = [j for j in jobs if j.trace_id not in done]
     for i, job in enumerate(todo):
-        raw = _call_judge(judge, job.prompt(), options or {})
+        raw = _call_judge(judge, job.prompt(), options)
         with open_session(engine) as s, s.begin():
             s.add(
                 ReasonVerdict(

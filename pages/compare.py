@@ -11,6 +11,7 @@ import streamlit as st
 
 from annotation.accounts import Account, projects_for
 from annotation.adjudication import NotAllowed, adopt, consensus_of
+from annotation.critics.keys import KeyNotAllowed
 from annotation.metrics import Comparison, ProjectJudgments, compare, data_version, load_project
 from annotation.metrics.breakdowns import GROUPS
 from annotation.metrics.disagreements import TraceView, trace_view
@@ -308,9 +309,15 @@ def reason_section(project: str, a: str, b: str) -> None:
         "Where the model and the person put the first error on the same step, a judge model reads both "
         "explanations and says whether they name the same mistake. Verdicts are stored; only new traces are asked."
     )
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     judge = left.text_input("Judge model (litellm name)", value="openai/gpt-4o-mini", key="compare_reason_judge")
-    api_base = right.text_input("API base (optional)", key="compare_reason_api_base")
+    api_base = middle.text_input("API base (optional)", key="compare_reason_api_base")
+    key_env = right.text_input(
+        "API key variable (optional)",
+        key="compare_reason_key_env",
+        help="The NAME of an allowed environment variable or secret holding the judge's key; without one, no key "
+        "is sent.",
+    )
     if st.button("Ask the judge", key="compare_reason_run"):
         bar = st.progress(0.0, text="Asking the judge…")
         options = {"api_base": api_base} if api_base.strip() else {}
@@ -322,8 +329,12 @@ def reason_section(project: str, a: str, b: str) -> None:
                 model=a,
                 judge=judge.strip(),
                 options=options,
+                api_key_env=key_env.strip() or None,
+                secrets=st.secrets,
                 progress=lambda done, total: bar.progress(done / total, text=f"Asked {done} of {total}"),
             )
+        except KeyNotAllowed as e:
+            st.error(f"Nothing was sent: {md_escape(e.message)}")
         except Exception as e:  # a provider's error, shown rather than a traceback
             st.error(f"The judge failed: {md_escape(type(e).__name__)}: {md_escape(str(e)[:300])}")
         bar.empty()

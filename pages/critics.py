@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from annotation.critics.config import CriticConfig, api_key_for, get_critic, list_critics, save_critic
 from annotation.critics.family import family_warning
+from annotation.critics.keys import KeyNotAllowed, allowed_key_names, check_key_name
 from annotation.critics.runs import REFERENCE_CHOICES, BackgroundRun, RunFilter, run_history, select_traces
 from annotation.critics.templates import BUILT_IN, CUSTOM, PLACEHOLDERS, preview, resolve, template_names
 from annotation.model import InvalidValue
@@ -106,7 +107,9 @@ def critic_form(engine: Engine) -> None:
         "API key variable",
         key="critics_key_env",
         placeholder="OPENAI_API_KEY",
-        help="The NAME of an environment variable or Streamlit secret holding the key. The key is never saved.",
+        help="The NAME of an environment variable or Streamlit secret holding the key; the key is never saved. "
+        f"Names the operator allows: {', '.join(sorted(allowed_key_names(st.secrets))) or 'none yet'} "
+        "(REDLINE_API_KEY_NAMES). Leave empty for a server that needs no key.",
     )
     right.selectbox(
         "Prompt template",
@@ -133,7 +136,9 @@ def critic_form(engine: Engine) -> None:
         st.caption(md_escape(BUILT_IN[template].description))
     if st.button("Save critic", key="critics_save", type="primary", icon=":material/save:"):
         try:
-            saved = save_critic(engine, form_config())
+            config = form_config()
+            check_key_name(config.api_key_env, st.secrets)
+            saved = save_critic(engine, config)
         except InvalidValue as e:
             st.error(f"Not saved: {e.field}: {md_escape(e.message)}")
         else:
@@ -161,7 +166,11 @@ def prompt_preview(engine: Engine, projects: list[str]) -> None:
 
 
 def start_run(engine: Engine, config: CriticConfig, project: str, filters: RunFilter, concurrency: int) -> None:
-    key = api_key_for(config, st.secrets)
+    try:
+        key = api_key_for(config, st.secrets)
+    except KeyNotAllowed as e:
+        st.error(f"The run did not start, nothing was sent: {md_escape(e.message)}")
+        return
     run = BackgroundRun(engine, config, project, filters=filters, concurrency=concurrency, api_key=key).start()
     if run.progress is None:
         st.error(f"The run did not start: {md_escape(run.error or 'unknown error')}")

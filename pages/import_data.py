@@ -27,6 +27,7 @@ from annotation.import_preview import (
 from annotation.importing import ParsedFile, import_file, parse_file
 from annotation.model import REFERENCE, InvalidValue, Source
 from annotation.projects import project_names
+from annotation.server_paths import OutsideImportFolder, import_dir, resolve_typed_path
 from pages.auth import require_admin
 from pages.common import get_engine, md_escape, save_upload
 
@@ -60,16 +61,17 @@ def choose_file() -> tuple[Path, str] | None:
     typed = path_col.text_input(
         "…or a path on the server",
         key="import_path",
-        placeholder="/data/processbench/gsm8k.json",
-        help="Read in place: useful for files too big to upload.",
+        placeholder="processbench/gsm8k.json",
+        help=f"Read in place from the import folder {import_dir()}: useful for files too big to upload.",
     ).strip()
     if uploaded is not None:
         return save_upload(uploaded.file_id, uploaded.name, uploaded.getvalue()), uploaded.name
     if not typed:
         return None
-    path = Path(typed).expanduser()
-    if not path.is_file():
-        st.error(f"No file at {md_escape(typed)}")
+    try:
+        path = resolve_typed_path(typed)
+    except OutsideImportFolder as e:
+        st.error(md_escape(str(e)), icon=":material/block:")
         return None
     return path, path.name
 

@@ -21,6 +21,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import litellm
 
 from annotation.critics.config import CriticConfig, scrub
+from annotation.critics.keys import PLACEHOLDER_KEY
 from annotation.critics.parsing import Parsed, parse_answer
 from annotation.critics.templates import render, render_verify
 from annotation.model import Trace
@@ -136,8 +137,8 @@ class Caller:
         }
         if c.api_base:
             kwargs["api_base"] = c.api_base
-        if self.api_key:
-            kwargs["api_key"] = self.api_key
+        # Always a key of our choosing: given none, litellm would send the environment's key to the typed api_base.
+        kwargs["api_key"] = self.api_key or PLACEHOLDER_KEY
         if self.mock_response is not None:
             kwargs["mock_response"] = self.mock_response
         return kwargs

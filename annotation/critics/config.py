@@ -1,7 +1,8 @@
 """A critic: a named, saved configuration of a model, a prompt template and sampling settings.
 
 API keys are never part of it. A critic may name the environment variable (or Streamlit secret) that
-holds its key; the key itself is read when the critic runs and is kept nowhere.
+holds its key, among those the operator allows (critics.keys); the key itself is read when the critic
+runs and is kept nowhere.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from annotation.critics import keys
 from annotation.critics.templates import CUSTOM, PromptTemplate, resolve
 from annotation.model import InvalidValue, Source
 from storage.db import session
@@ -109,21 +111,9 @@ def scrub(message: str, *secrets: str | None) -> str:
     return message
 
 
-def api_key_for(config: CriticConfig, secrets: Mapping[str, Any] | None = None) -> str | None:
-    """The key named by ``api_key_env``, from Streamlit secrets first, then the environment.
-
-    None when no name is given: litellm then reads the provider's usual variable (OPENAI_API_KEY...).
-    """
-    if not config.api_key_env:
-        return None
-    if secrets is not None:
-        try:
-            value = secrets.get(config.api_key_env)
-        except Exception:  # st.secrets raises when no secrets file exists
-            value = None
-        if value:
-            return str(value)
-    return os.environ.get(config.api_key_env) or None
+def api_key_for(config: CriticConfig, secrets: Mapping[str, Any] | None = None) -> str:
+    """The key this critic's calls carry: the allowed variable it names, or a placeholder (see critics.keys)."""
+    return keys.api_key(config.api_key_env, secrets)
 
 
 _PARAMS = ("timeout_s", "retries", "api_key_env", "extra_params")

@@ -470,6 +470,8 @@ def run_critic(
     config.validate()
     if concurrency < 1:
         raise InvalidValue("concurrency", "concurrency must be at least 1")
+    # The key is read (or refused, naming it) before any run is recorded or request sent.
+    key = api_key if api_key is not None else api_key_for(config)
     project_id, rows = select_traces(engine, project, filters)
     config_hash = config.config_hash()
     existing = _existing(engine, [r.id for r in rows], config)
@@ -482,7 +484,7 @@ def run_critic(
     if progress is not None:
         progress(state.progress)
     # The key is read now and handed to litellm; it is never stored, and errors are scrubbed of it.
-    caller_options: dict[str, Any] = {"api_key": api_key or api_key_for(config), "mock_response": mock_response}
+    caller_options: dict[str, Any] = {"api_key": key, "mock_response": mock_response}
     if backoff_base_s is not None:
         caller_options["backoff_base_s"] = backoff_base_s
     try:

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from annotation.cli import main
 from annotation.critics.config import get_critic
+from annotation.critics.keys import ALLOWED_NAMES_ENV
 from annotation.startup import prepare
 from storage.db import session
 from storage.tables import JudgmentRow
@@ -26,6 +27,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 def engine_url(tmp_path, monkeypatch):
     url = cli_database(tmp_path, monkeypatch)
     monkeypatch.setenv("STUB_API_KEY", STUB_KEY)
+    monkeypatch.setenv(ALLOWED_NAMES_ENV, "STUB_API_KEY")
     engine = prepare(url)
     make_project(engine, "cli-critique", 4)
     register_stub_price()

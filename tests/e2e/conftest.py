@@ -82,7 +82,15 @@ def app_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def app_url(sync_playwright, app_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def import_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's REDLINE_IMPORT_DIR: the only folder a path typed on the Import page may reach."""
+    return tmp_path_factory.mktemp("imports")
+
+
+@pytest.fixture(scope="module")
+def app_url(
+    sync_playwright, app_database: str, import_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """`streamlit run app.py` on a free port and a fresh SQLite file; stopped with its children afterwards."""
     folder = tmp_path_factory.mktemp("app")
     database_url = app_database
@@ -90,6 +98,7 @@ def app_url(sync_playwright, app_database: str, tmp_path_factory: pytest.TempPat
     log = folder / "streamlit.log"
     env = os.environ | {
         "DATABASE_URL": database_url,
+        "REDLINE_IMPORT_DIR": str(import_folder),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     command = [

@@ -58,10 +58,10 @@ def choose(page, label: str, option: str) -> None:
     wanted.click()
 
 
-def test_walk_through_a_critics_disagreements(page, tmp_path: Path):
+def test_walk_through_a_critics_disagreements(page, import_folder: Path):
     from playwright.sync_api import expect
 
-    import_predictions(page, predictions_file(tmp_path))
+    import_predictions(page, predictions_file(import_folder))
     page.get_by_role("link", name="Compare", exact=True).click()
     expect(page.get_by_role("heading", name="Compare")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     choose(page, "Project", PROJECT)

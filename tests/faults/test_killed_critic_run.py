@@ -26,7 +26,7 @@ def test_a_killed_run_is_marked_interrupted_and_resumes_where_it_stopped(tmp_pat
     make_project(engine, "p", TRACES)
     with OpenAIStub("The first error is in step 2.\n\\boxed{1}", delay_s=0.15) as stub:
         stub_critic(engine, stub.api_base)
-        env = cli_env(f"sqlite:///{db}", REDLINE_STUB_KEY=STUB_KEY, LITELLM_LOCAL_MODEL_COST_MAP="True")
+        env = cli_env(f"sqlite:///{db}", CRITIC_STUB_KEY=STUB_KEY, LITELLM_LOCAL_MODEL_COST_MAP="True")
         args = ["critique", "--project", "p", "--critic", "stub-critic", "--concurrency", "4", "--quiet"]
         log = tmp_path / "critique.log"
         child = start_cli(args, env, log)

@@ -25,6 +25,8 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     """DATABASE_URL for the app under test; the cached engine is dropped before and after."""
     url = f"sqlite:///{tmp_path / 'redline.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    # Files the tests type on the Import page are written under tmp_path, so that is the import folder.
+    monkeypatch.setenv("REDLINE_IMPORT_DIR", str(tmp_path))
     st.cache_resource.clear()
     st.cache_data.clear()
     yield url

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from annotation.critics.config import get_critic
+from annotation.critics.keys import ALLOWED_NAMES_ENV
 from storage.db import session
 from storage.tables import CriticRun, JudgmentRow
 from tests.pages.conftest import open_app
@@ -17,6 +18,12 @@ from tests.utils.openai_stub import STUB_KEY, STUB_MODEL, OpenAIStub
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 PAGE = "pages/critics.py"
+
+
+@pytest.fixture(autouse=True)
+def stub_key_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator lists STUB_API_KEY among the key names critics may use."""
+    monkeypatch.setenv(ALLOWED_NAMES_ENV, "STUB_API_KEY")
 
 
 def fill_critic(at, name: str, api_base: str, template: str = "processbench") -> None:
@@ -59,6 +66,18 @@ def test_save_a_critic_and_preview_its_prompt(database_url, db):
     at.number_input(key="critics_preview_trace").set_value(2).run()
     shown = at.code[0].value
     assert "<paragraph_0>\n1 + 1 = 2.\n</paragraph_0>" in shown and "What is 1 + 1, then doubled?" in shown
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "auth", "HOME"])
+def test_a_key_name_the_operator_did_not_allow_is_not_saved(database_url, db, name):
+    """Finding 2: naming DATABASE_URL, a secrets section or any variable sent its value to the typed api_base."""
+    at = open_app(PAGE)
+    fill_critic(at, "leaky", "http://127.0.0.1:9/v1")
+    at.text_input(key="critics_key_env").set_value(name).run()
+    at.button(key="critics_save").click().run()
+
+    assert "Not saved: api_key_env" in at.error[0].value and name in at.error[0].value.replace("\\_", "_")
+    assert get_critic(db, "leaky") is None
 
 
 def test_a_custom_template_with_an_unknown_placeholder_is_not_saved(database_url, db):

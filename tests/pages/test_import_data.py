@@ -275,5 +275,43 @@ def test_missing_server_path_is_reported(database_url, tmp_path):
 
     at.text_input(key="import_path").set_value(str(tmp_path / "nope.jsonl")).run()
 
-    assert "No file at" in at.error[0].value
+    assert "no file at nope.jsonl in the import folder" in at.error[0].value
     assert not at.button
+
+
+def test_a_path_outside_the_import_folder_shows_nothing_of_the_file(database_url, tmp_path, monkeypatch):
+    """Finding 10: the page read any file the server could; a credentials JSON's values showed in the preview."""
+    imports = tmp_path / "imports"
+    imports.mkdir()
+    monkeypatch.setenv("REDLINE_IMPORT_DIR", str(imports))
+    secret = write_jsonl(tmp_path / "credentials.jsonl", [{"problem": "client_secret", "steps": ["s3cr3t-value"]}])
+    at = open_app(PAGE)
+
+    at.text_input(key="import_path").set_value(str(secret)).run()
+
+    refused = at.error[0].value
+    assert "read only from the import folder" in refused
+    assert not any("s3cr3t" in t for t in texts(at))
+    assert not at.button  # no preview, no Import button
+    # Whether a path exists outside the folder is not given away.
+    at.text_input(key="import_path").set_value(str(tmp_path / "no-such-file.jsonl")).run()
+    assert at.error[0].value == refused
+
+
+def test_the_database_file_is_refused_before_it_is_opened(database_url, tmp_path, monkeypatch):
+    """Finding 1: the page opened the SQLite file with plain file I/O (and said "invalid UTF-8")."""
+    opened: list[str] = []
+    real_open = Path.open
+
+    def spy(self, *args, **kwargs):
+        opened.append(str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", spy)
+    at = open_app(PAGE)
+
+    at.text_input(key="import_path").set_value(str(tmp_path / "redline.db")).run()
+
+    assert "Redline's own files" in at.error[0].value
+    assert "invalid UTF-8" not in at.error[0].value
+    assert not [p for p in opened if p.startswith(str(tmp_path / "redline.db"))]

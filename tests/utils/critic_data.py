@@ -7,6 +7,7 @@ import os
 from sqlalchemy import Engine
 
 from annotation.critics.config import CriticConfig, save_critic
+from annotation.critics.keys import ALLOWED_NAMES_ENV
 from annotation.model import REFERENCE, Judgment, Trace
 from annotation.records import judgment_row, trace_row
 from storage import queries
@@ -63,10 +64,18 @@ def register_stub_price() -> None:
     )
 
 
+def allow_key_name(name: str) -> None:
+    """Let critics use the key in ``name``, as an operator would list it in REDLINE_API_KEY_NAMES."""
+    listed = os.environ.get(ALLOWED_NAMES_ENV, "").split()
+    if name not in listed:
+        os.environ[ALLOWED_NAMES_ENV] = " ".join([*listed, name])
+
+
 def stub_critic(engine: Engine | None, api_base: str, *, name: str = "stub-critic", **changes) -> CriticConfig:
     """A critic pointed at the stub (saved when an engine is given), with fast timeouts for tests."""
     config = CriticConfig(
-        name=name, model=STUB_MODEL, api_base=api_base, timeout_s=10, retries=2, api_key_env="REDLINE_STUB_KEY"
+        name=name, model=STUB_MODEL, api_base=api_base, timeout_s=10, retries=2, api_key_env="CRITIC_STUB_KEY"
     ).with_changes(**changes)
-    os.environ.setdefault("REDLINE_STUB_KEY", STUB_KEY)
+    os.environ.setdefault("CRITIC_STUB_KEY", STUB_KEY)
+    allow_key_name("CRITIC_STUB_KEY")
     return save_critic(engine, config) if engine is not None else config

@@ -63,9 +63,9 @@ def test_the_key_appears_nowhere(tmp_path, monkeypatch, caplog, capfd, key_from)
     db_file = tmp_path / "redline.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_file}")
     if key_from == "api_key_env":
-        monkeypatch.setenv("REDLINE_STUB_KEY", secret)
+        monkeypatch.setenv("CRITIC_STUB_KEY", secret)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-other-unused")
-    else:  # no key named: litellm reads the provider's usual variable itself
+    else:  # no key named: the server's own provider key must not be sent either (critics.keys)
         monkeypatch.setenv("OPENAI_API_KEY", secret)
     caplog.set_level(logging.INFO)
     engine = prepare()
@@ -76,7 +76,8 @@ def test_the_key_appears_nowhere(tmp_path, monkeypatch, caplog, capfd, key_from)
         # Once through the CLI (its output captured), once as the Critics page runs it.
         assert main(["critique", "--project", "p", "--critic", config.name, "--quiet"]) == 1  # some failed
         result = run_critic(engine, get_critic(engine, config.name), "p", backoff_base_s=0.01)
-        assert any(secret in a for a in stub.authorizations)  # the key really was sent
+        # The named key really was sent; with none named, the server's own key was not.
+        assert any(secret in a for a in stub.authorizations) == (key_from == "api_key_env")
     assert result.failed == 2 and result.skipped == TRACES - 2
     errors = [r.error for r in run_history(engine)]
 

@@ -13,6 +13,7 @@ from tests.utils.critic_data import make_trace
 
 def test_saved_critic_reads_back_the_same_and_keeps_no_key(engine, monkeypatch):
     monkeypatch.setenv("MY_KEY", "sk-secret-value")
+    monkeypatch.setenv("REDLINE_API_KEY_NAMES", "MY_KEY")
     config = CriticConfig(
         name="judge", model="ollama/qwen2.5", api_base="http://127.0.0.1:11434", samples=3, api_key_env="MY_KEY"
     )

@@ -189,7 +189,7 @@ def test_the_api_key_is_sent_but_stored_nowhere(sqlite_engine, project):
     assert stub.authorizations == {f"Bearer {STUB_KEY}"}
     with session(sqlite_engine) as s:
         dump = "\n".join(str(row) for table in (JudgmentRow, CriticRun, Critic) for row in s.exec(select(table)))
-    assert "failed" in dump and "REDLINE_STUB_KEY" in dump  # the variable's name is kept, not its value
+    assert "failed" in dump and "CRITIC_STUB_KEY" in dump  # the variable's name is kept, not its value
     assert STUB_KEY not in dump
 
 
