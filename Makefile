@@ -27,7 +27,7 @@ test: setup lint
 	$(PY) -m pytest
 
 bench: setup
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks --check
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

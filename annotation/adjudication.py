@@ -1,9 +1,9 @@
 """An admin settles a disagreement into the trace's ``consensus`` judgment, kept with who decided and why.
 
 The consensus carries ``extra = {"decided_by": username, "reason": text, "from": [sources]}``. A
-consensus that exists already is changed only through ``revise_judgment``, so the earlier decision
-stays as a revision; the caller names the version it saw, and a decision made meanwhile by someone
-else is never overwritten (StaleJudgment).
+consensus is written through the one write path (judgments.writing), so an earlier decision stays as a
+revision; the caller names the version it saw, and a decision made meanwhile by someone else is never
+overwritten (StaleJudgment).
 """
 
 from __future__ import annotations
@@ -11,16 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from annotation.accounts import Account
+from annotation.judgments.writing import JudgmentWrite, record
 from annotation.model import NO_ERROR, InvalidValue, Judgment, Source
-from annotation.records import judgment_from_row, judgment_row
-from storage import queries
+from annotation.records import judgment_from_row
 from storage.db import session as open_session
-from storage.queries import StaleJudgment
-from storage.tables import JudgmentRow, TraceRow, utcnow
+from storage.tables import JudgmentRow, TraceRow
 
 CONSENSUS = Source("consensus")
 
@@ -65,26 +63,12 @@ def settle(
         solution_correct = judgment.first_error == NO_ERROR
     consensus = replace(judgment, source=CONSENSUS, extra=extra, solution_correct=solution_correct, status="submitted")
     with open_session(engine) as s, s.begin():
-        trace = s.get(TraceRow, trace_id)
-        if trace is None:
+        if s.get(TraceRow, trace_id) is None:
             raise InvalidValue("trace", f"no trace with id {trace_id}")
-        consensus.validate(trace.n_steps)
+        write = JudgmentWrite(trace_id, consensus, expected_version=expected_version, changed_by=account.username)
+        (result,) = record(s, [write])
         row = _consensus_row(s, trace_id)
-        if row is None:
-            if expected_version is not None:
-                raise StaleJudgment(f"the consensus on trace {trace_id} was removed since version {expected_version}")
-            try:
-                queries.insert_judgments(s, rows=[judgment_row(consensus, trace_id=trace_id, now=utcnow())])
-                s.flush()
-            except IntegrityError:
-                raise StaleJudgment(f"someone settled trace {trace_id} meanwhile; reload and look again") from None
-            return consensus, 1
-        if expected_version is None:
-            raise StaleJudgment(f"trace {trace_id} has a consensus already (version {row.version}); reload it first")
-        revised = queries.revise_judgment(
-            s, judgment=row, content=consensus.content(), expected_version=expected_version, changed_by=account.username
-        )
-        return judgment_from_row(revised), revised.version
+        return judgment_from_row(row), result.version
 
 
 def adopt(

@@ -2,7 +2,8 @@
 
 The result is that person's own submitted judgment (source ``human:<username>``) that records which model
 critique it started from and what changed, so comparisons and exports can use both. A later change to it
-goes through ``revise_judgment`` with the version the person loaded: stale work is refused, never overwritten.
+goes through the one write path (judgments.writing) with the version the person loaded: stale work is refused,
+never overwritten, and a trace others completed meanwhile is refused as it is on Annotate.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from annotation.judgments.visibility import ProjectView
+from annotation.judgments.writing import JudgmentWrite, NotOpen, StaleJudgment, record
 from annotation.model import NO_ERROR, InvalidValue, Judgment, Source, StepLabel, Trace, steps_from_first_error
-from annotation.records import judgment_from_row, judgment_row, trace_from_row
-from storage import queries
+from annotation.records import judgment_from_row, trace_from_row
+from storage import queries, work
 from storage.db import session
-from storage.tables import JudgmentRow, TraceRow, utcnow
+from storage.tables import JudgmentRow, TraceRow
 
 ACTIONS = ("accept", "reject", "edit")
 RATINGS = ("helpful", "partly_helpful", "misleading")
@@ -190,7 +192,13 @@ def submit_check(
     ``loaded_version`` is the version of the person's judgment on this trace when they opened it (None
     when there was none). Someone (or another tab) changing it since is refused with CheckRefused.
     """
+    stale = (
+        "your judgment on this trace changed since you opened it (another tab or session saved it); "
+        "reload the trace to see it, then check again"
+    )
     with session(engine) as s:
+        # Lock first, as every judgment write does; the model's judgment is then read under the lock.
+        work.lock_traces(s, trace_ids=[trace_id])
         trace = s.get(TraceRow, trace_id)
         model_row = _row(s, trace_id, model_source)
         if trace is None or model_row is None:
@@ -206,32 +214,17 @@ def submit_check(
             username=username,
             time_spent_s=time_spent_s,
         )
-        mine = _row(s, trace_id, judgment.source)
-        stale = (
-            "your judgment on this trace changed since you opened it (another tab or session saved it); "
-            "reload the trace to see it, then check again"
-        )
-        if mine is None:
-            if loaded_version is not None:
-                raise CheckRefused(stale)
-            s.add(JudgmentRow(**judgment_row(judgment, trace_id=trace_id, now=utcnow())))
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
-                raise CheckRefused(stale) from None
-            return 1
-        if loaded_version is None:
-            raise CheckRefused(stale)
+        write = JudgmentWrite(trace_id, judgment, expected_version=loaded_version, changed_by=username, by_worker=True)
         try:
-            row = queries.revise_judgment(
-                s, judgment=mine, content=judgment.content(), expected_version=loaded_version, changed_by=username
-            )
-        except queries.StaleJudgment:
+            (result,) = record(s, [write])
+        except StaleJudgment:
             s.rollback()
             raise CheckRefused(stale) from None
+        except NotOpen as e:
+            s.rollback()
+            raise CheckRefused(str(e)) from None
         s.commit()
-        return row.version
+        return result.version
 
 
 def model_sources(engine: Engine, project: str) -> list[str]:
@@ -251,8 +244,10 @@ def model_sources(engine: Engine, project: str) -> list[str]:
     return sorted(f"model:{n}" for n in names)
 
 
-def critiques_to_check(engine: Engine, project: str, model_source: Source, username: str) -> list[CritiqueToCheck]:
-    """Every trace of the project with a submitted judgment from ``model_source``, in import order."""
+def critiques_to_check(engine: Engine, project: str, model_source: Source, view: ProjectView) -> list[CritiqueToCheck]:
+    """Every trace of the project with a submitted judgment from ``model_source`` that ``view`` may see (so not
+    the quality-control traces, for annotators), in import order."""
+    username = view.username
     with session(engine) as s:
         proj = queries.get_project(s, name=project)
         if proj is None:
@@ -276,13 +271,15 @@ def critiques_to_check(engine: Engine, project: str, model_source: Source, usern
         }
     items = []
     for trace_row, model_row in pairs:
+        if not view.may_see(model_source.kind, model_source.name, qc=trace_row.qc):
+            continue
         model = judgment_from_row(model_row)
         my_row = mine.get(trace_row.id)
         items.append(
             CritiqueToCheck(
                 trace_id=trace_row.id,
                 position=trace_row.position,
-                trace=trace_from_row(trace_row),
+                trace=_shown_trace(trace_row, view),
                 model=model,
                 model_version=model_row.version,
                 mine=judgment_from_row(my_row) if my_row is not None else None,
@@ -291,6 +288,13 @@ def critiques_to_check(engine: Engine, project: str, model_source: Source, usern
             )
         )
     return items
+
+
+def _shown_trace(row: TraceRow, view: ProjectView) -> Trace:
+    trace = trace_from_row(row)
+    if not view.sees_reference_fields(qc=row.qc):
+        trace.reference_answer = trace.reference_solution = None
+    return trace
 
 
 def is_checked(item: CritiqueToCheck, model_source: Source) -> bool:

@@ -2,7 +2,8 @@
 
 A revision row keeps version ``v`` as it was, with who replaced it (``changed_by``) and when; so version 1
 was made when the judgment was created, and version ``v + 1`` by the ``changed_by`` of revision ``v``.
-On a blind project an annotator sees only the history of their own judgments.
+Only the judgments the viewer may see are shown (judgments.visibility): on a blind project or a quality-control
+trace an annotator sees their own and the models'.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from annotation.accounts import Account, projects_for
+from annotation.accounts import Account
+from annotation.judgments.visibility import NoAccess, project_view
 from annotation.model import NO_ERROR
 from storage import queries
 from storage.db import session
@@ -105,12 +107,6 @@ def _history(row: JudgmentRow, revisions: list[Any]) -> JudgmentHistory:
     return JudgmentHistory(source=source, versions=versions)
 
 
-def may_see(viewer: Account, blind: bool, row: JudgmentRow) -> bool:
-    if viewer.is_admin or not blind:
-        return True
-    return row.source_kind == "human" and row.source_name == viewer.username
-
-
 def trace_history(engine: Engine, trace_id: int, viewer: Account) -> list[JudgmentHistory]:
     """Every judgment of the trace the viewer may see, each with its versions oldest first.
 
@@ -118,15 +114,21 @@ def trace_history(engine: Engine, trace_id: int, viewer: Account) -> list[Judgme
     """
     with session(engine) as s:
         found = s.exec(
-            select(Project.name, Project.blind)
+            select(Project.name, TraceRow.qc)
             .join(TraceRow, TraceRow.project_id == Project.id)
             .where(TraceRow.id == trace_id)
         ).first()
         if found is None:
             return []
-        project, blind = found
-        if not viewer.is_admin and project not in projects_for(engine, viewer):
+        project, qc = found
+        try:
+            view = project_view(engine, viewer, project)
+        except NoAccess:
             return []
-        rows = [j for j in queries.judgments_on(s, trace_ids=[trace_id]) if may_see(viewer, blind, j)]
+        rows = [
+            j
+            for j in queries.judgments_on(s, trace_ids=[trace_id])
+            if view.may_see(j.source_kind, j.source_name, qc=qc)
+        ]
         rows.sort(key=lambda j: (j.source_kind, j.source_name))
         return [_history(j, queries.revisions_of(s, judgment_id=j.id)) for j in rows]

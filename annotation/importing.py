@@ -23,11 +23,11 @@ from annotation.formats import FORMATS, UnknownFormat
 from annotation.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.formats.reading import RawRecord, iter_records
 from annotation.formats.storable import check_storable
+from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
 from annotation.model import InvalidValue
-from annotation.records import judgment_row, trace_row
-from storage import queries, work
+from annotation.records import trace_row
+from storage import queries
 from storage.db import session as open_session
-from storage.queries import judgment_content
 from storage.tables import utcnow
 
 #: progress(stage, done, total) - stages: "reading", "checking", "writing".
@@ -177,50 +177,22 @@ def write_parsed(
         summary.traces_added = len(ids)
         summary.traces_already_present = len(old_records)
         summary.steps_added = sum(r["n_steps"] for r in new_rows)
-        judgment_rows = []
-        for trace_id, rec in zip(ids, new_records, strict=True):
-            for j in rec.judgments:
-                judgment_rows.append(judgment_row(j, trace_id=trace_id, now=now))
-                summary.judgments_added[str(j.source)] += 1
-        queries.insert_judgments(s, rows=judgment_rows)
-        if progress:
-            progress("writing", len(new_rows), len(new_rows) + len(old_records))
-        _merge_into_existing(s, old_records, summary, now)
-        if any(source.startswith("human:") for source in (*summary.judgments_added, *summary.judgments_revised)):
-            # Imported human judgments count towards what each trace needs, so the queue skips them.
-            work.refresh_completion(s, project_id=proj.id, needed=proj.judgments_per_trace)
+        on_traces = chain(zip(ids, new_records, strict=True), old_records)
+        writes = [
+            JudgmentWrite(trace_id, j, expected_version=ANY_VERSION, changed_by=f"import:{summary.file}")
+            for trace_id, rec in on_traces
+            for j in rec.judgments
+        ]
+        for result in record(s, writes, now=now):
+            if result.outcome == "added":
+                summary.judgments_added[result.source] += 1
+            elif result.outcome == "revised":
+                summary.judgments_revised[result.source] += 1
+            else:
+                summary.judgments_unchanged += 1
         if progress:
             progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
     return summary
-
-
-def _merge_into_existing(s, old_records: list[tuple[int, ImportedRecord]], summary: ImportSummary, now) -> None:
-    """Judgments on traces already present: add new sources, keep equal ones, revise changed ones."""
-    if not old_records:
-        return
-    existing = {
-        (j.trace_id, j.source_kind, j.source_name): j
-        for j in queries.judgments_on(s, trace_ids=[t for t, _ in old_records])
-    }
-    to_insert = []
-    for trace_id, rec in old_records:
-        for j in rec.judgments:
-            row = existing.get((trace_id, j.source.kind, j.source.name))
-            if row is None:
-                to_insert.append(judgment_row(j, trace_id=trace_id, now=now))
-                summary.judgments_added[str(j.source)] += 1
-            elif judgment_content(row) == j.content():
-                summary.judgments_unchanged += 1
-            else:
-                queries.revise_judgment(
-                    s,
-                    judgment=row,
-                    content=j.content(),
-                    expected_version=row.version,
-                    changed_by=f"import:{summary.file}",
-                )
-                summary.judgments_revised[str(j.source)] += 1
-    queries.insert_judgments(s, rows=to_insert)
 
 
 @contextmanager

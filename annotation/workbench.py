@@ -10,19 +10,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import Engine, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine
 
+from annotation.judgments.visibility import ProjectView
+from annotation.judgments.writing import JudgmentWrite, NotOpen, StaleJudgment, record
 from annotation.labelling import WorkingCopy
 from annotation.model import Judgment, Source, StepLabel, Trace
 from annotation.records import judgment_from_row, trace_from_row
 from storage import queries, work
 from storage.db import session
-from storage.queries import StaleJudgment
-from storage.tables import JudgmentRow, Project, TraceRow, utcnow
+from storage.tables import Project, TraceRow, utcnow
 from storage.work import DraftConflict
 
-__all__ = ["DraftConflict", "OpenTrace", "ProjectRules", "StaleJudgment", "open_trace", "save_draft", "submit"]
+__all__ = [
+    "DraftConflict",
+    "NotOpen",
+    "OpenTrace",
+    "ProjectRules",
+    "StaleJudgment",
+    "open_trace",
+    "save_draft",
+    "submit",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,20 +89,23 @@ def project_rules(engine: Engine, project: str) -> ProjectRules | None:
 def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRules, is_admin: bool) -> OpenTrace:
     """Load a trace for ``username``: their draft if any, else their judgment, else a blank copy.
 
-    In a blind project, and on quality-control traces, an annotator sees no one else's judgments and no
-    reference; admins see all.
+    What else it shows of the trace (others' judgments, the reference answer) is what judgments.visibility
+    allows this person.
     """
+    view = ProjectView(username=username, is_admin=is_admin, blind=rules.blind)
     with session(engine) as s:
         row = s.get(TraceRow, trace_id)
         if row is None or row.project_id != rules.id:
             raise LookupError(f"trace {trace_id} is not in project {rules.name!r}")
         mine = work.human_judgment(s, trace_id=trace_id, username=username)
         draft = work.get_draft(s, trace_id=trace_id, username=username)
-        # Blind projects hide others' work; QC traces always do, or their reference could be copied.
-        hidden = not is_admin and (rules.blind or row.qc)
-        others_rows = [] if hidden else queries.judgments_on(s, trace_ids=[trace_id])
+        others_rows = [
+            j
+            for j in queries.judgments_on(s, trace_ids=[trace_id])
+            if view.may_see(j.source_kind, j.source_name, qc=row.qc)
+        ]
     trace = trace_from_row(row)
-    if hidden:
+    if not view.sees_reference_fields(qc=row.qc):
         trace.reference_answer = None
         trace.reference_solution = None
     if draft is not None:
@@ -161,51 +173,23 @@ def discard_draft(engine: Engine, opened: OpenTrace, *, username: str) -> None:
 def submit(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCopy, rules: ProjectRules) -> int:
     """Store the work as this person's submitted judgment; returns its version.
 
-    Refused (StaleJudgment) when the judgment is no longer at the version the work started from, and
-    (DraftConflict) when another tab saved a newer draft; the earlier state of a changed judgment is
-    kept as a revision.
+    Written through the one write path (judgments.writing): refused (StaleJudgment) when the judgment is no
+    longer at the version the work started from, (NotOpen) when others completed the trace meanwhile, and
+    (DraftConflict) when another tab saved a newer draft; the draft stays whenever it is refused.
     """
     content = copy.content(rules.label_mode) | {"status": "submitted"}
     labels = [StepLabel(**step) for step in content["steps"]]
-    Judgment(source=Source("human", username), **(content | {"steps": labels})).validate(len(opened.trace.steps))
+    judgment = Judgment(source=Source("human", username), **(content | {"steps": labels}))
+    judgment.validate(len(opened.trace.steps))
+    write = JudgmentWrite(
+        opened.trace_id, judgment, expected_version=opened.base_version, changed_by=username, by_worker=True
+    )
     with session(engine) as s:
-        # Submissions on one trace take turns, so each counts the others' when it marks the trace complete.
-        work.lock_trace(s, trace_id=opened.trace_id)
-        current = work.human_judgment(s, trace_id=opened.trace_id, username=username)
+        (result,) = record(s, [write])
         # A draft saved by another tab after this one read it is not thrown away by this submission.
         if opened.draft_version is not None:
             work.delete_draft(s, trace_id=opened.trace_id, username=username, expected_version=opened.draft_version)
         elif work.get_draft(s, trace_id=opened.trace_id, username=username) is not None:
             raise DraftConflict(f"another tab saved a draft of trace {opened.trace_id} since this one opened it")
-        if current is None:
-            if opened.base_version != 0:
-                raise StaleJudgment("your earlier judgment of this trace was removed since you opened it")
-            now = utcnow()
-            insert_first = insert(JudgmentRow).values(
-                trace_id=opened.trace_id,
-                source_kind="human",
-                source_name=username,
-                **content,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            try:
-                with s.begin_nested():
-                    s.execute(insert_first)
-            except IntegrityError:
-                raise StaleJudgment("this trace was just submitted from another tab or session") from None
-            version = 1
-        else:
-            if current.version != opened.base_version:
-                raise StaleJudgment(
-                    f"this trace was submitted from another tab or session (now version {current.version}, "
-                    f"you started from version {opened.base_version})"
-                )
-            version = queries.revise_judgment(
-                s, judgment=current, content=content, expected_version=opened.base_version, changed_by=username
-            ).version
-        work.release(s, trace_id=opened.trace_id, username=username)
-        work.refresh_completion(s, project_id=rules.id, needed=rules.judgments_per_trace, trace_ids=[opened.trace_id])
         s.commit()
-    return version
+    return result.version

@@ -15,7 +15,7 @@ from annotation.accounts import Account, projects_for
 from annotation.labelling import CHOSEN_FINISH, NEUTRAL, WRONG, summarise
 from annotation.model import NO_ERROR, InvalidValue
 from annotation.queue import ProjectTotals, my_work, next_trace, progress, project_totals
-from annotation.workbench import DraftConflict, ProjectRules, StaleJudgment, project_rules, submit
+from annotation.workbench import DraftConflict, NotOpen, ProjectRules, StaleJudgment, project_rules, submit
 from pages.annotate_state import (
     LABEL_VERDICTS,
     SOLUTION_LABELS,
@@ -135,6 +135,9 @@ def submit_and_next() -> None:
     except StaleJudgment as e:
         d.conflict_kind = "stale"
         d.conflict = f"Not submitted: {e}. Your work is kept as a draft."
+        return
+    except NotOpen as e:
+        d.message = f"Not submitted: {e}. Your work is kept as a draft; press X to skip to a trace that is open to you."
         return
     except DATABASE_DOWN:
         d.message = "Not submitted: " + DATABASE_DOWN_MESSAGE
@@ -330,9 +333,7 @@ def trace_part(d: Desk) -> None:
     ):
         st.dataframe(others_table(d), hide_index=True, key="annotate_others")
     if st.toggle("Show the history of this trace's judgments", key="annotate_show_revisions"):
-        account = _account()
-        hidden = not account.is_admin and (d.rules.blind or d.opened.qc)
-        show_history(account, d.trace_id, key="annotate_history", only_mine=hidden)
+        show_history(_account(), d.trace_id, key="annotate_history")
 
 
 def others_table(d: Desk) -> pd.DataFrame:

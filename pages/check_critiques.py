@@ -23,6 +23,7 @@ from annotation.checking import (
     next_unchecked,
     submit_check,
 )
+from annotation.judgments.visibility import project_view
 from annotation.model import InvalidValue, Source
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
@@ -208,7 +209,7 @@ def main() -> None:
         st.info("No model critiques in this project yet. An admin can run a critic on the Critics page.")
         return
     source = st.selectbox("Model critic", sources, key="check_source")
-    items = critiques_to_check(engine, project, Source.parse(source), account.username)
+    items = critiques_to_check(engine, project, Source.parse(source), project_view(engine, account, project))
 
     d = st.session_state.get(STATE)
     if d is None or d.project != project or d.source != source or d.index >= len(items):

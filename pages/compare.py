@@ -12,11 +12,12 @@ import streamlit as st
 from annotation.accounts import Account, projects_for
 from annotation.adjudication import NotAllowed, adopt, consensus_of
 from annotation.critics.keys import KeyNotAllowed
+from annotation.judgments.visibility import ProjectView, project_view
 from annotation.metrics import Comparison, ProjectJudgments, compare, data_version, load_project
 from annotation.metrics.breakdowns import GROUPS
 from annotation.metrics.disagreements import TraceView, trace_view
 from annotation.metrics.first_error import KIND_LABELS, KINDS
-from annotation.metrics.pairs import choosable_sources, default_pair, source_label
+from annotation.metrics.pairs import default_pair, source_label
 from annotation.metrics.processbench import rounded
 from annotation.metrics.steps import VERDICT_NAMES
 from annotation.model import NO_ERROR, InvalidValue, Judgment
@@ -24,8 +25,6 @@ from annotation.reason_agreement import judge_reasons, reason_accuracy
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
 from pages.history_view import show_history
-from storage import queries
-from storage.db import session
 from storage.queries import StaleJudgment
 
 BOOTSTRAP = 1000
@@ -38,21 +37,23 @@ def project_data(project: str, version: tuple[int, str]) -> ProjectJudgments:
     return load_project(get_engine(), project)
 
 
+def visible_data(project: str, version: tuple[int, str], view: ProjectView) -> ProjectJudgments:
+    """The project's judgments as far as this person may see them: every figure is made from these."""
+    return project_data(project, version).seen_by(view)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
-def comparison(project: str, a: str, b: str, k: int, version: tuple[int, str]) -> Comparison:
-    return compare(project_data(project, version), a, b, k=k, resamples=BOOTSTRAP)
+def comparison(
+    project: str, a: str, b: str, k: int, version: tuple[int, str], who: tuple[str, bool, bool]
+) -> Comparison:
+    view = ProjectView(*who)
+    return compare(visible_data(project, version, view), a, b, k=k, resamples=BOOTSTRAP)
 
 
 def step_name(first_error: int | None) -> str:
     if first_error is None or first_error < NO_ERROR:
         return "no answer"
     return "no error" if first_error == NO_ERROR else f"step {first_error + 1}"
-
-
-def project_is_blind(project: str) -> bool:
-    with session(get_engine()) as s:
-        row = queries.get_project(s, name=project)
-        return bool(row and row.blind)
 
 
 def headline(result: Comparison) -> None:
@@ -224,7 +225,7 @@ def history(account: Account, trace_id: int) -> None:
     show_history(account, trace_id, key="compare_history")
 
 
-def browser(account: Account, result: Comparison) -> None:
+def browser(account: Account, view: ProjectView, result: Comparison) -> None:
     table = result.disagreements
     kinds = st.multiselect(
         "Kinds of disagreement",
@@ -270,12 +271,12 @@ def browser(account: Account, result: Comparison) -> None:
         return
     chosen = rows.iloc[pick]
     a_source, b_source = str(chosen["source_a"]), str(chosen["source_b"])
-    view = trace_view(get_engine(), int(chosen["trace_id"]), [a_source, b_source, "consensus"])
-    side_by_side(view, a_source, b_source)
+    detail = trace_view(get_engine(), int(chosen["trace_id"]), [a_source, b_source, "consensus"], view)
+    side_by_side(detail, a_source, b_source)
     with st.expander("History of this trace's judgments"):
-        history(account, view.trace_id)
+        history(account, detail.trace_id)
     if account.is_admin:
-        adjudication(account, view, a_source, b_source)
+        adjudication(account, detail, a_source, b_source)
 
 
 def annotators(result: Comparison) -> None:
@@ -357,10 +358,10 @@ def compare_page() -> None:
         return
     project = st.selectbox("Project", projects, key="compare_project")
     version = data_version(engine, project)
-    blind = project_is_blind(project)
+    view = project_view(engine, account, project)
     bar = st.progress(0.0, text="Loading judgments…")
-    data = project_data(project, version)
-    choices = choosable_sources(data.sources, username=account.username, is_admin=account.is_admin, blind=blind)
+    data = visible_data(project, version, view)
+    choices = view.sources_offered(data.sources)
     if not choices:
         bar.empty()
         st.info("Nothing to compare yet: this project has no judgments you may see.")
@@ -370,21 +371,23 @@ def compare_page() -> None:
     a = left.selectbox("A: the judgments measured", choices, format_func=source_label, key="compare_a")
     b = middle.selectbox("B: measured against", choices, format_func=source_label, key="compare_b")
     k = right.number_input("Within ± k steps", min_value=0, max_value=50, value=1, key="compare_k")
-    if blind and not account.is_admin:
+    if not view.sees_other_people():
         st.caption("This project is blind: you see your own judgments and the models', not other people's.")
+    elif not account.is_admin:
+        st.caption("Quality-control traces count only with your own judgments and the models'.")
     bar.progress(0.5, text="Measuring…")
-    result = comparison(project, a, b, int(k), version)
+    result = comparison(project, a, b, int(k), version, (view.username, view.is_admin, view.blind))
     bar.empty()
     if result.n == 0:
         st.info(f"No trace has judgments from both {source_label(a)} and {source_label(b)}.")
         return
     headline(result)
-    tabs = ["Charts", "Disagreements"] + ([] if blind and not account.is_admin else ["Annotators"])
+    tabs = ["Charts", "Disagreements"] + (["Annotators"] if view.sees_other_people() else [])
     shown = st.tabs(tabs)
     with shown[0]:
         charts(result)
     with shown[1]:
-        browser(account, result)
+        browser(account, view, result)
     if len(shown) > 2:
         with shown[2]:
             annotators(result)

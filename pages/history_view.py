@@ -10,11 +10,9 @@ from annotation.history import trace_history
 from pages.common import get_engine, md_escape
 
 
-def show_history(account: Account, trace_id: int, *, key: str, only_mine: bool = False) -> None:
+def show_history(account: Account, trace_id: int, *, key: str) -> None:
     """Every version of each judgment the account may see on the trace, oldest first."""
     histories = trace_history(get_engine(), trace_id, account)
-    if only_mine:
-        histories = [h for h in histories if h.source == str(account.source)]
     if not histories:
         st.caption("No judgment you may see on this trace yet.")
         return

@@ -26,9 +26,10 @@ from sqlmodel import select
 
 from annotation.critics.config import CriticConfig, api_key_for, critic_id, scrub
 from annotation.critics.family import family_warning
+from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
 from annotation.model import InvalidValue, Judgment
 from annotation.projects import NoSuchProject
-from annotation.records import judgment_row, trace_from_row
+from annotation.records import trace_from_row
 from storage import queries
 from storage.db import session
 from storage.tables import Critic, CriticRun, JudgmentRow, TraceRow, utcnow
@@ -110,7 +111,7 @@ class _Work:
 @dataclass
 class _Result:
     work: _Work
-    content: dict[str, Any]
+    judgment: Judgment
     failed: bool
     unparsed: bool
     cost: float
@@ -171,7 +172,7 @@ def _existing(engine: Engine, trace_ids: list[int], config: CriticConfig) -> dic
     return found
 
 
-def _success(config: CriticConfig, critique: Any, work: _Work, run_id: int, config_hash: str) -> dict[str, Any]:
+def _success(config: CriticConfig, critique: Any, work: _Work, run_id: int, config_hash: str) -> Judgment:
     parsed = critique.parsed
     extra: dict[str, Any] = {
         "raw": critique.raw,
@@ -200,44 +201,32 @@ def _success(config: CriticConfig, critique: Any, work: _Work, run_id: int, conf
         extra=extra,
     )
     judgment.validate(work.n_steps)
-    return judgment.content()
+    return judgment
 
 
-def _failure(config: CriticConfig, message: str, run_id: int, config_hash: str) -> dict[str, Any]:
+def _failure(config: CriticConfig, message: str, run_id: int, config_hash: str) -> Judgment:
     judgment = Judgment(
         source=config.source,
         status="failed",
         extra={"error": message, "model": config.model, "config_hash": config_hash, "run_id": run_id},
     )
-    return judgment.content()
+    return judgment
 
 
 def _write(engine: Engine, config: CriticConfig, run_id: int, results: list[_Result], progress: RunProgress) -> None:
     """One transaction: new judgments inserted, existing ones revised (keeping their previous state), counts."""
     now = utcnow()
     with session(engine) as s:
-        ids = [r.work.trace_id for r in results]
-        current = {
-            j.trace_id: j
-            for j in s.exec(
-                select(JudgmentRow).where(
-                    JudgmentRow.trace_id.in_(ids),
-                    JudgmentRow.source_kind == "model",
-                    JudgmentRow.source_name == config.name,
-                )
+        writes = [
+            JudgmentWrite(
+                r.work.trace_id,
+                r.judgment,
+                expected_version=ANY_VERSION,
+                changed_by=f"critic run {run_id}",
             )
-        }
-        new_rows = []
-        for r in results:
-            row = current.get(r.work.trace_id)
-            if row is None:
-                base = judgment_row(Judgment(source=config.source), trace_id=r.work.trace_id, now=now)
-                new_rows.append({**base, **r.content})
-            else:
-                queries.revise_judgment(
-                    s, judgment=row, content=r.content, expected_version=row.version, changed_by=f"critic run {run_id}"
-                )
-        queries.insert_judgments(s, rows=new_rows)
+            for r in results
+        ]
+        record(s, writes, now=now)
         run = s.get(CriticRun, run_id)
         if run is not None:
             _copy_counts(run, progress)
@@ -375,8 +364,8 @@ async def _run(
                 await asyncio.sleep(index * min(RAMP_S, RAMP_MAX_S / concurrency))
             try:
                 critique = await caller.critique(work.trace)
-                content = _success(config, critique, work, run_id, config_hash)
-                result = _Result(work, content, False, critique.parsed.unparsed, critique.cost)
+                judgment = _success(config, critique, work, run_id, config_hash)
+                result = _Result(work, judgment, False, critique.parsed.unparsed, critique.cost)
             except asyncio.CancelledError:
                 raise
             except CritiqueFailed as e:

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from annotation.judgments.visibility import ProjectView
 from annotation.metrics.pairs import ALL_HUMANS, Pairs
 from annotation.model import Judgment, Source, Trace
 from annotation.records import judgment_from_row, trace_from_row
@@ -47,8 +48,9 @@ def _wanted(source: str, kind: str, name: str) -> bool:
     return source == (f"{kind}:{name}" if name else kind) or (source == ALL_HUMANS and kind == "human")
 
 
-def trace_view(engine: Engine, trace_id: int, sources: list[str]) -> TraceView:
-    """The trace and the judgments of the given sources on it (all humans' when ALL_HUMANS is asked)."""
+def trace_view(engine: Engine, trace_id: int, sources: list[str], view: ProjectView) -> TraceView:
+    """The trace and the judgments of the given sources on it (all humans' when ALL_HUMANS is asked), as far as
+    ``view`` may see them (judgments.visibility)."""
     with open_session(engine) as s:
         row = s.get(TraceRow, trace_id)
         if row is None:
@@ -56,8 +58,13 @@ def trace_view(engine: Engine, trace_id: int, sources: list[str]) -> TraceView:
         found = s.exec(select(JudgmentRow).where(JudgmentRow.trace_id == trace_id, JudgmentRow.status != "draft"))
         judgments, versions = {}, {}
         for j in found:
+            if not view.may_see(j.source_kind, j.source_name, qc=row.qc):
+                continue
             if any(_wanted(src, j.source_kind, j.source_name) for src in sources):
                 key = str(Source(j.source_kind, j.source_name))
                 judgments[key] = judgment_from_row(j)
                 versions[key] = j.version
-        return TraceView(trace_id=trace_id, trace=trace_from_row(row), judgments=judgments, versions=versions)
+        trace = trace_from_row(row)
+        if not view.sees_reference_fields(qc=row.qc):
+            trace.reference_answer = trace.reference_solution = None
+        return TraceView(trace_id=trace_id, trace=trace, judgments=judgments, versions=versions)

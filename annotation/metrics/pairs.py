@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Text, case, cast, false, func, literal, or_, select
 
+from annotation.judgments.visibility import ALL_HUMANS, ProjectView
 from annotation.model import NO_ERROR, Source
 from storage import queries
 from storage.db import session as open_session
 from storage.tables import JudgmentRow, TraceRow
 
-ALL_HUMANS = "human:*"
 #: first_error of a judgment that said nothing usable: not judged, unparsed, or failed.
 UNJUDGED = -2
 #: a step verdict that is not set.
@@ -67,6 +67,17 @@ class ProjectJudgments:
 
     def models(self) -> list[str]:
         return [s for s in self.sources if s.startswith("model:")]
+
+    def seen_by(self, view: ProjectView) -> ProjectJudgments:
+        """Only the judgments ``view`` may see (judgments.visibility): figures for a person are made from these."""
+        if view.is_admin:
+            return self
+        j = self.judgments
+        qc = self.traces["qc"].reindex(j["trace_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
+        keep = view.visible_mask(j["kind"].astype(str).to_numpy(), j["source"].astype(str).to_numpy(), qc)
+        kept = j[keep].reset_index(drop=True)
+        kept["source"] = kept["source"].cat.remove_unused_categories()
+        return ProjectJudgments(project=self.project, traces=self.traces, judgments=kept, verdicts=self.verdicts)
 
     def rows_of(self, source: str) -> pd.DataFrame:
         j = self.judgments
@@ -236,6 +247,7 @@ def _load_project(engine: Engine, project: str) -> ProjectJudgments:
             TraceRow.generator,
             func.coalesce(TraceRow.meta["subset"].as_string(), TraceRow.meta["task"].as_string()),
             TraceRow.record_id,
+            TraceRow.qc,
         ).where(TraceRow.project_id == project_id),
     )
     # Folded in SQL so that every column arrives as plain ints or text: a failed judgment, an unparsed
@@ -262,7 +274,7 @@ def _load_project(engine: Engine, project: str) -> ProjectJudgments:
         .where(TraceRow.project_id == project_id, JudgmentRow.status != "draft"),
     )
     traces = pd.DataFrame(
-        trace_rows, columns=["trace_id", "position", "n_steps", "generator", "subset", "record_id"]
+        trace_rows, columns=["trace_id", "position", "n_steps", "generator", "subset", "record_id", "qc"]
     ).set_index("trace_id")
     return from_rows(project, traces, judgment_rows)
 
@@ -325,16 +337,6 @@ def make_pairs(data: ProjectJudgments, a: str, b: str) -> Pairs:
         merged[col] = trace_cols[col].to_numpy()
     merged = merged.sort_values(["position", "source_a", "source_b"], kind="stable").reset_index(drop=True)
     return Pairs(a=a, b=b, frame=merged, verdicts=data.verdicts)
-
-
-def choosable_sources(sources: list[str], *, username: str, is_admin: bool, blind: bool) -> list[str]:
-    """What a person may compare: everything, plus "all humans"; on a blind project an annotator sees only
-    their own judgments and the models' (no other people, no reference, no consensus drawn from people)."""
-    if blind and not is_admin:
-        own = f"human:{username}"
-        return [s for s in sources if s == own or s.startswith("model:")]
-    humans = [s for s in sources if s.startswith("human:")]
-    return [*sources, ALL_HUMANS] if humans else list(sources)
 
 
 def default_pair(choices: list[str]) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from annotation.checking import (
     next_unchecked,
     submit_check,
 )
+from annotation.judgments.visibility import ProjectView
 from annotation.model import InvalidValue, Judgment, Source, StepLabel
 from annotation.records import judgment_row
 from storage import queries
@@ -187,7 +188,7 @@ def test_stale_work_is_refused_and_nothing_is_overwritten(engine, checked_projec
 
 def test_listing_what_to_check_and_the_next_one(engine, checked_project):
     assert model_sources(engine, "check") == ["model:judge"]
-    items = critiques_to_check(engine, "check", CRITIC, "ann")
+    items = critiques_to_check(engine, "check", CRITIC, ProjectView("ann", False, False))
     assert [i.trace_id for i in items] == checked_project[:2]
     assert [s.verdict for s in items[1].model_steps] == [1, 1, 1]  # implied by "no error"
     assert next_unchecked(items, CRITIC) == 0
@@ -204,6 +205,6 @@ def test_listing_what_to_check_and_the_next_one(engine, checked_project):
         loaded_version=None,
     )
 
-    items = critiques_to_check(engine, "check", CRITIC, "ann")
+    items = critiques_to_check(engine, "check", CRITIC, ProjectView("ann", False, False))
     assert items[0].my_version == 1 and next_unchecked(items, CRITIC) == 1
-    assert next_unchecked(critiques_to_check(engine, "check", CRITIC, "other"), CRITIC) == 0
+    assert next_unchecked(critiques_to_check(engine, "check", CRITIC, ProjectView("other", False, False)), CRITIC) == 0

@@ -182,3 +182,27 @@ def test_admin_asks_a_judge_about_reasons_and_sees_accuracy_reason(project, db, 
 
     annotator = open_app(PAGE, user="ann1", role="annotator")
     assert not [e for e in annotator.expander if e.label == "Reason agreement (LLM judge)"]
+
+
+def test_an_annotator_never_sees_the_reference_of_a_quality_control_trace(project, db):
+    """Finding 3: on a project that is not blind, an annotator choosing `reference` saw every QC trace's
+    reference first error in the disagreement table, the trace detail and its history."""
+    create_user(db, username="ann2", password="test-password-1", role="annotator")
+    set_members(db, project=PROJECT, usernames=["ann2"])
+    with session(db) as s, s.begin():
+        first = s.exec(select(TraceRow).where(TraceRow.position == 0)).one()
+        first.qc = True  # ann2's own judgment disagrees with the reference here
+    at = open_app(PAGE, user="ann2", role="annotator")
+    at.selectbox(key="compare_a").set_value("human:ann2").run()
+    at.selectbox(key="compare_b").set_value("reference").run()
+
+    shown = [d.value for d in at.dataframe if "B says" in d.value.columns]
+    assert all(1 not in table["trace"].tolist() for table in shown)  # trace 1 is the QC trace
+    # The only other pair (trace 2) agrees... so nothing of trace 1 can be opened either.
+    options = at.selectbox(key="compare_trace").options if shown and len(shown[0]) else []
+    assert not any(o.startswith("trace 1 ") for o in options)
+    # The admin still sees it.
+    admin = open_app(PAGE)
+    admin.selectbox(key="compare_a").set_value("human:ann2").run()
+    admin.selectbox(key="compare_b").set_value("reference").run()
+    assert any(1 in d.value["trace"].tolist() for d in admin.dataframe if "B says" in d.value.columns)

@@ -2,6 +2,7 @@
 
 import json
 
+from annotation.judgments.visibility import ProjectView
 from annotation.metrics import ALL_HUMANS, compare
 from annotation.metrics.disagreements import trace_view
 from annotation.metrics.pairs import from_rows
@@ -61,7 +62,7 @@ def test_trace_view_shows_both_sides(sqlite_engine):
         queries.insert_judgments(
             s, rows=[judgment_row(human, trace_id=trace_id, now=now), judgment_row(model, trace_id=trace_id, now=now)]
         )
-    view = trace_view(sqlite_engine, trace_id, ["model:m", ALL_HUMANS])
+    view = trace_view(sqlite_engine, trace_id, ["model:m", ALL_HUMANS], ProjectView.admin())
     assert view.trace.problem == "<b>2+2</b>?"
     assert set(view.judgments) == {"human:ann", "model:m"}
     assert view.judgments["human:ann"].steps[0].critique == "2+2 is 4"
