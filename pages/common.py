@@ -21,6 +21,9 @@ DATABASE_DOWN_MESSAGE = OUTAGE_MESSAGE
 # Link targets Markdown would keep but nobody should follow from a trace: data:, javascript:, vbscript:.
 _UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(data|javascript|vbscript)\s*:", re.IGNORECASE)
 
+# The opening of Markdown image syntax, inline or by reference; escaping its bracket leaves plain text.
+_IMAGE = re.compile(r"!\[")
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$~|#])")
 
 
@@ -46,8 +49,10 @@ def save_upload(file_id: str, name: str, data: bytes) -> Path:
 
 def shown_markdown(text: str) -> str:
     """Untrusted Markdown for st.markdown: rendered (LaTeX, code, lists) but with no link to data: or
-    javascript: targets; raw HTML is never rendered by st.markdown anyway."""
-    return _UNSAFE_LINK.sub(lambda m: "]\\(" + m.group(1) + ":", text)
+    javascript: targets, and no image: ``![x](http://host/pixel.png)`` would make every reader's browser
+    fetch the URL when the trace opens (telling the host who read which trace), so images read as text.
+    Raw HTML is never rendered by st.markdown anyway."""
+    return _UNSAFE_LINK.sub(lambda m: "]\\(" + m.group(1) + ":", _IMAGE.sub(r"!\\[", text))
 
 
 def md_escape(text: str) -> str:

@@ -122,17 +122,26 @@ def _find(data: np.ndarray, pattern: bytes) -> np.ndarray:
 
 
 def _keys(data: np.ndarray) -> list[np.ndarray]:
-    """Per key name: the position just after each ``"name": `` in ``data``."""
-    # `": ` closes a key and nothing else (after a string value comes , ] or }), so one scan finds every key.
-    closing = _find(data, b'": ')
+    """Per key name: the position of the value after each ``"name":`` in ``data`` (with or without a space, so
+    compact JSON such as ``{"verdict":-1}`` reads as well as ``json.dumps``' default spacing)."""
+    # `":` closes a key and nothing else (after a string value comes , ] or }), so one scan finds every key.
+    closing = _find(data, b'":')
+    value_at = closing + 2 + (data[np.minimum(closing + 2, len(data) - 1)] == ord(" "))
     found = []
     for name in _KEY_NAMES:
-        at = closing[closing > len(name)]
+        keep = closing > len(name)
+        at, values = closing[keep], value_at[keep]
         ok = data[at - len(name) - 1] == ord('"')
         for k, byte in enumerate(name):
             ok &= data[at - len(name) + k] == byte
-        found.append(at[ok] + 3)
+        found.append(values[ok])
     return found
+
+
+def _bare_mentions(data: np.ndarray, name: bytes) -> np.ndarray:
+    """Positions of ``"name"`` outside any string (inside one, every quote is escaped with a backslash)."""
+    at = _find(data, b'"' + name + b'"')
+    return at[(at == 0) | (data[np.maximum(at - 1, 0)] != ord("\\"))]
 
 
 def _scan_verdicts(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -151,7 +160,10 @@ def _scan_verdicts(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     values[negative] = -1
     values[(first == ord("n")) & (second == ord("u"))] = UNSET
     bad_rows = np.bincount(np.searchsorted(ends, at[values == 99]), minlength=n + 1)[:n] > 0
-    readable = (counts[0] == counts[1]) & (counts[0] == counts[2]) & ~bad_rows
+    # A text where the scan found fewer keys than the text names (a layout it does not know) is parsed in full
+    # instead, so an unfamiliar spelling can never read as "no verdicts".
+    mentions = np.bincount(np.searchsorted(ends, _bare_mentions(data, b"verdict")), minlength=n + 1)[:n]
+    readable = (counts[0] == counts[1]) & (counts[0] == counts[2]) & (counts[0] == mentions) & ~bad_rows
     lengths = counts[0]
     starts = np.cumsum(lengths) - lengths
     return values.astype(np.int8), starts, lengths, readable

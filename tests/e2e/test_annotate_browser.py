@@ -195,3 +195,49 @@ def test_hostile_step_text_shows_as_text_and_runs_nothing(open_page, db, tmp_pat
     links = page.locator("a[href^='javascript']")
     assert links.count() == 0
     assert dialogs == []
+
+
+def test_a_remote_image_in_a_trace_is_never_fetched(open_page, db, tmp_path):
+    """Finding 8: `![x](http://host/pixel.png)` in a problem or step made every reader's browser fetch it, telling
+    the host who opened which trace, even on a blind project. Images now read as text."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from playwright.sync_api import expect
+
+    fetched: list[str] = []
+
+    class Pixel(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetched.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pixel)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    pixel = f"http://127.0.0.1:{server.server_address[1]}"
+    record = {
+        "id": "tracked",
+        "problem": f"Which trace is this? ![logo]({pixel}/problem.png)",
+        "steps": [f"Look: ![x]({pixel}/step.png)", f"And by reference: ![y][r]\n\n[r]: {pixel}/ref.png"],
+        "label": 0,
+    }
+    create_user(db, username="ann6", password=PASSWORD)
+    add_project(db, tmp_path, "Tracked", [record], ["ann6"], blind=True)
+    page = open_page("ann6")
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        open_annotate(page, "Trace #1")
+        expect(page.get_by_text("Which trace is this?", exact=False)).to_be_visible()
+        page.wait_for_timeout(1500)
+    finally:
+        server.shutdown()
+    assert fetched == []
+    assert not [u for u in requested if u.startswith(pixel)]
+    assert page.locator(f"img[src^='{pixel}']").count() == 0
+    expect(page.get_by_text(f"![logo]({pixel}/problem.png)", exact=False)).to_be_visible()

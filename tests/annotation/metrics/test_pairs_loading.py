@@ -106,3 +106,21 @@ def test_step_verdicts_are_read_exactly_whatever_the_critiques_say():
     read = [flat[s : s + n].tolist() for s, n in zip(starts, lengths, strict=True)]
     assert read == [[1, -1], [], [-1], [], [0, UNSET]]
     assert tagged[0] == tricky[0] and tagged[2] is None
+
+
+def test_compact_json_steps_are_read_not_taken_for_no_verdicts():
+    """Finding 9: `{"verdict":-1}` without spaces read as no verdicts, and kappa then used implied ones silently."""
+    from annotation.metrics.pairs import UNSET, _parse_steps
+
+    compact = [
+        json.dumps([{"verdict": 1, "critique": None, "tags": []}, {"verdict": -1, "critique": "x", "tags": []}],
+                   separators=(",", ":")),
+        json.dumps([{"verdict": -1}], separators=(",", ":")),
+        '[{"verdict" : 1, "critique" : null, "tags" : []}]',  # a spelling the scan does not know: parsed in full
+        json.dumps([{"critique": 'says "verdict":1', "verdict": 0, "tags": []}], separators=(",", ":")),
+        json.dumps([{"verdict": None, "critique": "words", "tags": []}, {"verdict": 1, "critique": None, "tags": []}],
+                   separators=(",", ":")),
+    ]  # fmt: skip
+    flat, starts, lengths, _ = _parse_steps(compact)
+    read = [flat[s : s + n].tolist() for s, n in zip(starts, lengths, strict=True)]
+    assert read == [[1, -1], [-1], [1], [0], [UNSET, 1]]
