@@ -17,6 +17,7 @@ from itertools import chain, islice
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from annotation.errors import ImportFailure
 from annotation.formats import FORMATS, UnknownFormat
@@ -148,51 +149,79 @@ def write_parsed(
     project = project.strip()
     if not project:
         raise ImportFailure("give the project a name to import into", file=parsed.file)
-    summary = ImportSummary(file=parsed.file, format=parsed.format, project=project, records=len(parsed.records))
-    summary.warnings = list(parsed.warnings)
     now = utcnow()
-    with open_session(engine) as s, s.begin():
-        proj = queries.ensure_project(s, name=project)
-        known = queries.trace_keys(s, project_id=proj.id)
-        position = queries.next_position(s, project_id=proj.id)
-        new_rows, new_records, old_records = [], [], []
-        seen_in_file: dict[str, int] = {}
-        for rec in parsed.records:
-            key = rec.trace.key()
-            if key in known:
-                old_records.append((known[key], rec))
-                continue
-            if key in seen_in_file:
-                summary.warnings.append(
-                    f"{parsed.file}, record {rec.number}: the same trace as record {seen_in_file[key]}; imported once"
-                )
-                continue
-            seen_in_file[key] = rec.number
-            new_rows.append(trace_row(rec.trace, project_id=proj.id, position=position, key=key, now=now))
-            new_records.append(rec)
-            position += 1
-        if progress:
-            progress("writing", 0, len(new_rows) + len(old_records))
-        ids = queries.insert_traces(s, rows=new_rows)
-        summary.traces_added = len(ids)
-        summary.traces_already_present = len(old_records)
-        summary.steps_added = sum(r["n_steps"] for r in new_rows)
-        on_traces = chain(zip(ids, new_records, strict=True), old_records)
-        writes = [
-            JudgmentWrite(trace_id, j, expected_version=ANY_VERSION, changed_by=f"import:{summary.file}")
-            for trace_id, rec in on_traces
-            for j in rec.judgments
-        ]
-        for result in record(s, writes, now=now):
-            if result.outcome == "added":
-                summary.judgments_added[result.source] += 1
-            elif result.outcome == "revised":
-                summary.judgments_revised[result.source] += 1
-            else:
-                summary.judgments_unchanged += 1
-        if progress:
-            progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
-    return summary
+    # Two imports creating one new project at once: the second finds the name taken when it writes, and
+    # starts again on the project the first made (once: it exists by then).
+    for attempt in (1, 2):
+        summary = ImportSummary(file=parsed.file, format=parsed.format, project=project, records=len(parsed.records))
+        summary.warnings = list(parsed.warnings)
+        try:
+            with open_session(engine) as s, s.begin():
+                _write(s, parsed, project, summary, now, progress)
+            return summary
+        except IntegrityError:
+            if attempt == 2 or not project_exists(engine, project):
+                raise
+        except OperationalError as e:
+            if "locked" not in str(e).lower():
+                raise
+            raise ImportFailure(
+                "another write to the database (most likely another import) took too long to finish; nothing "
+                "was imported, try again when it is done",
+                file=parsed.file,
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def project_exists(engine: Engine, name: str) -> bool:
+    with open_session(engine) as s:
+        return queries.get_project(s, name=name) is not None
+
+
+def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, progress: Progress | None) -> None:
+    """The write itself, in the caller's transaction: traces numbered after the project's last, then judgments."""
+    proj = queries.ensure_project(s, name=project)
+    # Imports into one project take turns: each numbers its traces after the last one's.
+    queries.lock_project(s, project_id=proj.id)
+    known = queries.trace_keys(s, project_id=proj.id)
+    position = queries.next_position(s, project_id=proj.id)
+    new_rows, new_records, old_records = [], [], []
+    seen_in_file: dict[str, int] = {}
+    for rec in parsed.records:
+        key = rec.trace.key()
+        if key in known:
+            old_records.append((known[key], rec))
+            continue
+        if key in seen_in_file:
+            summary.warnings.append(
+                f"{parsed.file}, record {rec.number}: the same trace as record {seen_in_file[key]}; imported once"
+            )
+            continue
+        seen_in_file[key] = rec.number
+        new_rows.append(trace_row(rec.trace, project_id=proj.id, position=position, key=key, now=now))
+        new_records.append(rec)
+        position += 1
+    if progress:
+        progress("writing", 0, len(new_rows) + len(old_records))
+    ids = queries.insert_traces(s, rows=new_rows)
+    summary.traces_added = len(ids)
+    summary.traces_already_present = len(old_records)
+    summary.steps_added = sum(r["n_steps"] for r in new_rows)
+    on_traces = chain(zip(ids, new_records, strict=True), old_records)
+    writes = [
+        JudgmentWrite(trace_id, j, expected_version=ANY_VERSION, changed_by=f"import:{summary.file}")
+        for trace_id, rec in on_traces
+        for j in rec.judgments
+    ]
+    for result in record(s, writes, now=now):
+        if result.outcome == "added":
+            summary.judgments_added[result.source] += 1
+        elif result.outcome == "revised":
+            summary.judgments_revised[result.source] += 1
+        else:
+            summary.judgments_unchanged += 1
+    if progress:
+        progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
 
 
 @contextmanager

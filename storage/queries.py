@@ -29,7 +29,17 @@ def create_project(session: Session, *, name: str, **settings: Any) -> Project:
 
 
 def ensure_project(session: Session, *, name: str) -> Project:
+    """The project, created when missing (a writer creating it at the same moment makes this one's insert fail
+    with IntegrityError: the caller starts again)."""
     return get_project(session, name=name) or create_project(session, name=name)
+
+
+def lock_project(session: Session, *, project_id: int) -> None:
+    """Writers that number a project's traces take turns: a row lock on PostgreSQL, the write lock on SQLite."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.exec(update(Project).where(Project.id == project_id).values(name=Project.name))
+    else:
+        session.exec(select(Project.id).where(Project.id == project_id).with_for_update())
 
 
 def list_projects(session: Session) -> list[Project]:

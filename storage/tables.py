@@ -56,7 +56,8 @@ class TraceRow(SQLModel, table=True):
         UniqueConstraint("project_id", "content_key", name="trace_once_per_project"),
         CheckConstraint("n_steps >= 1", name="trace_has_steps"),
         CheckConstraint("position >= 0", name="trace_position_not_negative"),
-        Index("trace_by_position", "project_id", "position"),
+        # One trace per position: imports take turns, and exports page by position without losing one.
+        Index("trace_position_once_per_project", "project_id", "position", unique=True),
         # The queue walks these in import order, so picking the next trace never scans finished work.
         Index("trace_open_by_position", "project_id", "complete", "qc", "position"),
         Index("trace_qc_by_position", "project_id", "qc", "position"),
