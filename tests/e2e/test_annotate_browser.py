@@ -161,6 +161,8 @@ def test_an_annotator_cannot_open_admin_even_by_its_url(open_page, app_url):
     page = open_page("ann1")
     expect(page.get_by_role("link", name="Annotate", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Admin", exact=True)).to_have_count(0)
+    # The sign-in cookie is written by the page a moment after signing in; a load before then is signed out.
+    page.wait_for_function("document.cookie.includes('redline_session=')", timeout=PAGE_TIMEOUT_MS)
     page.goto(f"{app_url}/admin", timeout=PAGE_TIMEOUT_MS)
     expect(page.get_by_text("Signed in as ann1")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     page.wait_for_timeout(1000)
