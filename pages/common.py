@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -60,28 +59,34 @@ def md_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+# Moves the keyboard focus to the input with the aria-label in ``data.label``. The input may be drawn after
+# this runs, so it looks again for a moment. Components v2 run in the page itself (no frame), and only our own
+# label text ever reaches the selector.
+_FOCUS = st.components.v2.component(
+    "redline_focus",
+    js="""
+export default function ({ data }) {
+  let tries = 0;
+  const selector = `[aria-label="${CSS.escape(data.label)}"]`;
+  const timer = setInterval(() => {
+    const el = document.querySelector(selector);
+    if (el) { el.focus(); el.scrollIntoView({ block: "center" }); }
+    if (el || ++tries > 40) clearInterval(timer);
+  }, 50);
+  return () => clearInterval(timer);
+}
+""",
+)
+
+
 def focus_element(aria_label: str) -> None:
     """Move the keyboard focus to the input with this label (our own label text, never trace text).
 
-    The frame may load before the input is drawn, so it looks again for a moment; a counter makes
-    each request a new frame, so asking twice for the same box works twice.
+    A counter makes each request new data, so asking twice for the same box works twice.
     """
-    import streamlit.components.v1 as components
-
     count = st.session_state.get("_focus_requests", 0) + 1
     st.session_state["_focus_requests"] = count
-    selector = json.dumps(f'[aria-label="{aria_label}"]')
-    components.html(
-        f"<!-- {count} --><script>"
-        "let tries = 0;"
-        "const timer = setInterval(() => {"
-        f"  const el = window.parent.document.querySelector({selector});"
-        "  if (el) { el.focus(); el.scrollIntoView({block: 'center'}); }"
-        "  if (el || ++tries > 40) clearInterval(timer);"
-        "}, 50);"
-        "</script>",
-        height=0,
-    )
+    _FOCUS(data={"label": aria_label, "request": count}, height=0)
 
 
 def database_down() -> None:

@@ -13,6 +13,7 @@ from annotation.accounts import Account, projects_for
 from annotation.adjudication import NotAllowed, adopt, consensus_of
 from annotation.critics.keys import KeyNotAllowed
 from annotation.judgments.visibility import ProjectView, project_view
+from annotation.judgments.writing import StaleJudgment
 from annotation.metrics import Comparison, ProjectJudgments, compare, data_version, load_project
 from annotation.metrics.breakdowns import GROUPS
 from annotation.metrics.disagreements import TraceView, trace_view
@@ -25,7 +26,6 @@ from annotation.reason_agreement import judge_reasons, reason_accuracy
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
 from pages.history_view import show_history
-from storage.queries import StaleJudgment
 
 BOOTSTRAP = 1000
 BROWSE_LIMIT = 500
