@@ -17,7 +17,7 @@ setup: $(STAMP)
 
 run: setup
 	$(PY) -m annotation init --demo
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run server.py --server.port $(PORT)
 
 lint: setup
 	$(PY) -m ruff check .

@@ -1,4 +1,5 @@
-"""Redline's entry point: `streamlit run app.py`. It names the pages each role may open; each lives in pages/.
+"""Redline's pages, served by `streamlit run server.py` (which adds the sign-in cookie routes). It names the
+pages each role may open; each lives in pages/.
 
 A page that is not in the navigation cannot be reached, not even by its URL, so the lists below are
 the access rules: signed out, only Sign in; annotators, the work pages; admins, everything.

@@ -10,12 +10,14 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, delete, func
 from sqlmodel import select
 
 from annotation.model import InvalidValue, Source
+from storage import locks
+from storage.config import settings
 from storage.db import session
-from storage.tables import Membership, Project, SignInToken, User, utcnow
+from storage.tables import Membership, Project, SignInHandoff, SignInToken, User, utcnow
 
 ROLES = ("admin", "annotator")
 MIN_PASSWORD_LENGTH = 8
@@ -24,6 +26,16 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 _NOT_IN_USERNAME = re.compile(r"[^A-Za-z0-9._@+-]")
 
 _hasher = PasswordHasher()
+# The name every account-changing check-then-act holds (first admin, last admin).
+ACCOUNTS_LOCK = "accounts"
+HANDOFF = timedelta(seconds=60)
+# The HttpOnly cookie that remembers a signed-in browser (set and cleared by server.py only).
+SESSION_COOKIE = "redline_session"
+
+
+def session_hours() -> float:
+    """How long a sign-in lasts (REDLINE's SESSION_HOURS setting, 12 by default)."""
+    return settings().session_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +101,32 @@ def create_user(
     check_role(role)
     password_hash = _hasher.hash(check_password(password)) if password is not None else None
     with session(engine) as s:
-        if s.exec(select(User).where(User.username == username)).first() is not None:
-            raise InvalidValue("username", f"{username!r} is taken")
-        user = User(username=username, password_hash=password_hash, role=role, display_name=display_name.strip())
-        s.add(user)
+        user = _add_user(s, username, password_hash, role, display_name)
         s.commit()
         return _account(user)
 
 
+def _add_user(s, username: str, password_hash: str | None, role: str, display_name: str) -> User:
+    if s.exec(select(User).where(User.username == username)).first() is not None:
+        raise InvalidValue("username", f"{username!r} is taken")
+    user = User(username=username, password_hash=password_hash, role=role, display_name=display_name.strip())
+    s.add(user)
+    s.flush()
+    return user
+
+
 def create_first_admin(engine: Engine, *, username: str, password: str) -> Account:
-    """Only while there is no account at all: the fresh install's way in."""
-    if has_users(engine):
-        raise InvalidValue("username", "an admin exists already; sign in instead")
-    return create_user(engine, username=username, password=password, role="admin")
+    """Only while there is no account at all: the fresh install's way in. Two people trying at once get one
+    admin between them: the check and the insert hold the accounts lock together."""
+    username = check_username(username)
+    password_hash = _hasher.hash(check_password(password))
+    with session(engine) as s:
+        locks.hold(s, ACCOUNTS_LOCK)
+        if s.exec(select(func.count(User.id))).one() > 0:
+            raise InvalidValue("username", "an admin exists already; sign in instead")
+        user = _add_user(s, username, password_hash, "admin", "")
+        s.commit()
+        return _account(user)
 
 
 def sign_in(engine: Engine, *, username: str, password: str) -> Account:
@@ -204,8 +229,10 @@ def update_user(
     display_name: str | None = None,
     password: str | None = None,
 ) -> Account:
-    """Change an account; refused where it would leave no active admin."""
+    """Change an account; refused where it would leave no active admin (two admins demoting each other at once
+    take turns on the accounts lock, so the second sees the first's change)."""
     with session(engine) as s:
+        locks.hold(s, ACCOUNTS_LOCK)
         user = _user(s, username)
         demoted = (role is not None and role != "admin") or active is False
         if user.role == "admin" and demoted and _admins_left(s, username) == 0:
@@ -220,8 +247,8 @@ def update_user(
             user.password_hash = _hasher.hash(check_password(password))
         if password is not None or active is False:
             # A new password or a deactivation signs out every browser that was remembered.
-            for token in s.exec(select(SignInToken).where(SignInToken.user_id == user.id)):
-                s.delete(token)
+            s.exec(delete(SignInToken).where(SignInToken.user_id == user.id))
+            s.exec(delete(SignInHandoff).where(SignInHandoff.user_id == user.id))
         s.add(user)
         s.commit()
         return _account(user)
@@ -303,6 +330,37 @@ def account_for_token(engine: Engine, token: str) -> Account | None:
     if expires_at <= utcnow() or not user.active:
         return None
     return _account(user)
+
+
+def issue_handoff(engine: Engine, *, username: str) -> str:
+    """A one-time code, live for HANDOFF_SECONDS, that the browser exchanges for its HttpOnly sign-in cookie."""
+    code = secrets.token_urlsafe(32)
+    now = utcnow()
+    with session(engine) as s:
+        user = _user(s, username)
+        s.exec(delete(SignInHandoff).where(SignInHandoff.expires_at <= now))
+        s.add(SignInHandoff(code_hash=_token_hash(code), user_id=user.id, expires_at=now + HANDOFF))
+        s.commit()
+    return code
+
+
+def redeem_handoff(engine: Engine, code: str, *, hours: float) -> str | None:
+    """A new sign-in token for the code's account, once: the code is used up; None when unknown or expired."""
+    if not code:
+        return None
+    now = utcnow()
+    with session(engine) as s:
+        row = s.exec(select(SignInHandoff).where(SignInHandoff.code_hash == _token_hash(code))).first()
+        if row is None:
+            return None
+        # Deleted by exactly one redeemer: a second one racing for the same code finds nothing to delete.
+        gone = s.exec(delete(SignInHandoff).where(SignInHandoff.id == row.id)).rowcount
+        expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=now.tzinfo)
+        user = s.get(User, row.user_id)
+        s.commit()
+    if gone != 1 or expires_at <= now or user is None or not user.active:
+        return None
+    return issue_token(engine, username=user.username, hours=hours)
 
 
 def revoke_token(engine: Engine, token: str) -> None:

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 from sqlmodel import select
 
 from annotation.accounts import Account, SignInRefused, sign_in
+from storage import locks
 from storage.db import session
 from storage.tables import SignInAttempt, utcnow
 
@@ -46,15 +47,12 @@ def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=utcnow().tzinfo)  # SQLite gives naive UTC
 
 
-def locked_until(engine: Engine, username: str, *, now: datetime | None = None) -> datetime | None:
-    """When the lock on this username ends, or None when it may try now."""
-    now = now or utcnow()
-    with session(engine) as s:
-        rows = s.exec(
-            select(SignInAttempt.attempted_at, SignInAttempt.succeeded)
-            .where(SignInAttempt.username == _key(username), SignInAttempt.attempted_at > now - KEEP)
-            .order_by(SignInAttempt.attempted_at)
-        ).all()
+def _locked_until(s, username: str, now: datetime) -> datetime | None:
+    rows = s.exec(
+        select(SignInAttempt.attempted_at, SignInAttempt.succeeded)
+        .where(SignInAttempt.username == _key(username), SignInAttempt.attempted_at > now - KEEP)
+        .order_by(SignInAttempt.attempted_at, SignInAttempt.id)
+    ).all()
     failures: list[datetime] = []
     for when, succeeded in rows:
         failures = [] if succeeded else [*failures, _aware(when)]
@@ -66,32 +64,39 @@ def locked_until(engine: Engine, username: str, *, now: datetime | None = None) 
     return until if until is not None and until > now else None
 
 
-def check_allowed(engine: Engine, username: str) -> None:
-    """Raise TooManySignIns while this username is locked."""
-    now = utcnow()
-    until = locked_until(engine, username, now=now)
-    if until is not None:
-        raise TooManySignIns((until - now).total_seconds())
+def locked_until(engine: Engine, username: str, *, now: datetime | None = None) -> datetime | None:
+    """When the lock on this username ends, or None when it may try now."""
+    now = now or utcnow()
+    with session(engine) as s:
+        return _locked_until(s, username, now)
 
 
-def record_attempt(engine: Engine, username: str, *, succeeded: bool) -> None:
+def _claim(engine: Engine, username: str) -> int:
+    """Count this attempt before the password is checked: under the name's lock, refuse it while the name is
+    locked, else store it as a failure (changed to a success if the password is right). Ten attempts sent at
+    once thus take turns here, and only those the limit allows reach the password check."""
     now = utcnow()
     with session(engine) as s:
-        s.add(SignInAttempt(username=_key(username), succeeded=succeeded, attempted_at=now))
+        locks.hold(s, f"sign-in:{_key(username)}")
+        until = _locked_until(s, username, now)
+        if until is not None:
+            raise TooManySignIns((until - now).total_seconds())
+        row = SignInAttempt(username=_key(username), succeeded=False, attempted_at=now)
+        s.add(row)
         s.exec(delete(SignInAttempt).where(SignInAttempt.attempted_at < now - KEEP))
         s.commit()
+        return row.id
 
 
 @contextmanager
 def attempt(engine: Engine, username: str) -> Iterator[None]:
-    """Wrap a password check: refused while locked; a SignInRefused inside counts as a failure, else success."""
-    check_allowed(engine, username)
-    try:
-        yield
-    except SignInRefused:
-        record_attempt(engine, username, succeeded=False)
-        raise
-    record_attempt(engine, username, succeeded=True)
+    """Wrap a password check: refused while locked; counted as a failure before it runs, and turned into a
+    success when nothing inside raises SignInRefused."""
+    claimed = _claim(engine, username)
+    yield
+    with session(engine) as s:
+        s.exec(update(SignInAttempt).where(SignInAttempt.id == claimed).values(succeeded=True))
+        s.commit()
 
 
 def limited_sign_in(engine: Engine, *, username: str, password: str) -> Account:

@@ -2,7 +2,7 @@
 
 Budgets: 1,000 critiques at concurrency 64 take at most 1.2 times the ideal (N / concurrency x delay, about
 15.6 s); the client's own CPU time per critique is reported (aim: 5 ms or less; litellm's overhead is most
-of it); the app's cold start (``streamlit run app.py`` on a fresh SQLite database, until /_stcore/health is
+of it); the app's cold start (``streamlit run server.py`` on a fresh SQLite database, until /_stcore/health is
 ok and GET / is served) takes at most 3 s.
 
 The stub runs in a process of its own, so the CPU time measured here (``time.process_time`` around
@@ -122,7 +122,17 @@ def measure_cold_start(work: Path) -> dict[str, Any]:
         "DATABASE_URL": f"sqlite:///{work / 'cold.db'}",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "server.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+    ]
     url = f"http://127.0.0.1:{port}"
     start = time.perf_counter()
     proc = subprocess.Popen(

@@ -59,6 +59,8 @@ def sign_in_page() -> None:
     st.caption("Judge the reasoning of language models step by step.")
     if st.session_state.pop("auth_expired", False):
         st.warning("Your session expired; sign in again.")
+    if st.session_state.pop("auth_ended", False):
+        st.warning("You were signed out (elsewhere, or your password or account changed); sign in again.")
     if error := st.session_state.pop("sign_in_error", None):
         st.error(md_escape(error))
     if oidc_configured():

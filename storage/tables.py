@@ -178,6 +178,23 @@ class SignInToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
 
+class SignInHandoff(SQLModel, table=True):
+    """A one-time code, valid for a minute, that a signed-in page hands the browser to fetch its HttpOnly cookie.
+
+    The page cannot set an HttpOnly cookie itself; the browser posts this code to the server's sign-in route,
+    which answers with the cookie. Only the code's hash is kept, and it is deleted when redeemed.
+    """
+
+    __tablename__ = "sign_in_handoff"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, index=True, max_length=64)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
 class SignInAttempt(SQLModel, table=True):
     """A password sign-in, kept for a while so repeated failures for one username can be refused."""
 

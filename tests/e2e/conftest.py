@@ -91,7 +91,8 @@ def import_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_url(
     sync_playwright, app_database: str, import_folder: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """`streamlit run app.py` on a free port and a fresh SQLite file; stopped with its children afterwards."""
+    """`streamlit run server.py` (the app and its cookie routes) on a free port and a fresh SQLite file; stopped
+    with its children afterwards."""
     folder = tmp_path_factory.mktemp("app")
     database_url = app_database
     port = free_port()
@@ -106,7 +107,7 @@ def app_url(
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        "server.py",
         "--server.port",
         str(port),
         "--server.headless",
@@ -149,6 +150,17 @@ def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+
+
+def wait_for_sign_in_cookie(page: Any) -> dict[str, Any]:
+    """The browser fetches its sign-in cookie a moment after signing in; a load before then is signed out."""
+    deadline = time.monotonic() + PAGE_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        found = [c for c in page.context.cookies() if c["name"] == "redline_session"]
+        if found:
+            return found[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("the browser never received its sign-in cookie")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from annotation.queue import next_trace
 from annotation.startup import prepare
 from annotation.traces import load_traces
 from annotation.workbench import open_trace, project_rules, submit
-from tests.e2e.conftest import PAGE_TIMEOUT_MS, PASSWORD
+from tests.e2e.conftest import PAGE_TIMEOUT_MS, PASSWORD, wait_for_sign_in_cookie
 from tests.utils.files import write_jsonl
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -161,8 +161,7 @@ def test_an_annotator_cannot_open_admin_even_by_its_url(open_page, app_url):
     page = open_page("ann1")
     expect(page.get_by_role("link", name="Annotate", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Admin", exact=True)).to_have_count(0)
-    # The sign-in cookie is written by the page a moment after signing in; a load before then is signed out.
-    page.wait_for_function("document.cookie.includes('redline_session=')", timeout=PAGE_TIMEOUT_MS)
+    wait_for_sign_in_cookie(page)
     page.goto(f"{app_url}/admin", timeout=PAGE_TIMEOUT_MS)
     expect(page.get_by_text("Signed in as ann1")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     page.wait_for_timeout(1000)

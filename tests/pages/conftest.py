@@ -11,9 +11,9 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import account_for, create_user
+from annotation.accounts import account_for, create_user, issue_token
 from annotation.startup import prepare
-from pages.auth import SINCE_KEY, USER_KEY
+from pages.auth import SINCE_KEY, TOKEN_KEY, USER_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -47,6 +47,7 @@ def sign_in_as(at: AppTest, username: str = "admin", role: str = "admin") -> App
     engine = prepare()
     if account_for(engine, username) is None:
         create_user(engine, username=username, password="test-password-1", role=role)
+    at.session_state[TOKEN_KEY] = issue_token(engine, username=username, hours=1)
     engine.dispose()
     at.session_state[USER_KEY] = username
     at.session_state[SINCE_KEY] = time.time()

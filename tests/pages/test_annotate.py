@@ -172,7 +172,7 @@ def test_an_unreachable_database_gives_a_message_not_a_traceback(database_url, d
     import pages.auth
 
     open_app("pages/annotate.py")  # makes the account and the demo project
-    monkeypatch.setattr(pages.auth, "account_for", _down)
+    monkeypatch.setattr(pages.auth, "account_for_token", _down)
     at = sign_in_as(AppTest.from_file(APP, default_timeout=30)).run()  # the entry point, as the server runs it
     assert not at.exception
     assert "cannot be reached" in at.error[0].value

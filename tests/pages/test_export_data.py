@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 
 import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
 from annotation.accounts import create_user
-from pages.auth import SINCE_KEY, USER_KEY
-from tests.pages.conftest import ROOT, RUN_TIMEOUT_S, open_app
+from tests.pages.conftest import ROOT, RUN_TIMEOUT_S, open_app, sign_in_as
 from tests.utils import export_data
 
 PAGE = "pages/export_data.py"
@@ -34,9 +32,7 @@ def prepared(at: AppTest):
 
 def test_annotators_are_turned_away(database_url, db):
     create_user(db, username="ann", password="test-password-1", role="annotator")
-    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=RUN_TIMEOUT_S)
-    at.session_state[USER_KEY] = "ann"
-    at.session_state[SINCE_KEY] = time.time()
+    at = sign_in_as(AppTest.from_file(str(ROOT / PAGE), default_timeout=RUN_TIMEOUT_S), "ann", "annotator")
     at.run()
     assert [e.value for e in at.error] == ["This page is for admins."]
     assert not at.selectbox
