@@ -70,8 +70,10 @@ def on_verdict(i: int) -> None:
     d.full_rerun = sync_verdicts(d, before, clicked=i) or moved or before.greyed(mode) != d.work.greyed(mode)
 
 
-def on_step_text(i: int, field: str, key: str) -> None:
+def on_step_text(trace_id: int, i: int, field: str, key: str) -> None:
     d = desk()
+    if d is None or d.trace_id != trace_id or key not in st.session_state:
+        return  # the box belonged to a trace that is no longer open (submitted meanwhile): never another's step
     value = st.session_state[key]
     change(d, _account(), d.work.with_step(i, **{field: tuple(value) if field == "tags" else value}))
 
@@ -197,8 +199,12 @@ def _account() -> Account:
 
 
 @st.fragment
-def step_part(i: int) -> None:
+def step_part(trace_id: int, i: int) -> None:
     d = desk()
+    if d is None or d.trace_id != trace_id:
+        # A step of the trace that was on screen before (its box sent a change as the page moved on): draw the
+        # whole page again, so no step of one trace ever shows under another's problem.
+        st.rerun(scope="app")
     mode = d.rules.label_mode
     step = d.work.steps[i]
     greyed = i in d.work.greyed(mode)
@@ -232,7 +238,7 @@ def step_part(i: int) -> None:
                 f"Critique of step {i + 1}",
                 key=critique_key(d, i),
                 on_change=on_step_text,
-                args=(i, "critique", critique_key(d, i)),
+                args=(trace_id, i, "critique", critique_key(d, i)),
                 height=68,
                 placeholder="What is wrong or doubtful here, and why",
             )
@@ -242,14 +248,14 @@ def step_part(i: int) -> None:
                     list(dict.fromkeys([*d.rules.taxonomy, *step.tags])),
                     key=tags_key(d, i),
                     on_change=on_step_text,
-                    args=(i, "tags", tags_key(d, i)),
+                    args=(trace_id, i, "tags", tags_key(d, i)),
                 )
             if step.verdict == WRONG:
                 st.text_area(
                     f"Correction of step {i + 1} (optional)",
                     key=correction_key(d, i),
                     on_change=on_step_text,
-                    args=(i, "correction", correction_key(d, i)),
+                    args=(trace_id, i, "correction", correction_key(d, i)),
                     height=68,
                     placeholder="What the step should have said",
                 )
@@ -436,7 +442,7 @@ def annotate_page() -> None:
     st.markdown("**Problem**")
     st.markdown(shown_markdown(trace.problem))
     for i in steps_shown(d):
-        step_part(i)
+        step_part(d.trace_id, i)
     summary = summarise(d.work, rules.label_mode)
     (st.error if summary.first_error not in (None, NO_ERROR) else st.info)(summary.text, icon=":material/flag:")
     if trace.answer:

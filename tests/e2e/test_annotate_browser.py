@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -242,3 +243,38 @@ def test_a_remote_image_in_a_trace_is_never_fetched(open_page, db, tmp_path):
     assert not [u for u in requested if u.startswith(pixel)]
     assert page.locator(f"img[src^='{pixel}']").count() == 0
     expect(page.get_by_text(f"![logo]({pixel}/problem.png)", exact=False)).to_be_visible()
+
+
+def test_ctrl_enter_inside_a_critique_shows_the_next_trace_whole_and_keeps_the_critique(open_page, db, tmp_path):
+    """Finding 6: press 3, E, type a critique, Ctrl+Enter in the box: the next trace's problem appeared above
+    the previous trace's step text until the next key."""
+    from playwright.sync_api import expect
+
+    records = [
+        {"id": "first", "problem": "Problem of the FIRST trace.", "steps": ["FIRST step one.", "FIRST step two."],
+         "label": 0},
+        {"id": "second", "problem": "Problem of the SECOND trace.", "steps": ["SECOND step one.", "SECOND step two."],
+         "label": -1},
+    ]  # fmt: skip
+    create_user(db, username="ann8", password=PASSWORD)
+    add_project(db, tmp_path, "Ctrl Enter", records, ["ann8"])
+    page = open_page("ann8")
+    open_annotate(page, "Trace #1")
+
+    press(page, "3", "First error: Step 1.")
+    press(page, "e")
+    critique = page.get_by_role("textbox", name="Critique of step 1")
+    expect(critique).to_be_focused(timeout=PAGE_TIMEOUT_MS)
+    page.keyboard.type("the first step is wrong")
+    page.keyboard.press("Control+Enter")
+
+    expect(page.get_by_role("heading", name="Trace #2")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    settle(page)
+    page.wait_for_timeout(1000)
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("SECOND step one.")).to_be_visible()
+    expect(main.get_by_text(re.compile("FIRST (step|trace)"))).to_have_count(0)  # case-sensitive: not "First error"
+    judged = {s.trace.record_id: s for s in load_traces(db, "Ctrl Enter")}
+    first = judged["first"].judgments["human:ann8"]
+    assert first.first_error == 0 and first.steps[0].critique == "the first step is wrong"
+    assert "human:ann8" not in judged["second"].judgments
