@@ -172,16 +172,14 @@ def measure(url: str, cycles: int) -> dict[str, float]:
     from annotation.queue import next_trace
     from annotation.startup import prepare
     from annotation.workbench import project_rules
-    from pages.auth import SINCE_KEY, USER_KEY
+    from tests.utils.app_session import signed_in
 
     os.environ["DATABASE_URL"] = url
     st.cache_resource.clear()
     engine = prepare(url)
     rules = project_rules(engine, PROJECT)
 
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = USER
-    at.session_state[SINCE_KEY] = time.time()
+    at = signed_in(AppTest.from_file(str(REPO / "app.py"), default_timeout=60), engine, USER)
     at.run()
     at.switch_page("pages/annotate.py").run()
     assert not at.exception, [e.value for e in at.exception]

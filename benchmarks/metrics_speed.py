@@ -165,15 +165,16 @@ def time_page(url: str, repeat: int) -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from pages.auth import SINCE_KEY, USER_KEY
+    from annotation.startup import prepare
+    from tests.utils.app_session import signed_in
 
     os.environ["DATABASE_URL"] = url
     st.cache_resource.clear()
     st.cache_data.clear()
     app = Path(__file__).resolve().parents[1] / "app.py"
-    at = AppTest.from_file(str(app), default_timeout=300)
-    at.session_state[USER_KEY] = "bench-admin"
-    at.session_state[SINCE_KEY] = time.time()
+    engine = prepare(url)
+    at = signed_in(AppTest.from_file(str(app), default_timeout=300), engine, "bench-admin")
+    engine.dispose()
     at.run()
     start = time.perf_counter()
     at.switch_page("pages/compare.py").run()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +10,9 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import account_for, create_user, issue_token
+from annotation.accounts import account_for, create_user
 from annotation.startup import prepare
-from pages.auth import SINCE_KEY, TOKEN_KEY, USER_KEY
+from tests.utils.app_session import signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -47,10 +46,8 @@ def sign_in_as(at: AppTest, username: str = "admin", role: str = "admin") -> App
     engine = prepare()
     if account_for(engine, username) is None:
         create_user(engine, username=username, password="test-password-1", role=role)
-    at.session_state[TOKEN_KEY] = issue_token(engine, username=username, hours=1)
+    signed_in(at, engine, username)
     engine.dispose()
-    at.session_state[USER_KEY] = username
-    at.session_state[SINCE_KEY] = time.time()
     return at
 
 
