@@ -12,6 +12,12 @@ tabs would): the second tab either saves a draft while the first is at work or s
 did. Both must be refused (``DraftConflict`` or ``StaleJudgment``); they are counted as refused stale
 edits, and a stale edit that gets through is a failure.
 
+Every ``--other-every``-th turn an annotator also writes through the other paths, on a trace that others
+have already completed (so a person's write there must be refused): the trace opened by its URL and
+submitted (``NotOpen``), a model critique checked on Check critiques (``CheckRefused``), and, as an admin,
+the trace's disagreement settled into its consensus (allowed; two at once refuse one as stale). A
+person's write that gets through on a completed trace is counted as an intrusion, and is a failure.
+
 Backends, each on a fresh database, each with ``judgments_per_trace`` 1 and 2 (overlap):
 
 * ``sqlite``: a file in WAL mode (Redline's own pragmas, busy_timeout 10 s), one process.
@@ -87,6 +93,9 @@ class Outcome:
     submit_ms: list[float] = field(default_factory=list)
     ran_dry: int = 0
     draft_saves: int = 0
+    # Writes through the other paths: a person's accepted on a completed trace (must stay 0), and settlings.
+    intrusions_accepted: int = 0
+    settled: int = 0
 
     def merge(self, other: Outcome) -> None:
         self.submissions += other.submissions
@@ -98,6 +107,8 @@ class Outcome:
         self.submit_ms += other.submit_ms
         self.ran_dry += other.ran_dry
         self.draft_saves += other.draft_saves
+        self.intrusions_accepted += other.intrusions_accepted
+        self.settled += other.settled
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +120,8 @@ class Outcome:
             "submit_ms": self.submit_ms,
             "ran_dry": self.ran_dry,
             "draft_saves": self.draft_saves,
+            "intrusions_accepted": self.intrusions_accepted,
+            "settled": self.settled,
         }
 
     @classmethod
@@ -122,6 +135,8 @@ class Outcome:
             submit_ms=d["submit_ms"],
             ran_dry=d["ran_dry"],
             draft_saves=d["draft_saves"],
+            intrusions_accepted=d["intrusions_accepted"],
+            settled=d["settled"],
         )
 
 
@@ -135,6 +150,87 @@ def _error(step: str, username: str, exc: BaseException) -> dict[str, str]:
     }
 
 
+CRITIC = "model:critic"
+ADMIN = "load-admin"
+OTHER_KINDS = ("by_url", "check", "settle")
+
+
+def _completed_by_others(engine: Any, project_id: int, username: str) -> int | None:
+    """A random trace of the project that is complete and that ``username`` has not judged."""
+    from sqlalchemy import exists, func, select
+
+    from storage.db import session
+    from storage.tables import JudgmentRow, TraceRow
+
+    mine = exists().where(
+        JudgmentRow.trace_id == TraceRow.id, JudgmentRow.source_kind == "human", JudgmentRow.source_name == username
+    )
+    with session(engine) as s:
+        query = (
+            select(TraceRow.id)
+            .where(TraceRow.project_id == project_id, TraceRow.complete.is_(True), ~mine)
+            .order_by(func.random())
+            .limit(1)
+        )
+        return s.execute(query).scalar()
+
+
+def _count(out: Outcome, kind: str) -> None:
+    out.refused_stale[kind] = out.refused_stale.get(kind, 0) + 1
+
+
+def other_write(engine: Any, rules: Any, *, username: str, kind: str, out: Outcome) -> None:
+    """One write through another path than Annotate's queue, on a trace others completed."""
+    from annotation.accounts import Account
+    from annotation.adjudication import adopt, consensus_of
+    from annotation.checking import CheckRefused, StepCheck, submit_check
+    from annotation.model import Source
+    from annotation.workbench import NotOpen, StaleJudgment, open_trace, submit
+
+    trace_id = _completed_by_others(engine, rules.id, username)
+    if trace_id is None:
+        return
+    if kind == "by_url":  # /annotate?trace=N, then Ctrl+Enter
+        opened = open_trace(engine, trace_id=trace_id, username=username, rules=rules, is_admin=False)
+        try:
+            submit(engine, opened, username=username, copy=opened.work.all_correct(), rules=rules)
+            out.intrusions_accepted += 1
+        except (NotOpen, StaleJudgment) as e:
+            _count(out, type(e).__name__)
+    elif kind == "check":  # Check critiques: every step edited to "correct"
+        checks = [StepCheck(i, "edit", verdict=1) for i in range(STEPS_PER_TRACE)]
+        try:
+            submit_check(
+                engine,
+                trace_id=trace_id,
+                model_source=Source.parse(CRITIC),
+                model_version=1,
+                checks=checks,
+                rating="helpful",
+                replacement=None,
+                username=username,
+                loaded_version=None,
+            )
+            out.intrusions_accepted += 1
+        except CheckRefused:
+            _count(out, "CheckRefused")
+    else:  # an admin settles it on the reference, naming the consensus version seen
+        seen = consensus_of(engine, trace_id)
+        try:
+            adopt(
+                engine,
+                account=Account(username=ADMIN, role="admin"),
+                trace_id=trace_id,
+                source="reference",
+                reason=f"settled by {username}'s turn",
+                from_sources=["reference", CRITIC],
+                expected_version=None if seen is None else seen[1],
+            )
+            out.settled += 1
+        except StaleJudgment:
+            _count(out, "StaleJudgment (consensus)")
+
+
 def annotator(
     engine: Any,
     rules: Any,
@@ -142,6 +238,7 @@ def annotator(
     username: str,
     submissions: int,
     stale_every: int,
+    other_every: int,
     seed: int,
     start: threading.Barrier,
     out: Outcome,
@@ -159,6 +256,10 @@ def annotator(
         attempts += 1
         step = "next_trace"
         try:
+            if other_every and attempts % other_every == 0:
+                step = OTHER_KINDS[(attempts // other_every) % len(OTHER_KINDS)]
+                other_write(engine, rules, username=username, kind=step, out=out)
+                step = "next_trace"
             t0 = time.perf_counter()
             trace_id = next_trace(engine, rules, username=username)
             out.next_ms.append((time.perf_counter() - t0) * 1000)
@@ -224,7 +325,15 @@ def annotator(
 
 
 def run_annotators(
-    url: str, *, project: str, usernames: Sequence[str], submissions: int, stale_every: int, seed: int, go=None
+    url: str,
+    *,
+    project: str,
+    usernames: Sequence[str],
+    submissions: int,
+    stale_every: int,
+    other_every: int,
+    seed: int,
+    go=None,
 ) -> tuple[Outcome, float]:
     """Annotators as threads of this process, sharing one engine; returns what they did and the wall time."""
     from annotation.startup import prepare
@@ -248,6 +357,7 @@ def run_annotators(
                     "username": name,
                     "submissions": submissions,
                     "stale_every": stale_every,
+                    "other_every": other_every,
                     "seed": seed + i,
                     "start": start,
                     "out": out,
@@ -286,6 +396,8 @@ def _write_traces(path: Path, n: int, seed: int) -> Path:
                 "steps": [f"Step {k} of trace {i}: {rng.randint(0, 999)}." for k in range(STEPS_PER_TRACE)],
                 "final_answer_correct": label == -1,
                 "label": label,
+                # A model critic's first error, for Check critiques.
+                "prediction": -1 if rng.random() < 0.5 else rng.randrange(STEPS_PER_TRACE),
             }
             f.write(json.dumps(record) + "\n")
     return path
@@ -293,14 +405,16 @@ def _write_traces(path: Path, n: int, seed: int) -> Path:
 
 def prepare_project(url: str, work: Path, *, traces: int, judgments_per_trace: int, seed: int) -> None:
     """Migrate a fresh database and import ``traces`` traces into a project asking for that many judgments."""
+    from annotation.formats.base import ConvertOptions
     from annotation.importing import import_file
+    from annotation.model import Source
     from annotation.project_settings import load_settings, save_settings
     from annotation.startup import prepare
 
     engine = prepare(url)
     try:
         data = _write_traces(work / f"traces-{traces}.jsonl", traces, seed)
-        import_file(engine, data, project=PROJECT)
+        import_file(engine, data, project=PROJECT, options=ConvertOptions(predictions_source=Source.parse(CRITIC)))
         save_settings(engine, PROJECT, replace(load_settings(engine, PROJECT), judgments_per_trace=judgments_per_trace))
     finally:
         engine.dispose()
@@ -425,6 +539,8 @@ def _child_command(url: str, usernames: Sequence[str], args: argparse.Namespace,
         str(args.submissions),
         "--stale-every",
         str(args.stale_every),
+        "--other-every",
+        str(args.other_every),
         "--seed",
         str(seed),
     ]
@@ -513,6 +629,7 @@ def run_one(backend: str, judgments_per_trace: int, args: argparse.Namespace, wo
                 usernames=usernames,
                 submissions=args.submissions,
                 stale_every=args.stale_every,
+                other_every=args.other_every,
                 seed=args.seed,
             )
             processes = 1
@@ -548,6 +665,8 @@ def run_one(backend: str, judgments_per_trace: int, args: argparse.Namespace, wo
         "refused_stale_edits": refused,
         "refused_stale_by_kind": outcome.refused_stale,
         "stale_edits_accepted": outcome.stale_accepted,
+        "intrusions_accepted": outcome.intrusions_accepted,
+        "settled": outcome.settled,
         "ran_dry": outcome.ran_dry,
         "draft_saves": outcome.draft_saves,
         "wall_s": m["wall"],
@@ -560,6 +679,7 @@ def run_one(backend: str, judgments_per_trace: int, args: argparse.Namespace, wo
         "nothing_lost": result["lost"] == 0 and result["differing"] == 0,
         "no_errors": result["errors"] == 0,
         "stale_edits_refused": result["stale_edits_accepted"] == 0,
+        "completed_traces_refused": result["intrusions_accepted"] == 0,
         "no_duplicates": result["duplicates"] == 0,
         "all_stored": result["stored"] == made,
         "complete_flags": result["wrong_complete_flags"] == 0,
@@ -584,6 +704,8 @@ def report(r: dict[str, Any]) -> str:
         "lost",
         "errors",
         "refused stale",
+        "intrusions",
+        "settled",
         "dupl.",
         "next p50/p99 ms",
         "submit p50/p99 ms",
@@ -601,6 +723,8 @@ def report(r: dict[str, Any]) -> str:
                 str(x["lost"] + x["differing"]),
                 str(x["errors"]),
                 str(x["refused_stale_edits"]),
+                str(x["intrusions_accepted"]),
+                str(x["settled"]),
                 str(x["duplicates"]),
                 f"{_ms(x['next_trace_ms']['p50'])} / {_ms(x['next_trace_ms']['p99'])}",
                 f"{_ms(x['submit_ms']['p50'])} / {_ms(x['submit_ms']['p99'])}",
@@ -637,6 +761,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--stale-every", type=int, default=10, help="every Nth trace is also open in a second tab (0: never)"
     )
+    p.add_argument(
+        "--other-every",
+        type=int,
+        default=5,
+        help="every Nth turn also write by URL, by checking a critique or by settling, on a completed trace (0: never)",
+    )
     p.add_argument("--postgres-url", default=postgres_url_default(), help="PostgreSQL to make fresh schemas in")
     p.add_argument(
         "--require-postgres", action="store_true", help="exit 2 when PostgreSQL is unreachable (else skip it)"
@@ -669,6 +799,7 @@ def child(args: argparse.Namespace) -> int:
         usernames=args.users.split(","),
         submissions=args.submissions,
         stale_every=args.stale_every,
+        other_every=args.other_every,
         seed=args.seed,
         go=ready_then_wait,
     )

@@ -1,4 +1,5 @@
-"""Many annotators at once, bounded for CI: 32 threads on SQLite, on PostgreSQL, and in two app processes.
+"""Many annotators at once, bounded for CI: 32 threads on SQLite, on PostgreSQL, and in two app processes,
+writing through Annotate's queue, by URL, through Check critiques and through adjudication.
 
 The full run (32 x 100 submissions each) is ``python -m benchmarks.load_test``; here each takes a few.
 Each backend and overlap runs once; the tests below read its figures.
@@ -15,7 +16,7 @@ ANNOTATORS, SUBMISSIONS = 32, 4
 # 32 annotators, as in the full run, so the contention is real; few submissions each, to stay bounded.
 SMALL = [
     *("--annotators", str(ANNOTATORS), "--submissions", str(SUBMISSIONS)),
-    *("--stale-every", "2", "--postgres-url", POSTGRES_URL),
+    *("--stale-every", "2", "--other-every", "2", "--postgres-url", POSTGRES_URL),
 ]
 
 RUNS = [
@@ -69,3 +70,11 @@ def test_no_trace_is_judged_by_more_people_than_the_project_asks(figures):
 def test_every_fully_judged_trace_is_marked_complete(figures):
     # Two submissions on one trace at once: the later one must count the earlier one's judgment.
     assert (figures["wrong_complete_flags"], figures["complete_but_marked_open"]) == (0, 0)
+
+
+@pytest.mark.parametrize("figures", RUNS, indirect=True)
+def test_other_write_paths_never_add_a_judgment_to_a_completed_trace(figures):
+    # By URL, by checking a critique: a person's write on a trace others completed is refused; settling is not.
+    refused = figures["refused_stale_by_kind"]
+    assert figures["intrusions_accepted"] == 0
+    assert refused.get("NotOpen", 0) + refused.get("CheckRefused", 0) + figures["settled"] > 0
