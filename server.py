@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from annotation.accounts import SESSION_COOKIE, redeem_handoff, revoke_token, session_hours
-from annotation.startup import prepare
+from annotation.accounts.users import SESSION_COOKIE, redeem_handoff, revoke_token, session_hours
+from annotation.ops.startup import prepare
 
 
 @functools.cache

@@ -1,5 +1,5 @@
 import sys
 
-from annotation.cli import main
+from annotation.cli.main import main
 
 sys.exit(main())

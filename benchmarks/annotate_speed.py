@@ -46,8 +46,8 @@ CHUNK = 5_000
 
 def build(url: str, traces: int, seed: int = 7) -> None:
     """A project of ``traces`` synthetic traces, the first half judged once each, and one 40-step trace."""
-    from annotation.accounts import create_user
-    from annotation.startup import prepare
+    from annotation.accounts.users import create_user
+    from annotation.ops.startup import prepare
     from storage import queries, work
     from storage.db import session
     from storage.tables import utcnow
@@ -169,9 +169,9 @@ def measure(url: str, cycles: int) -> dict[str, float]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from annotation.queue import next_trace
-    from annotation.startup import prepare
-    from annotation.workbench import project_rules
+    from annotation.ops.startup import prepare
+    from annotation.workflow.queue import next_trace
+    from annotation.workflow.workbench import project_rules
     from tests.utils.app_session import signed_in
 
     os.environ["DATABASE_URL"] = url

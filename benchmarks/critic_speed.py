@@ -69,7 +69,7 @@ def measure_critiques(work: Path, critiques: int, concurrency: int, delay_s: flo
     import annotation.critics.calling  # noqa: F401  (litellm's import is not part of the run)
     from annotation.critics.config import CriticConfig, save_critic
     from annotation.critics.runs import run_critic
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
     from tests.utils.critic_data import make_project
     from tests.utils.openai_stub import STUB_KEY, STUB_MODEL
 
@@ -160,7 +160,7 @@ def litellm_at_page_load() -> bool:
     """Whether importing what the pages import at load time imports litellm (it must not)."""
     code = (
         "import sys, annotation.critics.config, annotation.critics.runs, annotation.critics.templates, "
-        "annotation.critics.family, annotation.critics.parsing, annotation.checking, annotation.cli_critique; "
+        "annotation.critics.family, annotation.critics.parsing, annotation.workflow.checking, annotation.cli.critique; "
         "print('litellm' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

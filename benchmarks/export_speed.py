@@ -6,7 +6,7 @@ and its process peaks at most 1024 MB resident.
 A first child process builds the database with ``storage.queries.insert_traces`` / ``insert_judgments``:
 ProcessBench-shaped traces (as in import_speed), each with its reference label, half of them with a
 human judgment that rates and critiques every step up to the first error, a third with a critic's
-critique. Then each output runs in a child of its own, which times ``annotation.exporting.export_project``
+critique. Then each output runs in a child of its own, which times ``annotation.exporting.run.export_project``
 (stream from SQLite in chunks, choose the label, write, dataset card). Peak RSS is that child's
 high-water mark (``ru_maxrss`` from ``wait4``): interpreter, SQLAlchemy, pyarrow and the export.
 
@@ -97,7 +97,7 @@ def _judgments(rng: random.Random, record: dict[str, Any], trace_id: int, now: d
 
 
 def child_build(db: Path, traces: int, seed: int) -> dict[str, Any]:
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
     from benchmarks.import_speed import synthetic_record
     from storage import queries
     from storage.db import session as open_session
@@ -134,8 +134,8 @@ def child_build(db: Path, traces: int, seed: int) -> dict[str, Any]:
 
 
 def child_export(db: Path, out: Path, fmt: str, output: str) -> dict[str, Any]:
-    from annotation.exporting import export_project
-    from annotation.exports.base import ExportOptions
+    from annotation.exporting.formats.base import ExportOptions
+    from annotation.exporting.run import export_project
     from storage.db import make_engine
 
     engine = make_engine(f"sqlite:///{db}")

@@ -6,8 +6,8 @@ its process peaks at most 1024 MB resident, and it takes at most 3 times as long
 
 Both sides run in their own child process, one after the other, reading the same JSONL file:
 
-* Redline: the child makes a fresh database with ``annotation.startup.prepare("sqlite:///...")`` and
-  times ``annotation.importing.import_file`` (read, detect, convert and check every record, then write
+* Redline: the child makes a fresh database with ``annotation.ops.startup.prepare("sqlite:///...")`` and
+  times ``annotation.importing.files.import_file`` (read, detect, convert and check every record, then write
   in one transaction). Its peak RSS is the child's high-water mark (``ru_maxrss`` from ``wait4``),
   so it includes the interpreter, SQLAlchemy, Alembic and the migration run before the import.
 * Baseline: the child opens a copy of an empty database that ``prepare`` made (so the schema, its
@@ -146,15 +146,15 @@ def _maxrss_mb() -> float:
 
 def child_template(db: Path) -> dict[str, Any]:
     """An empty database as Redline makes it, for the baseline to copy (so the parent stays small)."""
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
 
     prepare(f"sqlite:///{db}").dispose()
     return {}
 
 
 def child_redline(data: Path, db: Path) -> dict[str, Any]:
-    from annotation.importing import import_file
-    from annotation.startup import prepare
+    from annotation.importing.files import import_file
+    from annotation.ops.startup import prepare
 
     engine = prepare(f"sqlite:///{db}")
     before = _maxrss_mb()

@@ -1,11 +1,11 @@
 """Load and scale-out: many annotators at once, through the functions the Annotate page calls.
 
 Each simulated annotator is one thread and does what a person's clicks do, in the page's order:
-``annotation.queue.next_trace`` (pick and reserve), ``annotation.workbench.open_trace`` plus
-``annotation.queue.hold`` (as ``pages/annotate_state.open_desk`` does), one or two
-``annotation.workbench.save_draft`` (verdict clicks, then sometimes a critique) and
-``annotation.workbench.submit``. All threads of a process share one engine built by
-``annotation.startup.prepare``, as the threads of one Streamlit server share ``get_engine()``.
+``annotation.workflow.queue.next_trace`` (pick and reserve), ``annotation.workflow.workbench.open_trace`` plus
+``annotation.workflow.queue.hold`` (as ``pages/annotate_state.open_desk`` does), one or two
+``annotation.workflow.workbench.save_draft`` (verdict clicks, then sometimes a critique) and
+``annotation.workflow.workbench.submit``. All threads of a process share one engine built by
+``annotation.ops.startup.prepare``, as the threads of one Streamlit server share ``get_engine()``.
 
 Some annotators deliberately open a trace twice (two ``OpenTrace`` of the same trace, as two browser
 tabs would): the second tab either saves a draft while the first is at work or submits after the first
@@ -181,11 +181,11 @@ def _count(out: Outcome, kind: str) -> None:
 
 def other_write(engine: Any, rules: Any, *, username: str, kind: str, out: Outcome) -> None:
     """One write through another path than Annotate's queue, on a trace others completed."""
-    from annotation.accounts import Account
-    from annotation.adjudication import adopt, consensus_of
-    from annotation.checking import CheckRefused, StepCheck, submit_check
-    from annotation.model import Source
-    from annotation.workbench import NotOpen, StaleJudgment, open_trace, submit
+    from annotation.accounts.users import Account
+    from annotation.core.model import Source
+    from annotation.workflow.adjudication import adopt, consensus_of
+    from annotation.workflow.checking import CheckRefused, StepCheck, submit_check
+    from annotation.workflow.workbench import NotOpen, StaleJudgment, open_trace, submit
 
     trace_id = _completed_by_others(engine, rules.id, username)
     if trace_id is None:
@@ -244,9 +244,9 @@ def annotator(
     out: Outcome,
 ) -> None:
     """One person: ``submissions`` traces picked, opened, clicked on, saved and submitted."""
-    from annotation.labelling import WRONG
-    from annotation.queue import hold, next_trace
-    from annotation.workbench import DraftConflict, StaleJudgment, open_trace, save_draft, submit
+    from annotation.workflow.labelling import WRONG
+    from annotation.workflow.queue import hold, next_trace
+    from annotation.workflow.workbench import DraftConflict, StaleJudgment, open_trace, save_draft, submit
 
     rng = random.Random(seed)
     mode = rules.label_mode
@@ -336,8 +336,8 @@ def run_annotators(
     go=None,
 ) -> tuple[Outcome, float]:
     """Annotators as threads of this process, sharing one engine; returns what they did and the wall time."""
-    from annotation.startup import prepare
-    from annotation.workbench import project_rules
+    from annotation.ops.startup import prepare
+    from annotation.workflow.workbench import project_rules
 
     engine = prepare(url)  # as each app server does on start: migrations included
     try:
@@ -405,11 +405,11 @@ def _write_traces(path: Path, n: int, seed: int) -> Path:
 
 def prepare_project(url: str, work: Path, *, traces: int, judgments_per_trace: int, seed: int) -> None:
     """Migrate a fresh database and import ``traces`` traces into a project asking for that many judgments."""
-    from annotation.formats.base import ConvertOptions
-    from annotation.importing import import_file
-    from annotation.model import Source
-    from annotation.project_settings import load_settings, save_settings
-    from annotation.startup import prepare
+    from annotation.core.model import Source
+    from annotation.importing.files import import_file
+    from annotation.importing.formats.base import ConvertOptions
+    from annotation.ops.startup import prepare
+    from annotation.projects.settings import load_settings, save_settings
 
     engine = prepare(url)
     try:

@@ -66,7 +66,7 @@ def build(url: str, traces: int, seed: int) -> None:
     """A project of ``traces`` traces and their judgments, written in bulk."""
     import numpy as np
 
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
     from storage import queries
     from storage.db import session
     from storage.tables import utcnow
@@ -125,7 +125,7 @@ def build(url: str, traces: int, seed: int) -> None:
                                  "solution_correct": fe == -1, "extra": {}, "time_spent_s": 30.0,
                                  "created_at": now, "updated_at": now})  # fmt: skip
         queries.insert_judgments(s, rows=rows)
-    from annotation.accounts import create_user
+    from annotation.accounts.users import create_user
 
     create_user(engine, username="bench-admin", password="bench-password-1", role="admin")
     engine.dispose()
@@ -133,7 +133,7 @@ def build(url: str, traces: int, seed: int) -> None:
 
 def time_measures(url: str, repeat: int) -> dict[str, Any]:
     from annotation.metrics import compare, load_project
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
 
     engine = prepare(url)
     loads, measures, totals = [], [], []
@@ -165,7 +165,7 @@ def time_page(url: str, repeat: int) -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
     from tests.utils.app_session import signed_in
 
     os.environ["DATABASE_URL"] = url

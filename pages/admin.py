@@ -9,10 +9,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from annotation.accounts import ROLES, create_user, list_users, members_of, set_members, update_user
-from annotation.labelling import LABEL_MODES, TAXONOMY_PRESETS
-from annotation.model import InvalidValue
-from annotation.project_settings import (
+from annotation.accounts.users import ROLES, create_user, list_users, members_of, set_members, update_user
+from annotation.core.model import InvalidValue
+from annotation.projects.overview import project_names
+from annotation.projects.settings import (
     ProjectSettings,
     load_settings,
     parse_positions,
@@ -20,9 +20,9 @@ from annotation.project_settings import (
     save_settings,
     set_quality_control,
 )
-from annotation.projects import project_names
-from annotation.queue import QUEUE_ORDERS, priorities_from_model_disagreement
-from annotation.workbench import project_rules
+from annotation.workflow.labelling import LABEL_MODES, TAXONOMY_PRESETS
+from annotation.workflow.queue import QUEUE_ORDERS, priorities_from_model_disagreement
+from annotation.workflow.workbench import project_rules
 from pages.auth import require_admin
 from pages.common import get_engine, md_escape, shown_markdown
 

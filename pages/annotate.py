@@ -11,11 +11,11 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from annotation.accounts import Account, projects_for
-from annotation.labelling import CHOSEN_FINISH, NEUTRAL, WRONG, summarise
-from annotation.model import NO_ERROR, InvalidValue
-from annotation.queue import ProjectTotals, my_work, next_trace, progress, project_totals
-from annotation.workbench import DraftConflict, NotOpen, ProjectRules, StaleJudgment, project_rules, submit
+from annotation.accounts.users import Account, projects_for
+from annotation.core.model import NO_ERROR, InvalidValue
+from annotation.workflow.labelling import CHOSEN_FINISH, NEUTRAL, WRONG, summarise
+from annotation.workflow.queue import ProjectTotals, my_work, next_trace, progress, project_totals
+from annotation.workflow.workbench import DraftConflict, NotOpen, ProjectRules, StaleJudgment, project_rules, submit
 from pages.annotate_state import (
     LABEL_VERDICTS,
     SOLUTION_LABELS,

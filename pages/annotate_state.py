@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
-from annotation.accounts import Account
-from annotation.labelling import WorkingCopy
-from annotation.queue import hold
-from annotation.workbench import (
+from annotation.accounts.users import Account
+from annotation.workflow.labelling import WorkingCopy
+from annotation.workflow.queue import hold
+from annotation.workflow.workbench import (
     DraftConflict,
     OpenTrace,
     ProjectRules,

@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from annotation.accounts import (
+from annotation.accounts.users import (
     SESSION_COOKIE,
     Account,
     SignInRefused,
@@ -24,7 +24,7 @@ from annotation.accounts import (
     session_hours,
     sign_in_external,
 )
-from annotation.model import InvalidValue
+from annotation.core.model import InvalidValue
 from pages.common import get_engine
 
 USER_KEY = "auth_username"

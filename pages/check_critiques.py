@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from annotation.accounts import projects_for
-from annotation.checking import (
+from annotation.accounts.users import projects_for
+from annotation.core.model import InvalidValue, Source
+from annotation.judgments.visibility import project_view
+from annotation.workflow.checking import (
     RATING_TITLES,
     CheckRefused,
     CritiqueToCheck,
@@ -23,8 +25,6 @@ from annotation.checking import (
     next_unchecked,
     submit_check,
 )
-from annotation.judgments.visibility import project_view
-from annotation.model import InvalidValue, Source
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
 

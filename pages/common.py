@@ -9,11 +9,11 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy import Engine
 
-from annotation.outage import MESSAGE as OUTAGE_MESSAGE
-from annotation.outage import UNAVAILABLE
-from annotation.startup import prepare
+from annotation.ops.outage import MESSAGE as OUTAGE_MESSAGE
+from annotation.ops.outage import UNAVAILABLE
+from annotation.ops.startup import prepare
 
-# What a lost connection to the database raises, and what a person is told (one source: annotation.outage).
+# What a lost connection to the database raises, and what a person is told (one source: annotation.ops.outage).
 DATABASE_DOWN = UNAVAILABLE
 DATABASE_DOWN_MESSAGE = OUTAGE_MESSAGE
 

@@ -9,9 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from annotation.accounts import Account, projects_for
-from annotation.adjudication import NotAllowed, adopt, consensus_of
+from annotation.accounts.users import Account, projects_for
+from annotation.core.model import NO_ERROR, InvalidValue, Judgment
 from annotation.critics.keys import KeyNotAllowed
+from annotation.critics.reason_agreement import judge_reasons, reason_accuracy
 from annotation.judgments.visibility import ProjectView, project_view
 from annotation.judgments.writing import StaleJudgment
 from annotation.metrics import Comparison, ProjectJudgments, compare, data_version, load_project
@@ -21,8 +22,7 @@ from annotation.metrics.first_error import KIND_LABELS, KINDS
 from annotation.metrics.pairs import default_pair, source_label
 from annotation.metrics.processbench import rounded
 from annotation.metrics.steps import VERDICT_NAMES
-from annotation.model import NO_ERROR, InvalidValue, Judgment
-from annotation.reason_agreement import judge_reasons, reason_accuracy
+from annotation.workflow.adjudication import NotAllowed, adopt, consensus_of
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
 from pages.history_view import show_history

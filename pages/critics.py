@@ -13,14 +13,14 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from annotation.core.model import InvalidValue
+from annotation.core.records import trace_from_row
 from annotation.critics.config import CriticConfig, api_key_for, get_critic, list_critics, save_critic
 from annotation.critics.family import family_warning
 from annotation.critics.keys import KeyNotAllowed, allowed_key_names, check_key_name
 from annotation.critics.runs import REFERENCE_CHOICES, BackgroundRun, RunFilter, run_history, select_traces
 from annotation.critics.templates import BUILT_IN, CUSTOM, PLACEHOLDERS, preview, resolve, template_names
-from annotation.model import InvalidValue
-from annotation.projects import project_names
-from annotation.records import trace_from_row
+from annotation.projects.overview import project_names
 from pages.auth import require_admin
 from pages.common import get_engine, md_escape
 

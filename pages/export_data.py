@@ -11,12 +11,12 @@ import plotly.express as px
 import streamlit as st
 from sqlalchemy import Engine
 
-from annotation.exporting import Download, export_download, preview, project_sources
-from annotation.exports import EXPORTS
-from annotation.exports.base import PAIR_KINDS, STEP_LABEL_MODES, ExportFailure, ExportOptions
-from annotation.exports.selection import parse_where
-from annotation.model import InvalidValue
-from annotation.projects import project_names
+from annotation.core.model import InvalidValue
+from annotation.exporting.formats import EXPORTS
+from annotation.exporting.formats.base import PAIR_KINDS, STEP_LABEL_MODES, ExportFailure, ExportOptions
+from annotation.exporting.formats.selection import parse_where
+from annotation.exporting.run import Download, export_download, preview, project_sources
+from annotation.projects.overview import project_names
 from pages.auth import require_admin
 from pages.common import get_engine, md_escape
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotation.accounts import Account
-from annotation.history import trace_history
+from annotation.accounts.users import Account
+from annotation.judgments.history import trace_history
 from pages.common import get_engine, md_escape
 
 

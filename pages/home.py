@@ -9,10 +9,10 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from annotation.accounts import projects_for
-from annotation.projects import ProjectOverview, list_overviews
-from annotation.queue import Progress, progress
-from annotation.workbench import project_rules
+from annotation.accounts.users import projects_for
+from annotation.projects.overview import ProjectOverview, list_overviews
+from annotation.workflow.queue import Progress, progress
+from annotation.workflow.workbench import project_rules
 from pages.auth import require_account
 from pages.common import get_engine
 

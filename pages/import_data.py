@@ -7,12 +7,14 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy import Engine
 
-from annotation.errors import ImportFailure
-from annotation.formats.base import ConvertOptions
-from annotation.formats.generic import MAPPABLE, FieldMapping
-from annotation.formats.processbench import DEFAULT_PREDICTIONS_SOURCE
-from annotation.formats.step_split import RULES
-from annotation.import_preview import (
+from annotation.core.errors import ImportFailure
+from annotation.core.model import REFERENCE, InvalidValue, Source
+from annotation.importing.files import ParsedFile, import_file, parse_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.generic import MAPPABLE, FieldMapping
+from annotation.importing.formats.processbench import DEFAULT_PREDICTIONS_SOURCE
+from annotation.importing.formats.step_split import RULES
+from annotation.importing.preview import (
     FileSample,
     chosen_format,
     default_no_error_text,
@@ -24,10 +26,8 @@ from annotation.import_preview import (
     preview_traces,
     summary_lines,
 )
-from annotation.importing import ParsedFile, import_file, parse_file
-from annotation.model import REFERENCE, InvalidValue, Source
-from annotation.projects import project_names
-from annotation.server_paths import OutsideImportFolder, import_dir, resolve_typed_path
+from annotation.importing.server_paths import OutsideImportFolder, import_dir, resolve_typed_path
+from annotation.projects.overview import project_names
 from pages.auth import require_admin
 from pages.common import get_engine, md_escape, save_upload
 

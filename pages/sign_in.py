@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotation.accounts import SignInRefused, create_first_admin, has_users
-from annotation.model import InvalidValue
-from annotation.sign_in_limits import limited_sign_in
+from annotation.accounts.sign_in_limits import limited_sign_in
+from annotation.accounts.users import SignInRefused, create_first_admin, has_users
+from annotation.core.model import InvalidValue
 from pages.auth import oidc_configured, remember
 from pages.common import get_engine, md_escape
 

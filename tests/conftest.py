@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from annotation.startup import prepare
+from annotation.ops.startup import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET_CANDIDATES = [

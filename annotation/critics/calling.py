@@ -20,11 +20,11 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import litellm
 
+from annotation.core.model import Trace
 from annotation.critics.config import CriticConfig, scrub
 from annotation.critics.keys import PLACEHOLDER_KEY
 from annotation.critics.parsing import Parsed, parse_answer
 from annotation.critics.templates import render, render_verify
-from annotation.model import Trace
 
 litellm.suppress_debug_info = True
 litellm.telemetry = False

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from annotation.core.model import InvalidValue, Source
 from annotation.critics import keys
 from annotation.critics.templates import CUSTOM, PromptTemplate, resolve
-from annotation.model import InvalidValue, Source
 from storage.db import session
 from storage.tables import Critic, utcnow
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from annotation.model import InvalidValue
+from annotation.core.model import InvalidValue
 
 ALLOWED_NAMES_ENV = "REDLINE_API_KEY_NAMES"
 ALLOWED_NAMES_SECRET = "api_key_names"

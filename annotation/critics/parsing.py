@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from annotation.model import NO_ERROR, StepLabel, first_error_from_verdicts
+from annotation.core.model import NO_ERROR, StepLabel, first_error_from_verdicts
 
 VERDICT_WORDS = {
     "correct": 1,

@@ -24,12 +24,12 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from annotation.core.model import InvalidValue, Judgment
+from annotation.core.records import trace_from_row
 from annotation.critics.config import CriticConfig, api_key_for, critic_id, scrub
 from annotation.critics.family import family_warning
 from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
-from annotation.model import InvalidValue, Judgment
-from annotation.projects import NoSuchProject
-from annotation.records import trace_from_row
+from annotation.projects.overview import NoSuchProject
 from storage import queries
 from storage.db import session
 from storage.tables import Critic, CriticRun, JudgmentRow, TraceRow, utcnow
@@ -105,7 +105,7 @@ ProgressCallback = Callable[[RunProgress], None]
 class _Work:
     trace_id: int
     n_steps: int
-    trace: Any  # annotation.model.Trace
+    trace: Any  # annotation.core.model.Trace
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from string import Template as _Text
 
-from annotation.model import InvalidValue, Trace
+from annotation.core.model import InvalidValue, Trace
 
 CUSTOM = "custom"
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Engine, select
 
-from annotation.accounts import Account, projects_for
+from annotation.accounts.users import Account, projects_for
 from storage.db import session
 from storage.tables import Project
 

@@ -28,8 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from annotation.model import Judgment
-from annotation.records import judgment_row
+from annotation.core.model import Judgment
+from annotation.core.records import judgment_row
 from storage import queries, work
 from storage.queries import StaleJudgment
 from storage.tables import JudgmentRow, Project, TraceRow, utcnow

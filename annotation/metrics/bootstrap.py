@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from annotation.model import NO_ERROR
+from annotation.core.model import NO_ERROR
 
 SOLUTION_CELLS = 5  # tp, fp, fn, tn, unknown
 CELLS = 4 * SOLUTION_CELLS

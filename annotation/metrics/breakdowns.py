@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from annotation.core.model import NO_ERROR
 from annotation.metrics.pairs import Pairs, ProjectJudgments, make_pairs, tags_at_first_error
 from annotation.metrics.processbench import harmonic, processbench_scores
-from annotation.model import NO_ERROR
 
 GROUPS = {"generator": "generator", "subset": "subset", "error tag": "error tag"}
 NONE_GROUP = "(none)"

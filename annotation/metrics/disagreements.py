@@ -9,10 +9,10 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from annotation.core.model import Judgment, Source, Trace
+from annotation.core.records import judgment_from_row, trace_from_row
 from annotation.judgments.visibility import ProjectView
 from annotation.metrics.pairs import ALL_HUMANS, Pairs
-from annotation.model import Judgment, Source, Trace
-from annotation.records import judgment_from_row, trace_from_row
 from storage.db import session as open_session
 from storage.tables import JudgmentRow, TraceRow
 

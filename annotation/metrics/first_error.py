@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
+from annotation.core.model import NO_ERROR
 from annotation.metrics.pairs import UNJUDGED
-from annotation.model import NO_ERROR
 
 KINDS = ("false_alarm", "missed", "too_early", "too_late", "no_answer", "solution")
 KIND_LABELS = {

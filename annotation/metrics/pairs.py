@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Text, case, cast, false, func, literal, or_, select
 
+from annotation.core.model import NO_ERROR, Source
 from annotation.judgments.visibility import ALL_HUMANS, ProjectView
-from annotation.model import NO_ERROR, Source
 from storage import queries
 from storage.db import session as open_session
 from storage.tables import JudgmentRow, TraceRow
@@ -99,7 +99,7 @@ def data_version(engine: Engine, project: str) -> tuple[int, str]:
 
 
 def _project(s, name: str):
-    from annotation.projects import NoSuchProject
+    from annotation.projects.overview import NoSuchProject
 
     proj = queries.get_project(s, name=name)
     if proj is None:

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from annotation.model import NO_ERROR
+from annotation.core.model import NO_ERROR
 
 
 def _percent(matched: int, total: int) -> float:

@@ -12,8 +12,8 @@ import math
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
+from annotation.core.model import NO_ERROR
 from annotation.metrics.pairs import UNJUDGED, UNSET
-from annotation.model import NO_ERROR
 
 VERDICT_LABELS = (-1, 0, 1)
 VERDICT_NAMES = ("wrong", "neutral", "correct")

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from annotation.accounts import create_user
-from annotation.startup import prepare
+from annotation.accounts.users import create_user
+from annotation.ops.startup import prepare
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from annotation.accounts import create_user, set_members
-from annotation.importing import import_file
-from annotation.project_settings import load_settings, save_settings
-from annotation.queue import next_trace
-from annotation.startup import prepare
-from annotation.traces import load_traces
-from annotation.workbench import open_trace, project_rules, submit
+from annotation.accounts.users import create_user, set_members
+from annotation.importing.files import import_file
+from annotation.ops.startup import prepare
+from annotation.projects.settings import load_settings, save_settings
+from annotation.projects.traces import load_traces
+from annotation.workflow.queue import next_trace
+from annotation.workflow.workbench import open_trace, project_rules, submit
 from tests.e2e.conftest import PAGE_TIMEOUT_MS, PASSWORD, wait_for_sign_in_cookie
 from tests.utils.files import write_jsonl
 

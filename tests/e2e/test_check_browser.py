@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from annotation.accounts import create_user, set_members
-from annotation.demo import DEMO_PROJECT
-from annotation.model import Judgment, Source, StepLabel
-from annotation.records import judgment_row
-from annotation.startup import prepare
+from annotation.accounts.users import create_user, set_members
+from annotation.core.model import Judgment, Source, StepLabel
+from annotation.core.records import judgment_row
+from annotation.ops.startup import prepare
+from annotation.projects.demo import DEMO_PROJECT
 from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, utcnow

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from annotation.demo import DEMO_PROJECT
+from annotation.projects.demo import DEMO_PROJECT
 from tests.e2e.conftest import PAGE_TIMEOUT_MS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from annotation.accounts import create_user, set_members
-from annotation.formats.base import ConvertOptions
-from annotation.formats.generic import FieldMapping
-from annotation.importing import import_file
-from annotation.model import Judgment, Source, StepLabel
-from annotation.project_settings import load_settings, save_settings
-from annotation.records import judgment_row
-from annotation.startup import prepare
+from annotation.accounts.users import create_user, set_members
+from annotation.core.model import Judgment, Source, StepLabel
+from annotation.core.records import judgment_row
+from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.generic import FieldMapping
+from annotation.ops.startup import prepare
+from annotation.projects.settings import load_settings, save_settings
 from storage import queries
 from storage.db import session
 from storage.tables import utcnow

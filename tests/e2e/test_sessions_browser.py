@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from annotation.accounts import create_user, update_user
-from annotation.startup import prepare
+from annotation.accounts.users import create_user, update_user
+from annotation.ops.startup import prepare
 from tests.e2e.conftest import PAGE_TIMEOUT_MS, PASSWORD, sign_in, wait_for_sign_in_cookie
 
 

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from annotation.accounts import Account, create_user
-from annotation.history import trace_history
-from annotation.importing import import_file
-from annotation.outage import MESSAGE, UNAVAILABLE, is_unavailable
-from annotation.projects import list_overviews
-from annotation.sign_in_limits import limited_sign_in
-from annotation.startup import prepare
-from annotation.workbench import open_trace, save_draft
+from annotation.accounts.sign_in_limits import limited_sign_in
+from annotation.accounts.users import Account, create_user
+from annotation.importing.files import import_file
+from annotation.judgments.history import trace_history
+from annotation.ops.outage import MESSAGE, UNAVAILABLE, is_unavailable
+from annotation.ops.startup import prepare
+from annotation.projects.overview import list_overviews
+from annotation.workflow.workbench import open_trace, save_draft
 from tests.conftest import POSTGRES_URL, skip_or_fail
 from tests.utils.files import processbench_record, write_jsonl
 from tests.utils.projects import make_project

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from annotation.critics.config import get_critic
 from annotation.critics.runs import mark_interrupted, run_critic, run_history
-from annotation.startup import prepare
+from annotation.ops.startup import prepare
 from storage.db import session
 from storage.tables import CriticRun
 from tests.utils.critic_data import make_project, stub_critic

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from annotation.importing import import_file
-from annotation.startup import prepare
+from annotation.importing.files import import_file
+from annotation.ops.startup import prepare
 from tests.utils.files import processbench_record, write_jsonl
 from tests.utils.processes import cli_env, kill_when, run_cli, start_cli
 

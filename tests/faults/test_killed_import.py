@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from annotation.startup import prepare
+from annotation.ops.startup import prepare
 from tests.utils.files import processbench_record, write_jsonl
 from tests.utils.processes import cli_env, kill_when, run_cli, sqlite_scalar, sqlite_sound, start_cli
 

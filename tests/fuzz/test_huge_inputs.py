@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from annotation.errors import ImportFailure
-from annotation.formats.base import ConvertOptions
-from annotation.formats.generic import FieldMapping
-from annotation.formats.reading import DEFAULT_MAX_FILE_MB, MAX_FILE_ENV, MAX_RECORD_BYTES
-from annotation.importing import import_file
-from annotation.traces import load_traces
+from annotation.core.errors import ImportFailure
+from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.generic import FieldMapping
+from annotation.importing.formats.reading import DEFAULT_MAX_FILE_MB, MAX_FILE_ENV, MAX_RECORD_BYTES
+from annotation.projects.traces import load_traces
 from tests.fuzz.test_import_fuzz import counts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,9 +88,9 @@ CHILD = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from annotation.errors import ImportFailure
-    from annotation.importing import import_file, parse_file
-    from annotation.startup import prepare
+    from annotation.core.errors import ImportFailure
+    from annotation.importing.files import import_file, parse_file
+    from annotation.ops.startup import prepare
 
     path, mode, db = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     engine = prepare(f"sqlite:///{db}")

@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from annotation.errors import ImportFailure
-from annotation.formats import FORMATS
-from annotation.formats.base import ConvertOptions
-from annotation.formats.generic import FieldMapping
-from annotation.importing import import_file
-from annotation.model import InvalidValue
-from annotation.startup import prepare
+from annotation.core.errors import ImportFailure
+from annotation.core.model import InvalidValue
+from annotation.importing.files import import_file
+from annotation.importing.formats import FORMATS
+from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.generic import FieldMapping
+from annotation.ops.startup import prepare
 from storage.db import session
 from storage.tables import JudgmentRow, TraceRow
 from tests.conftest import POSTGRES_URL, _postgres_available, skip_or_fail

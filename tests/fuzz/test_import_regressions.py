@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from annotation.errors import ImportFailure
-from annotation.formats.base import ConvertOptions
-from annotation.formats.generic import FieldMapping
-from annotation.importing import import_file
-from annotation.traces import load_traces
+from annotation.core.errors import ImportFailure
+from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.generic import FieldMapping
+from annotation.projects.traces import load_traces
 from tests.fuzz.test_import_fuzz import VALID, counts
 
 GOOD = VALID["processbench"][0]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.accounts import create_user, list_users
-from annotation.model import InvalidValue
+from annotation.accounts.users import create_user, list_users
+from annotation.core.model import InvalidValue
 from tests.e2e.payloads import PAYLOADS
 
 

@@ -10,8 +10,8 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import account_for, create_user
-from annotation.startup import prepare
+from annotation.accounts.users import account_for, create_user
+from annotation.ops.startup import prepare
 from tests.utils.app_session import signed_in
 
 ROOT = Path(__file__).resolve().parents[2]

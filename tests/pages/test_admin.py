@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import account_for, list_users, members_of, sign_in
-from annotation.demo import DEMO_PROJECT
-from annotation.model import InvalidValue
-from annotation.project_settings import load_settings, parse_positions
+from annotation.accounts.users import account_for, list_users, members_of, sign_in
+from annotation.core.model import InvalidValue
+from annotation.projects.demo import DEMO_PROJECT
+from annotation.projects.settings import load_settings, parse_positions
 from tests.pages.conftest import ROOT, open_app, sign_in_as
 
 
@@ -101,7 +101,7 @@ def test_positions_are_read_as_people_count_them():
 
 
 def test_changing_one_account_leaves_the_fields_it_did_not_touch(database_url, db):
-    from annotation.accounts import create_user
+    from annotation.accounts.users import create_user
 
     create_user(db, username="bob", password="bob-password-1", role="annotator")
     at = open_app("pages/admin.py")

@@ -7,9 +7,9 @@ from dataclasses import replace
 from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import create_user, set_members
-from annotation.demo import DEMO_PROJECT, load_demo_if_empty
-from annotation.project_settings import load_settings, save_settings
+from annotation.accounts.users import create_user, set_members
+from annotation.projects.demo import DEMO_PROJECT, load_demo_if_empty
+from annotation.projects.settings import load_settings, save_settings
 from storage.db import session
 from storage.queries import revisions_of
 from storage.work import get_draft, human_judgment
@@ -198,7 +198,7 @@ def test_the_history_of_a_trace_shows_each_version_of_my_judgment(database_url, 
 
 
 def test_a_very_long_trace_shows_a_window_of_steps_that_follows_the_current_one(database_url, db, tmp_path):
-    from annotation.importing import import_file
+    from annotation.importing.files import import_file
     from tests.utils.files import write_jsonl
 
     steps = [f"Step text {i}." for i in range(2000)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from annotation.accounts import create_user, set_members
-from annotation.model import Judgment, Source, StepLabel
-from annotation.records import judgment_row
+from annotation.accounts.users import create_user, set_members
+from annotation.core.model import Judgment, Source, StepLabel
+from annotation.core.records import judgment_row
 from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, utcnow

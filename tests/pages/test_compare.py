@@ -7,12 +7,12 @@ import json
 import pytest
 from sqlmodel import select
 
-from annotation.accounts import create_user, set_members
-from annotation.adjudication import consensus_of
-from annotation.formats.base import ConvertOptions
-from annotation.importing import import_file
-from annotation.model import Judgment, Source, StepLabel
-from annotation.records import judgment_row
+from annotation.accounts.users import create_user, set_members
+from annotation.core.model import Judgment, Source, StepLabel
+from annotation.core.records import judgment_row
+from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.workflow.adjudication import consensus_of
 from storage import queries
 from storage.db import session
 from storage.tables import Project, TraceRow, utcnow

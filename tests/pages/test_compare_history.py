@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from annotation.accounts import create_user, set_members
+from annotation.accounts.users import create_user, set_members
 from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, Project

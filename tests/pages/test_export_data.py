@@ -9,7 +9,7 @@ import zipfile
 import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import create_user
+from annotation.accounts.users import create_user
 from tests.pages.conftest import ROOT, RUN_TIMEOUT_S, open_app, sign_in_as
 from tests.utils import export_data
 

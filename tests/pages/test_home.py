@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import pages.common
-from annotation.demo import DEMO_PROJECT
-from annotation.startup import prepare
+from annotation.ops.startup import prepare
+from annotation.projects.demo import DEMO_PROJECT
 from tests.pages.conftest import open_app
 
 

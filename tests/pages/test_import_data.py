@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from annotation.demo import DEMO_PROJECT
-from annotation.projects import NoSuchProject, list_overviews, project_overview
+from annotation.projects.demo import DEMO_PROJECT
+from annotation.projects.overview import NoSuchProject, list_overviews, project_overview
 from tests.pages.conftest import open_app
 
 PAGE = "pages/import_data.py"

@@ -1,10 +1,11 @@
-"""The plain values behind the Import page (annotation.import_preview)."""
+"""The plain values behind the Import page (annotation.importing.preview)."""
 
 from __future__ import annotations
 
 import pytest
 
-from annotation.import_preview import (
+from annotation.core.model import NO_ERROR
+from annotation.importing.preview import (
     AUTO_DETECT,
     chosen_format,
     first_error_text,
@@ -13,7 +14,6 @@ from annotation.import_preview import (
     inspect_file,
     parse_no_error_values,
 )
-from annotation.model import NO_ERROR
 
 
 def test_first_error_reads_one_based_and_keeps_no_error_apart_from_not_judged():

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import create_user, set_members
-from annotation.model import Judgment, Source, StepLabel
-from annotation.records import judgment_row
+from annotation.accounts.users import create_user, set_members
+from annotation.core.model import Judgment, Source, StepLabel
+from annotation.core.records import judgment_row
 from storage import queries
 from storage.db import session
 from storage.tables import utcnow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import account_for, create_user
+from annotation.accounts.users import account_for, create_user
 from pages.auth import SINCE_KEY, USER_KEY
 from tests.pages.conftest import APP, open_app
 

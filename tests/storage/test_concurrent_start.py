@@ -16,7 +16,7 @@ SERVERS = 4
 
 @pytest.mark.postgres
 def test_servers_starting_together_on_a_fresh_database_all_start(postgres_url):
-    start = f"from annotation.startup import prepare; prepare({postgres_url!r}).dispose()"
+    start = f"from annotation.ops.startup import prepare; prepare({postgres_url!r}).dispose()"
     servers = [
         subprocess.Popen([sys.executable, "-c", start], cwd=ROOT, stderr=subprocess.PIPE, text=True)
         for _ in range(SERVERS)

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from annotation.accounts import issue_token
+from annotation.accounts.users import issue_token
 from pages.auth import SINCE_KEY, TOKEN_KEY, USER_KEY
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from annotation.cli import main
+from annotation.cli.main import main
 
 
 def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:

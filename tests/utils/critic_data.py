@@ -6,10 +6,10 @@ import os
 
 from sqlalchemy import Engine
 
+from annotation.core.model import REFERENCE, Judgment, Trace
+from annotation.core.records import judgment_row, trace_row
 from annotation.critics.config import CriticConfig, save_critic
 from annotation.critics.keys import ALLOWED_NAMES_ENV
-from annotation.model import REFERENCE, Judgment, Trace
-from annotation.records import judgment_row, trace_row
 from storage import queries
 from storage.db import session
 from storage.tables import utcnow

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from annotation.model import NO_ERROR, Judgment, Source, StepLabel, Trace
-from annotation.records import judgment_row, trace_row
+from annotation.core.model import NO_ERROR, Judgment, Source, StepLabel, Trace
+from annotation.core.records import judgment_row, trace_row
 from storage import queries
 from storage.db import session as open_session
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from annotation.importing import import_file
-from annotation.project_settings import load_settings, save_settings
-from annotation.workbench import ProjectRules, project_rules
+from annotation.importing.files import import_file
+from annotation.projects.settings import load_settings, save_settings
+from annotation.workflow.workbench import ProjectRules, project_rules
 from tests.utils.files import processbench_record, write_jsonl
 
 

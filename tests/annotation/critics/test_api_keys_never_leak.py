@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import SQLModel
 
-from annotation.cli import main
+from annotation.cli.main import main
+from annotation.core.model import InvalidValue
 from annotation.critics.config import get_critic
 from annotation.critics.runs import run_critic, run_history
-from annotation.exporting import export_project
-from annotation.exports import EXPORTS
-from annotation.exports.base import ExportFailure, ExportOptions
-from annotation.model import InvalidValue
-from annotation.startup import prepare
+from annotation.exporting.formats import EXPORTS
+from annotation.exporting.formats.base import ExportFailure, ExportOptions
+from annotation.exporting.run import export_project
+from annotation.ops.startup import prepare
 from storage.db import session
 from tests.utils.critic_data import make_project, stub_critic
 from tests.utils.openai_stub import OpenAIStub

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from annotation.core.model import InvalidValue, Trace
 from annotation.critics.config import CriticConfig, api_key_for, default_name, get_critic, list_critics, save_critic
 from annotation.critics.family import family_of, family_warning, same_family
 from annotation.critics.templates import BUILT_IN, CUSTOM, preview, render, resolve
-from annotation.model import InvalidValue, Trace
 from tests.utils.critic_data import make_trace
 
 

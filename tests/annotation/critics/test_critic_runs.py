@@ -194,7 +194,7 @@ def test_the_api_key_is_sent_but_stored_nowhere(sqlite_engine, project):
 
 
 def test_unknown_project_is_refused(sqlite_engine):
-    from annotation.projects import NoSuchProject
+    from annotation.projects.overview import NoSuchProject
 
     config = stub_critic(sqlite_engine, "http://127.0.0.1:9/v1")
     with pytest.raises(NoSuchProject):

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.cli import main
+from annotation.cli.main import main
 from annotation.critics.config import get_critic
 from annotation.critics.keys import ALLOWED_NAMES_ENV, PLACEHOLDER_KEY, KeyNotAllowed, api_key
+from annotation.critics.reason_agreement import judge_reasons
 from annotation.critics.runs import run_critic, run_history
-from annotation.reason_agreement import judge_reasons
-from tests.annotation.test_reason_agreement import HUMAN, MODEL, project  # noqa: F401 (a fixture)
+from tests.annotation.critics.test_reason_agreement import HUMAN, MODEL, project  # noqa: F401 (a fixture)
 from tests.utils.critic_data import make_project, stub_critic
 from tests.utils.openai_stub import OpenAIStub
 
@@ -46,7 +46,7 @@ def test_no_name_gives_the_placeholder_and_a_listed_name_its_value(env):
 
 
 def test_a_run_naming_the_database_url_sends_nothing(env, tmp_path):
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
 
     engine = prepare()
     make_project(engine, "p", 3)
@@ -63,7 +63,7 @@ def test_a_run_naming_the_database_url_sends_nothing(env, tmp_path):
 
 
 def test_a_run_with_no_key_named_sends_the_placeholder_not_the_environment_key(env, tmp_path):
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
 
     engine = prepare()
     make_project(engine, "p", 2)
@@ -75,7 +75,7 @@ def test_a_run_with_no_key_named_sends_the_placeholder_not_the_environment_key(e
 
 
 def test_the_cli_refuses_a_key_name_not_allowed_before_saving_or_sending(env, tmp_path, capsys):
-    from annotation.startup import prepare
+    from annotation.ops.startup import prepare
 
     engine = prepare()
     make_project(engine, "p", 2)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from annotation.checking import CheckRefused, StepCheck, submit_check
+from annotation.core.model import Judgment, Source, StepLabel
 from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, NotOpen, StaleJudgment, record
-from annotation.labelling import WRONG
-from annotation.model import Judgment, Source, StepLabel
-from annotation.traces import load_traces
-from annotation.workbench import open_trace, submit
+from annotation.projects.traces import load_traces
+from annotation.workflow.checking import CheckRefused, StepCheck, submit_check
+from annotation.workflow.labelling import WRONG
+from annotation.workflow.workbench import open_trace, submit
 from storage.db import session
 from storage.queries import revisions_of
 from storage.tables import JudgmentRow, TraceRow

@@ -2,12 +2,12 @@
 
 import json
 
+from annotation.core.model import NO_ERROR, Judgment, Source, StepLabel
+from annotation.core.records import judgment_row
 from annotation.judgments.visibility import ProjectView
 from annotation.metrics import ALL_HUMANS, compare
 from annotation.metrics.disagreements import trace_view
 from annotation.metrics.pairs import from_rows
-from annotation.model import NO_ERROR, Judgment, Source, StepLabel
-from annotation.records import judgment_row
 from storage import queries
 from storage.db import session
 from storage.tables import utcnow

@@ -5,12 +5,12 @@ import json
 import pytest
 from sqlmodel import select
 
-from annotation.formats.base import ConvertOptions
-from annotation.importing import import_file
+from annotation.core.model import Source
+from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
 from annotation.metrics import ALL_HUMANS, data_version, load_project, make_pairs
 from annotation.metrics.pairs import UNJUDGED, check_source, source_label
-from annotation.model import Source
-from annotation.projects import NoSuchProject
+from annotation.projects.overview import NoSuchProject
 from storage.db import session
 from storage.tables import JudgmentRow
 

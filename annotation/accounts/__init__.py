@@ -1,0 +1,1 @@
+"""People: accounts, roles, sign-in tokens and sign-in limits."""

@@ -1,0 +1,1 @@
+"""`python -m annotation ...`: the command line, one module per command group."""

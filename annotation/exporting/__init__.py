@@ -1,0 +1,1 @@
+"""Training data out: selecting labels, the output formats, writers and dataset cards."""

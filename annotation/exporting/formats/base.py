@@ -1,0 +1,102 @@
+"""What every export format is, what it is given (one trace with its judgments and chosen label), and the options.
+
+An exporter turns items into plain records (dicts of JSON-ready values); writing them to JSONL,
+Parquet or a Hugging Face folder is the writers' business, so a format is written once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from annotation.core.model import Judgment, Trace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+STEP_LABEL_MODES = ("first-error", "every-step")
+PAIR_KINDS = ("critique", "correction")
+UNFINISHED = ("bad_problem", "give_up")
+#: "Best available" labels: consensus, else submitted human judgments, else reference.
+BEST = "best"
+
+
+class ExportFailure(Exception):
+    """An export that cannot be made as asked; nothing was left where the output should be."""
+
+
+@dataclass(slots=True)
+class ExportOptions:
+    """What the person exporting chose. Formats read only what concerns them."""
+
+    #: ``best``, ``consensus``, ``reference``, ``human`` (any human, chosen as in selection.py), ``human:NAME``,
+    #: ``model:NAME``.
+    source: str = BEST
+    only_submitted: bool = True
+    #: Least share of the human judgments on a trace that must agree on its first error (needs two or more).
+    min_agreement: float | None = None
+    #: Leave out traces whose label gave up or called the problem bad; None = the format's own default.
+    leave_out_unfinished: bool | None = None
+    #: Keep only traces whose metadata (or generator / source_file / record_id) has these values.
+    where: dict[str, str] = field(default_factory=dict)
+    limit: int | None = None
+    #: Share of problems that go to the test split; None = no split.
+    test_share: float | None = None
+    step_labels: str = "first-error"
+    conversational: bool = False
+    pairs: tuple[str, ...] = PAIR_KINDS
+    #: ``jsonl``, ``parquet`` or ``hf`` (a Hugging Face ``save_to_disk`` folder).
+    output: str = "jsonl"
+
+
+@dataclass(slots=True)
+class ExportItem:
+    """One trace as the exporters see it: every usable judgment, and the one chosen as its label."""
+
+    trace_id: int
+    position: int
+    trace: Trace
+    judgments: dict[str, Judgment]
+    #: Per source, when the judgment was last changed (for "most recent" choices and PRM800K timestamps).
+    updated: dict[str, datetime | None] = field(default_factory=dict)
+    #: Per source, per step index, the correction an annotator wrote for a wrong step.
+    corrections: dict[str, dict[int, str]] = field(default_factory=dict)
+    label: Judgment | None = None
+    label_source: str | None = None
+    #: Human judgments on the trace with a first error, and the share of them that agree with the majority.
+    humans: int = 0
+    agreement: float | None = None
+    split: str = "train"
+
+
+class Exporter(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    #: Raw and evaluation formats keep every label as it is; training formats leave out give-ups by default.
+    leaves_out_unfinished: ClassVar[bool] = True
+    #: False for formats that write every trace, labelled or not.
+    needs_label: ClassVar[bool] = True
+
+    @abstractmethod
+    def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
+        """The records one trace gives (none, one or several). Add a reason to ``tally`` for each trace left out."""
+
+    @abstractmethod
+    def arrow_schema(self, options: ExportOptions) -> pa.Schema:
+        """Column types, so Parquet and Hugging Face outputs are typed the same whatever the first rows hold."""
+
+    def record_label(self, record: dict[str, Any]) -> str | None:
+        """A short class for the dataset card's label distribution."""
+        return None
+
+    def records(
+        self, items: Iterable[ExportItem], options: ExportOptions, tally: Counter | None = None
+    ) -> Iterator[dict[str, Any]]:
+        tally = Counter() if tally is None else tally
+        for item in items:
+            yield from self.records_of(item, options, tally)

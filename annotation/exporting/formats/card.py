@@ -1,0 +1,186 @@
+"""The dataset card (README.md): what was exported, from where, how the labels are spread, and how far people agree.
+
+Project names, licences and sources are the project's own text; the card is Markdown meant for a
+dataset hub, so they are put on one line and, in the YAML header, quoted as JSON strings (valid YAML).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from annotation.core.model import NO_ERROR
+from annotation.exporting.formats.base import ExportItem, ExportOptions
+
+#: Licences the Hugging Face hub knows by these ids; anything else is declared "other" with its name kept.
+KNOWN_LICENCES = {
+    "apache-2.0",
+    "mit",
+    "cc-by-4.0",
+    "cc-by-sa-4.0",
+    "cc-by-nc-4.0",
+    "cc-by-nc-sa-4.0",
+    "cc0-1.0",
+    "bsd-3-clause",
+    "gpl-3.0",
+    "openrail",
+    "odc-by",
+    "other",
+    "unknown",
+}
+TOP_SOURCES = 20
+
+
+def one_line(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
+def first_error_class(first: int | None) -> str:
+    if first is None:
+        return "not judged"
+    return "no error (-1)" if first == NO_ERROR else f"step {first}" if first < 10 else "step 10 or later"
+
+
+@dataclass
+class CardFacts:
+    project: str
+    licence: str
+    format_name: str
+    format_title: str
+    format_description: str
+    output: str
+    options: ExportOptions
+    records: Counter = field(default_factory=Counter)
+    traces: Counter = field(default_factory=Counter)
+    record_labels: Counter = field(default_factory=Counter)
+    first_errors: Counter = field(default_factory=Counter)
+    label_sources: Counter = field(default_factory=Counter)
+    left_out: Counter = field(default_factory=Counter)
+    traces_seen: int = 0
+    multi_judged: int = 0
+    all_agree: int = 0
+    agreement_sum: float = 0.0
+
+    def add_item(self, item: ExportItem, records: int) -> None:
+        """A trace that stayed in, with the number of records it gave."""
+        if records:
+            self.traces[item.split] += 1
+            self.first_errors[first_error_class(item.label.first_error if item.label else None)] += 1
+            self.label_sources[item.label_source or "none"] += 1
+        if item.agreement is not None:
+            self.multi_judged += 1
+            self.all_agree += item.agreement == 1.0
+            self.agreement_sum += item.agreement
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "records": dict(self.records),
+            "traces": dict(self.traces),
+            "record_labels": dict(self.record_labels),
+            "first_errors": dict(self.first_errors),
+            "label_sources": dict(self.label_sources),
+            "left_out": dict(self.left_out),
+            "traces_seen": self.traces_seen,
+            "agreement": {
+                "traces_with_two_or_more_humans": self.multi_judged,
+                "share_all_agree": self.all_agree / self.multi_judged if self.multi_judged else None,
+                "mean_majority_share": self.agreement_sum / self.multi_judged if self.multi_judged else None,
+            },
+        }
+
+
+def _licence_id(licence: str) -> str:
+    lowered = one_line(licence).lower()
+    return lowered if lowered in KNOWN_LICENCES else ("unknown" if not lowered else "other")
+
+
+def _table(counts: Counter, header: str, total: int | None = None) -> list[str]:
+    if not counts:
+        return ["(none)"]
+    total = total or sum(counts.values())
+    lines = [f"| {header} | count | share |", "|---|---:|---:|"]
+    for key, n in counts.most_common():
+        lines.append(f"| {one_line(key).replace('|', '/')} | {n:,} | {n / total:.1%} |")
+    return lines
+
+
+def _options_lines(o: ExportOptions) -> list[str]:
+    lines = [
+        f"- labels: `{one_line(o.source)}` (only submitted judgments: {'yes' if o.only_submitted else 'no'})",
+        f"- step labels: {o.step_labels}; conversational: {'yes' if o.conversational else 'no'}",
+    ]
+    if o.min_agreement is not None:
+        lines.append(f"- minimum human agreement: {o.min_agreement:g}")
+    if o.leave_out_unfinished is not None:
+        lines.append(f"- leave out bad_problem / give_up: {'yes' if o.leave_out_unfinished else 'no'}")
+    if o.where:
+        lines.append("- filter: " + ", ".join(f"`{one_line(k)}={one_line(v)}`" for k, v in o.where.items()))
+    if o.test_share:
+        lines.append(f"- test split: {o.test_share:.0%} of the problems (by a hash of the problem text)")
+    if o.limit:
+        lines.append(f"- at most {o.limit:,} traces")
+    return lines
+
+
+def render_card(facts: CardFacts, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    licence = one_line(facts.licence)
+    stats = facts.as_dict()["agreement"]
+    header = [
+        "---",
+        f"license: {_licence_id(licence)}",
+        *([f"license_name: {json.dumps(licence)}"] if _licence_id(licence) == "other" else []),
+        f"pretty_name: {json.dumps(f'{one_line(facts.project)} ({facts.format_name})')}",
+        "tags:",
+        "  - redline",
+        "  - step-level-feedback",
+        f"  - {facts.format_name}",
+        "---",
+        "",
+    ]
+    body = [
+        f"# {one_line(facts.project)}: {facts.format_title}",
+        "",
+        f"Exported from the Redline project **{one_line(facts.project)}** on {now:%Y-%m-%d %H:%M} UTC.",
+        f"Format: `{facts.format_name}` ({facts.format_description}); written as {facts.output}.",
+        "",
+        f"Licence: {licence or 'not set in the project'}",
+        "",
+        "## Counts",
+        "",
+        "| split | records | traces |",
+        "|---|---:|---:|",
+        *(f"| {s} | {facts.records[s]:,} | {facts.traces[s]:,} |" for s in sorted(facts.records)),
+        "",
+        f"Traces read: {facts.traces_seen:,}; left out: {sum(facts.left_out.values()):,}.",
+        "",
+        *(_table(facts.left_out, "left out because") if facts.left_out else []),
+        "",
+        "## Label distribution",
+        "",
+        *_table(facts.record_labels, "record label"),
+        "",
+        "First error of the exported traces (0-based step index; -1 = no error):",
+        "",
+        *_table(facts.first_errors, "first error"),
+        "",
+        "## Sources",
+        "",
+        *_table(Counter(dict(facts.label_sources.most_common(TOP_SOURCES))), "label source"),
+        "",
+        "## Agreement",
+        "",
+    ]
+    if stats["traces_with_two_or_more_humans"]:
+        body += [
+            f"- traces judged by two or more people: {stats['traces_with_two_or_more_humans']:,}",
+            f"- share where they all chose the same first error: {stats['share_all_agree']:.1%}",
+            f"- mean share agreeing with the majority: {stats['mean_majority_share']:.1%}",
+        ]
+    else:
+        body.append("No trace was judged by two or more people, so there is no agreement figure.")
+    body += ["", "## Export options", "", *_options_lines(facts.options)]
+    return "\n".join(header + body)

@@ -1,0 +1,94 @@
+"""Preference pairs for DPO, in TRL's standard (``prompt``/``chosen``/``rejected`` text) or conversational shape.
+
+Two kinds of pair:
+
+* critique: the critic prompt; chosen, the critique written from the human-checked label; rejected, a
+  model's critique (its own words when kept) that put the first error at another step;
+* correction: the problem and the steps before a wrong step; chosen, the correction an annotator wrote;
+  rejected, the wrong step.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from annotation.exporting.formats.base import Exporter, ExportItem, ExportOptions
+from annotation.exporting.formats.critique_text import (
+    correction_prompt,
+    critique_answer,
+    critique_prompt,
+    model_critique,
+)
+from annotation.exporting.formats.preference import human_checked, text_or_messages, turn
+
+
+def critique_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str, Any]]:
+    label = item.label
+    assert label is not None and label.first_error is not None
+    n = len(item.trace.steps)
+    chosen = critique_answer(label, n)
+    prompt = critique_prompt(item.trace)
+    for source, judgment in item.judgments.items():
+        if not source.startswith("model:") or judgment.first_error in (None, label.first_error):
+            continue
+        rejected = model_critique(judgment, n)
+        if rejected:
+            yield {
+                "prompt": turn("user", prompt, conversational),
+                "chosen": turn("assistant", chosen, conversational),
+                "rejected": turn("assistant", rejected, conversational),
+            }
+
+
+def correction_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str, Any]]:
+    seen: set[tuple[int, str]] = set()
+    for source, corrections in sorted(item.corrections.items()):
+        if source.startswith("model:"):
+            continue
+        judgment = item.judgments[source]
+        for step, text in sorted(corrections.items()):
+            verdict = judgment.steps[step].verdict if step < len(judgment.steps) else None
+            wrong = verdict == -1 or step == judgment.first_error
+            if not wrong or not 0 <= step < len(item.trace.steps) or (step, text.strip()) in seen:
+                continue
+            seen.add((step, text.strip()))
+            yield {
+                "prompt": turn("user", correction_prompt(item.trace, step), conversational),
+                "chosen": turn("assistant", text, conversational),
+                "rejected": turn("assistant", item.trace.steps[step], conversational),
+            }
+
+
+class DPO(Exporter):
+    name = "dpo"
+    title = "DPO preference pairs"
+    description = "prompt, chosen, rejected: human critiques over wrong model critiques; corrections over wrong steps"
+
+    def arrow_schema(self, options: ExportOptions):
+        import pyarrow as pa
+
+        kind = text_or_messages(options.conversational)
+        return pa.schema([("prompt", kind), ("chosen", kind), ("rejected", kind)])
+
+    def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
+        if not human_checked(item):
+            tally["no human-checked label"] += 1
+            return
+        made = 0
+        if "critique" in options.pairs and item.label is not None and item.label.first_error is not None:
+            for pair in critique_pairs(item, options.conversational):
+                made += 1
+                yield pair
+        if "correction" in options.pairs:
+            for pair in correction_pairs(item, options.conversational):
+                made += 1
+                yield pair
+        if not made:
+            tally["nothing to pair"] += 1
+
+    def record_label(self, record: dict[str, Any]) -> str:
+        prompt = record["prompt"]
+        text = prompt if isinstance(prompt, str) else prompt[0]["content"]
+        return "correction pair" if text.startswith("[Problem]") else "critique pair"

@@ -1,0 +1,189 @@
+"""Read a project's traces and judgments in chunks of plain columns, never a whole project of ORM objects.
+
+Traces come in import order, a chunk at a time by position (the index the queue uses), and the
+judgments of each chunk in one query. JSON columns are read as text and decoded here: SQLAlchemy's
+per-value JSON processing took more than half of a 100,000-trace export. Step dicts are read
+leniently: a step may carry keys beyond verdict/critique/tags (the annotation page keeps an
+optional ``correction`` there).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Text, func, select, type_coerce
+
+from annotation.core.model import Judgment, Source, StepLabel, Trace
+from annotation.exporting.formats.base import ExportItem
+from storage.tables import JudgmentRow, Project, TraceRow
+
+CHUNK = 2_000
+_T = TraceRow.__table__.c
+_J = JudgmentRow.__table__.c
+TRACE_COLUMNS = (
+    _T.id,
+    _T.position,
+    _T.record_id,
+    _T.source_file,
+    _T.problem,
+    type_coerce(_T.steps, Text).label("steps"),
+    _T.answer,
+    _T.reference_answer,
+    _T.reference_solution,
+    _T.generator,
+    type_coerce(_T.meta, Text).label("meta"),
+)
+JUDGMENT_COLUMNS = (
+    _J.trace_id,
+    _J.source_kind,
+    _J.source_name,
+    _J.first_error,
+    type_coerce(_J.steps, Text).label("steps"),
+    _J.critique,
+    _J.solution_correct,
+    _J.finish_reason,
+    _J.status,
+    _J.time_spent_s,
+    type_coerce(_J.extra, Text).label("extra"),
+    type_coerce(_J.updated_at, Text).label("updated_at"),
+)
+
+
+def _decode_all(values: list[Any]) -> list[Any]:
+    """Many JSON values at once: SQLite hands back text, decoded here in one call per chunk (a call per value
+    costs more than the decoding); PostgreSQL's driver has already decoded them."""
+    if not any(isinstance(v, str) for v in values):
+        return values
+    return json.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def project_row(engine: Engine, name: str) -> dict[str, Any] | None:
+    p = Project.__table__.c
+    with engine.connect() as c:
+        row = c.execute(select(p.id, p.name, p.licence, p.description).where(p.name == name)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def count_traces(engine: Engine, project_id: int) -> int:
+    with engine.connect() as c:
+        return c.execute(select(func.count()).select_from(TraceRow.__table__).where(_T.project_id == project_id)).one()[
+            0
+        ]
+
+
+def _step_label(raw: Any) -> StepLabel:
+    if not isinstance(raw, dict):
+        return StepLabel()
+    return StepLabel(
+        verdict=raw.get("verdict"),
+        critique=raw.get("critique"),
+        tags=list(raw.get("tags") or []),
+        correction=raw.get("correction") or None,
+    )
+
+
+def _corrections(steps: list[Any], extra: dict[str, Any]) -> dict[int, str]:
+    """Corrections kept per step (``steps[i]["correction"]``) or in ``extra["corrections"]`` by step index."""
+    found: dict[int, str] = {}
+    for i, raw in enumerate(steps):
+        if isinstance(raw, dict) and isinstance(raw.get("correction"), str) and raw["correction"].strip():
+            found[i] = raw["correction"]
+    kept = extra.get("corrections")
+    if isinstance(kept, dict):
+        for key, text in kept.items():
+            if str(key).lstrip("-").isdigit() and isinstance(text, str) and text.strip():
+                found.setdefault(int(key), text)
+    return found
+
+
+def iter_items(
+    engine: Engine, project_id: int, *, only_submitted: bool = True, chunk: int = CHUNK
+) -> Iterator[ExportItem]:
+    """Every trace of the project with its judgments, chunk by chunk, in import order."""
+    last = -1
+    while True:
+        with engine.connect() as c:
+            traces = c.execute(
+                select(*TRACE_COLUMNS)
+                .where(_T.project_id == project_id, _T.position > last)
+                .order_by(_T.position)
+                .limit(chunk)
+            ).all()
+            if not traces:
+                return
+            query = select(*JUDGMENT_COLUMNS).where(_J.trace_id.in_([t.id for t in traces]))
+            if only_submitted:
+                query = query.where(_J.status == "submitted")
+            judgments = c.execute(query).all()
+        trace_json = _decode_all([v for t in traces for v in (t.steps, t.meta)])
+        judgment_json = _decode_all([v for j in judgments for v in (j.steps, j.extra)])
+        by_trace: dict[int, list] = {}
+        for k, j in enumerate(judgments):
+            by_trace.setdefault(j.trace_id, []).append((j, judgment_json[2 * k], judgment_json[2 * k + 1]))
+        for k, t in enumerate(traces):
+            yield _item(t, trace_json[2 * k], trace_json[2 * k + 1], by_trace.get(t.id, ()))
+        last = traces[-1].position
+
+
+def _source(kind: str, name: str, known: dict[tuple[str, str], Source] = {}) -> Source:  # noqa: B006
+    """One checked Source per (kind, name) for the whole process: a project has few sources and many judgments."""
+    found = known.get((kind, name))
+    if found is None:
+        found = known[(kind, name)] = Source(kind, name)
+    return found
+
+
+def _item(t: Any, steps: list[str], meta: dict[str, Any] | None, rows: Any) -> ExportItem:
+    trace = Trace(
+        problem=t.problem,
+        steps=steps,
+        answer=t.answer,
+        reference_answer=t.reference_answer,
+        reference_solution=t.reference_solution,
+        generator=t.generator,
+        record_id=t.record_id,
+        source_file=t.source_file,
+        metadata=meta or {},
+    )
+    item = ExportItem(trace_id=t.id, position=t.position, trace=trace, judgments={})
+    for j, raw_steps, extra in rows:
+        source = _source(j.source_kind, j.source_name)
+        key = str(source)
+        raw_steps = raw_steps or []
+        extra = extra or {}
+        item.judgments[key] = Judgment(
+            source=source,
+            first_error=j.first_error,
+            steps=[_step_label(s) for s in raw_steps],
+            critique=j.critique,
+            solution_correct=j.solution_correct,
+            finish_reason=j.finish_reason,
+            status=j.status,
+            time_spent_s=j.time_spent_s,
+            extra=extra,
+        )
+        item.updated[key] = _time(j.updated_at)
+        corrections = _corrections(raw_steps, extra)
+        if corrections:
+            item.corrections[key] = corrections
+    return item
+
+
+def sources_in(engine: Engine, project_id: int) -> list[str]:
+    """Every judgment source on the project's traces, as ``kind`` or ``kind:name``, sorted."""
+    query = (
+        select(_J.source_kind, _J.source_name)
+        .join(TraceRow.__table__, _T.id == _J.trace_id)
+        .where(_T.project_id == project_id)
+        .distinct()
+    )
+    with engine.connect() as c:
+        found = c.execute(query).all()
+    return sorted(f"{kind}:{name}" if name else kind for kind, name in found)

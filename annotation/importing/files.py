@@ -1,0 +1,253 @@
+"""Import a file into a project: detect, convert every record, then write all of it or nothing.
+
+Conversion runs over the whole file before the first write, so a bad record is reported with
+its file, record, line and field while the database stays untouched. The write itself is one
+transaction. Records already in the project (same id, problem and steps) are not added again.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from itertools import chain, islice
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from annotation.core.errors import ImportFailure
+from annotation.core.model import InvalidValue
+from annotation.core.records import trace_row
+from annotation.importing.formats import FORMATS, UnknownFormat
+from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
+from annotation.importing.formats.reading import RawRecord, iter_records
+from annotation.importing.formats.storable import check_storable
+from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
+from storage import queries
+from storage.db import session as open_session
+from storage.tables import utcnow
+
+#: progress(stage, done, total) - stages: "reading", "checking", "writing".
+Progress = Callable[[str, int, int], None]
+DETECT_SAMPLE = 20
+
+
+@dataclass
+class ParsedFile:
+    file: str
+    format: str
+    records: list[ImportedRecord]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    file: str
+    format: str
+    project: str
+    records: int = 0
+    traces_added: int = 0
+    traces_already_present: int = 0
+    steps_added: int = 0
+    judgments_added: Counter = field(default_factory=Counter)
+    judgments_unchanged: int = 0
+    judgments_revised: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        # Not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs, counting the pairs.
+        return {f.name: dict(v) if isinstance(v := getattr(self, f.name), Counter) else v for f in fields(self)}
+
+
+def _estimate_records(path: Path, head: list[RawRecord]) -> int:
+    """A guess at the record count for the progress bar, from the size of the first records."""
+    if len(head) < DETECT_SAMPLE or not head[-1].line:
+        return len(head)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            sample = sum(len(f.readline()) for _ in range(head[-1].line))
+    except OSError:
+        return len(head)
+    return max(len(head), round(size / max(1, sample) * len(head)))
+
+
+def choose_adapter(raw: list[RawRecord], fmt: str | None, file: str) -> Adapter:
+    try:
+        if fmt:
+            return FORMATS.get(fmt)
+        return FORMATS.detect([r.data for r in raw[:DETECT_SAMPLE]])
+    except UnknownFormat as e:
+        raise ImportFailure(str(e), file=file) from e
+
+
+def parse_file(
+    path: Path,
+    *,
+    fmt: str | None = None,
+    options: ConvertOptions | None = None,
+    display_name: str | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> ParsedFile:
+    """Read and check every record (or the first ``limit``), touching no database."""
+    name = display_name or path.name
+    if progress:
+        progress("reading", 0, 1)
+    stream = iter_records(path, name, limit=limit)
+    head = list(islice(stream, DETECT_SAMPLE))
+    adapter = choose_adapter(head, fmt, name)
+    ctx = ConvertContext(file=name, options=options or ConvertOptions())
+    records: list[ImportedRecord] = []
+    warned: set[str] = set()
+    # Raw records are converted as they stream in, so only the converted form is held in memory.
+    total = limit or _estimate_records(path, head)
+    step = max(1, total // 100)
+    for i, rec in enumerate(chain(head, stream)):
+        try:
+            converted = adapter.convert(rec, ctx)
+        except InvalidValue as e:
+            raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=e.field) from e
+        try:
+            converted.trace.validate()
+            for j in converted.judgments:
+                j.validate(len(converted.trace.steps))
+            check_storable(converted, warn=lambda field, message, rec=rec: _warn_once(ctx, warned, rec, field, message))
+        except InvalidValue as e:
+            field = _file_field(adapter, e.field, ctx.options)
+            raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=field) from e
+        records.append(converted)
+        if progress and i % step == 0:
+            total = max(total, i + 1)
+            progress("checking", i, total)
+    if progress:
+        progress("checking", len(records), len(records))
+    return ParsedFile(file=name, format=adapter.name, records=records, warnings=ctx.warnings)
+
+
+def _file_field(adapter: Adapter, name: str, options: ConvertOptions) -> str:
+    """Redline's field name as the file spells it, keeping an index or a sub-field: steps[3] -> completions[3]."""
+    base, rest = re.match(r"([^.\[]*)(.*)", name, re.DOTALL).groups()
+    return adapter.file_field(base, options) + rest
+
+
+def _warn_once(ctx: ConvertContext, warned: set[str], rec: RawRecord, field: str, message: str) -> None:
+    """One warning per field and file: a float column full of NaN must not bury the other warnings."""
+    if field not in warned:
+        warned.add(field)
+        ctx.warn(rec, message + " (said once for this field)")
+
+
+def write_parsed(
+    engine: Engine, parsed: ParsedFile, *, project: str, progress: Progress | None = None
+) -> ImportSummary:
+    """Write a checked file into a project in one transaction."""
+    project = project.strip()
+    if not project:
+        raise ImportFailure("give the project a name to import into", file=parsed.file)
+    now = utcnow()
+    # Two imports creating one new project at once: the second finds the name taken when it writes, and
+    # starts again on the project the first made (once: it exists by then).
+    for attempt in (1, 2):
+        summary = ImportSummary(file=parsed.file, format=parsed.format, project=project, records=len(parsed.records))
+        summary.warnings = list(parsed.warnings)
+        try:
+            with open_session(engine) as s, s.begin():
+                _write(s, parsed, project, summary, now, progress)
+            return summary
+        except IntegrityError:
+            if attempt == 2 or not project_exists(engine, project):
+                raise
+        except OperationalError as e:
+            if "locked" not in str(e).lower():
+                raise
+            raise ImportFailure(
+                "another write to the database (most likely another import) took too long to finish; nothing "
+                "was imported, try again when it is done",
+                file=parsed.file,
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def project_exists(engine: Engine, name: str) -> bool:
+    with open_session(engine) as s:
+        return queries.get_project(s, name=name) is not None
+
+
+def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, progress: Progress | None) -> None:
+    """The write itself, in the caller's transaction: traces numbered after the project's last, then judgments."""
+    proj = queries.ensure_project(s, name=project)
+    # Imports into one project take turns: each numbers its traces after the last one's.
+    queries.lock_project(s, project_id=proj.id)
+    known = queries.trace_keys(s, project_id=proj.id)
+    position = queries.next_position(s, project_id=proj.id)
+    new_rows, new_records, old_records = [], [], []
+    seen_in_file: dict[str, int] = {}
+    for rec in parsed.records:
+        key = rec.trace.key()
+        if key in known:
+            old_records.append((known[key], rec))
+            continue
+        if key in seen_in_file:
+            summary.warnings.append(
+                f"{parsed.file}, record {rec.number}: the same trace as record {seen_in_file[key]}; imported once"
+            )
+            continue
+        seen_in_file[key] = rec.number
+        new_rows.append(trace_row(rec.trace, project_id=proj.id, position=position, key=key, now=now))
+        new_records.append(rec)
+        position += 1
+    if progress:
+        progress("writing", 0, len(new_rows) + len(old_records))
+    ids = queries.insert_traces(s, rows=new_rows)
+    summary.traces_added = len(ids)
+    summary.traces_already_present = len(old_records)
+    summary.steps_added = sum(r["n_steps"] for r in new_rows)
+    on_traces = chain(zip(ids, new_records, strict=True), old_records)
+    writes = [
+        JudgmentWrite(trace_id, j, expected_version=ANY_VERSION, changed_by=f"import:{summary.file}")
+        for trace_id, rec in on_traces
+        for j in rec.judgments
+    ]
+    for result in record(s, writes, now=now):
+        if result.outcome == "added":
+            summary.judgments_added[result.source] += 1
+        elif result.outcome == "revised":
+            summary.judgments_revised[result.source] += 1
+        else:
+            summary.judgments_unchanged += 1
+    if progress:
+        progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector during an import: it makes millions of objects that form no
+    cycles, and the collector would walk them again and again (a fifth of a 100,000-trace import).
+    Reference counting still frees everything; the previous state is restored afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def import_file(
+    engine: Engine,
+    path: Path,
+    *,
+    project: str,
+    fmt: str | None = None,
+    options: ConvertOptions | None = None,
+    display_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    with _no_cycle_collection():
+        parsed = parse_file(path, fmt=fmt, options=options, display_name=display_name, progress=progress)
+        return write_parsed(engine, parsed, project=project, progress=progress)

@@ -1,0 +1,151 @@
+"""Any JSON / JSONL / CSV / Parquet file, read through a field mapping the user gives."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from annotation.core.model import NO_ERROR, InvalidValue, Judgment, Trace
+from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
+from annotation.importing.formats.reading import RawRecord
+from annotation.importing.formats.step_split import check_rule, split_steps
+
+MAPPABLE = (
+    "id",
+    "problem",
+    "steps",
+    "answer",
+    "reference_answer",
+    "reference_solution",
+    "generator",
+    "first_error",
+    "critique",
+)
+DEFAULT_NO_ERROR = ("null", "-1", "N/A")
+
+
+@dataclass(slots=True)
+class FieldMapping:
+    """Which column holds each part of a trace; None = the file has no such column."""
+
+    id: str | None = None
+    problem: str | None = "problem"
+    steps: str | None = "steps"
+    answer: str | None = None
+    reference_answer: str | None = None
+    reference_solution: str | None = None
+    generator: str | None = None
+    first_error: str | None = None
+    critique: str | None = None
+    step_split: str = "auto"
+    first_error_base: int = 0
+    no_error_values: tuple[str, ...] = field(default=DEFAULT_NO_ERROR)
+
+    def __post_init__(self) -> None:
+        check_rule(self.step_split)
+        if self.first_error_base not in (0, 1):
+            raise InvalidValue("first_error_base", "the first-error base is 0 or 1")
+        if not self.problem or not self.steps:
+            raise InvalidValue("mapping", "the mapping must name the problem and the steps columns")
+
+    @classmethod
+    def from_pairs(cls, pairs: Sequence[str], **options: Any) -> FieldMapping:
+        """From CLI-style ``FIELD=COLUMN`` pairs."""
+        values: dict[str, Any] = {}
+        for pair in pairs:
+            key, sep, column = pair.partition("=")
+            if not sep or key.strip() not in MAPPABLE:
+                raise InvalidValue("map", f"{pair!r}: use FIELD=COLUMN with FIELD one of {', '.join(MAPPABLE)}")
+            values[key.strip()] = column.strip() or None
+        return cls(**values, **{k: v for k, v in options.items() if v is not None})
+
+    def columns(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in MAPPABLE and getattr(self, f.name)}
+
+
+def _cell(data: dict[str, Any], column: str | None, target: str, required: bool = False) -> Any:
+    if column is None:
+        return None
+    if column not in data:
+        if required:
+            raise InvalidValue(column, f"missing (mapped to {target})")
+        return None
+    return data[column]
+
+
+def _as_text(value: Any, column: str) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dict | list):
+        raise InvalidValue(column, f"expected text, got {type(value).__name__}")
+    return str(value)
+
+
+class Generic(Adapter):
+    name = "generic"
+    title = "Generic (field mapping)"
+    description = "any JSON, JSONL, CSV or Parquet file, with a mapping from Redline's fields to its columns"
+
+    def detect(self, sample: Sequence[dict[str, Any]]) -> bool:
+        return False  # chosen explicitly, never guessed: a wrong guess would import nonsense
+
+    def file_field(self, name: str, options: ConvertOptions) -> str:
+        mapping = options.mapping or FieldMapping()
+        return getattr(mapping, name, None) or name if name in MAPPABLE else name
+
+    def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
+        m: FieldMapping = ctx.options.mapping or FieldMapping()
+        d = raw.data
+        problem = _as_text(_cell(d, m.problem, "problem", required=True), m.problem)
+        if problem is None:
+            raise InvalidValue(m.problem, "the problem is empty")
+        steps = split_steps(_cell(d, m.steps, "steps", required=True), m.step_split, m.steps)
+        known = set(m.columns().values())
+        trace = Trace(
+            problem=problem,
+            steps=steps,
+            answer=_as_text(_cell(d, m.answer, "answer"), m.answer),
+            reference_answer=_as_text(_cell(d, m.reference_answer, "reference_answer"), m.reference_answer),
+            reference_solution=_as_text(_cell(d, m.reference_solution, "reference_solution"), m.reference_solution),
+            generator=_as_text(_cell(d, m.generator, "generator"), m.generator),
+            record_id=_as_text(_cell(d, m.id, "id"), m.id),
+            source_file=ctx.file,
+            metadata={k: v for k, v in d.items() if k not in known},
+        )
+        judgments = []
+        if m.first_error or m.critique:
+            first_error = (
+                self._first_error(_cell(d, m.first_error, "first_error", required=True), m) if m.first_error else None
+            )
+            critique = _as_text(_cell(d, m.critique, "critique"), m.critique)
+            judgments.append(
+                Judgment(
+                    ctx.options.label_source,
+                    first_error=first_error,
+                    critique=critique,
+                    solution_correct=None if first_error is None else first_error == NO_ERROR,
+                )
+            )
+        return ImportedRecord(trace, judgments, raw.number, raw.line)
+
+    @staticmethod
+    def _first_error(value: Any, m: FieldMapping) -> int:
+        column = m.first_error or "first_error"
+        spelled = "null" if value is None else str(value).strip()
+        if spelled in m.no_error_values or (value is None and "null" in m.no_error_values):
+            return NO_ERROR
+        if value is None or spelled == "":
+            raise InvalidValue(column, "empty, and empty is not one of the no-error values " + repr(m.no_error_values))
+        try:
+            number = int(float(spelled)) if not isinstance(value, bool) else None
+        except (ValueError, OverflowError):  # not a number, or infinite
+            number = None
+        if number is None or float(spelled) != number:
+            raise InvalidValue(
+                column, f"{value!r} is neither a step number nor a no-error value {list(m.no_error_values)}"
+            )
+        index = number - m.first_error_base
+        if index < 0:
+            raise InvalidValue(column, f"step {number} does not exist with base {m.first_error_base}")
+        return index

@@ -1,0 +1,66 @@
+"""Math-Shepherd: `input` is the problem then the steps, each followed by the tag "ки"; `label` is the
+same text with every tag replaced by "+" (correct) or "-" (wrong)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from annotation.core.model import InvalidValue, Judgment, StepLabel, Trace, first_error_from_verdicts
+from annotation.importing.formats.base import Adapter, ConvertContext, ImportedRecord, scalar_metadata, text
+from annotation.importing.formats.reading import RawRecord
+
+TAG = "ки"
+_STEP_PREFIX = re.compile(r"^\s*Step\s*\d+\s*[:.]\s*", re.IGNORECASE)
+_FIRST_STEP = re.compile(r"Step\s*1\s*[:.]", re.IGNORECASE)
+
+
+class MathShepherd(Adapter):
+    name = "math-shepherd"
+    title = "Math-Shepherd"
+    description = 'input (steps tagged "ки"), label (tags replaced by +/-), task'
+
+    def detect(self, sample: Sequence[dict[str, Any]]) -> bool:
+        return all(isinstance(r.get("input"), str) and TAG in r["input"] and "label" in r for r in sample)
+
+    def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
+        d = raw.data
+        source = text(d, "input")
+        label = text(d, "label", required=False)
+        if TAG not in source:
+            raise InvalidValue("input", f'no step tag "{TAG}" in the input')
+        segments = source.split(TAG)[:-1]
+        head = segments[0]
+        m = _FIRST_STEP.search(head)
+        if not m:
+            raise InvalidValue("input", 'cannot find where the steps begin (no "Step 1:")')
+        problem = head[: m.start()].strip()
+        steps = [_STEP_PREFIX.sub("", head[m.start() :]).strip()]
+        steps += [_STEP_PREFIX.sub("", s).strip() for s in segments[1:]]
+        judgments = []
+        if label is not None:
+            verdicts = []
+            pos = -1
+            for k in range(len(segments)):
+                pos = source.index(TAG, pos + 1)
+                at = pos - k  # each earlier two-letter tag became one character
+                mark = label[at] if at < len(label) else ""
+                if mark not in "+-" or not mark:
+                    raise InvalidValue("label", f"step {k + 1}: expected '+' or '-' where the input has its tag")
+                verdicts.append(1 if mark == "+" else -1)
+            first_error = first_error_from_verdicts(verdicts, finished=True)
+            judgments.append(
+                Judgment(
+                    ctx.options.label_source,
+                    first_error=first_error,
+                    steps=[StepLabel(verdict=v) for v in verdicts],
+                    solution_correct=first_error == -1,
+                )
+            )
+        task = text(d, "task", required=False)
+        metadata = scalar_metadata(d, {"input", "label"})
+        if task:
+            metadata["subset"] = task
+        trace = Trace(problem=problem, steps=steps, source_file=ctx.file, metadata=metadata)
+        return ImportedRecord(trace, judgments, raw.number, raw.line)

@@ -1,0 +1,147 @@
+"""What the Import page shows around an import, as plain data: a file's columns and format, a preview, a summary.
+
+Nothing here touches the database or Streamlit; the page lays these values out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotation.core.errors import ImportFailure
+from annotation.core.model import NO_ERROR
+from annotation.importing.files import DETECT_SAMPLE, ImportSummary, ParsedFile, choose_adapter
+from annotation.importing.formats import FORMATS
+from annotation.importing.formats.generic import DEFAULT_NO_ERROR, MAPPABLE
+from annotation.importing.formats.reading import read_records
+
+AUTO_DETECT = "auto-detect"
+#: Columns read to offer a field mapping and to notice optional fields such as ProcessBench predictions.
+COLUMN_SAMPLE = DETECT_SAMPLE
+#: Columns a field is looked for under when the file does not use Redline's own field name.
+COLUMN_GUESSES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "record_id", "uid", "idx"),
+    "problem": ("problem", "question", "prompt", "query", "input"),
+    "steps": ("steps", "solution", "response", "completion", "reasoning", "output"),
+    "answer": ("answer", "final_answer", "prediction_answer"),
+    "reference_answer": ("reference_answer", "gold_answer", "ground_truth", "target"),
+    "reference_solution": ("reference_solution", "gold_solution"),
+    "generator": ("generator", "model"),
+    "first_error": ("first_error", "label", "first_error_step", "error_step"),
+    "critique": ("critique", "explanation", "rationale"),
+}
+
+
+@dataclass(frozen=True)
+class FileSample:
+    """The first records of a file: the columns they use and the format they match, if exactly one."""
+
+    columns: list[str]
+    detected: str | None
+    detect_error: str | None
+
+    @property
+    def has_predictions(self) -> bool:
+        """ProcessBench evaluation output carries a model's predictions next to the labels."""
+        return "prediction" in self.columns
+
+
+@dataclass(frozen=True)
+class PreviewJudgment:
+    source: str
+    first_error: str
+
+
+@dataclass(frozen=True)
+class PreviewTrace:
+    record: int
+    record_id: str | None
+    problem: str
+    steps: list[str]
+    judgments: list[PreviewJudgment]
+
+
+def inspect_file(path: Path, display_name: str | None = None) -> FileSample:
+    """Read the first records; raises ImportFailure when the file cannot be read at all."""
+    name = display_name or path.name
+    raw = read_records(path, name, limit=COLUMN_SAMPLE)
+    columns: list[str] = []
+    for rec in raw:
+        columns.extend(k for k in rec.data if k not in columns)
+    try:
+        detected, error = choose_adapter(raw, None, name).name, None
+    except ImportFailure as e:
+        detected, error = None, str(e)
+    return FileSample(columns=columns, detected=detected, detect_error=error)
+
+
+def format_choices() -> list[str]:
+    return [AUTO_DETECT, *FORMATS.names()]
+
+
+def chosen_format(choice: str) -> str | None:
+    """The format to pass to parse/import: None lets the records decide."""
+    return None if choice == AUTO_DETECT else choice
+
+
+def format_title(name: str) -> str:
+    adapter = FORMATS.get(name)
+    return f"{adapter.title} ({adapter.name})"
+
+
+def guess_column(field_name: str, columns: Sequence[str]) -> str | None:
+    """The file's column most likely to hold a mapped field, or None."""
+    if field_name not in MAPPABLE:
+        raise ValueError(f"{field_name!r} is not a mappable field")
+    lowered = {c.lower(): c for c in columns}
+    for candidate in COLUMN_GUESSES.get(field_name, (field_name,)):
+        if candidate in lowered:
+            return lowered[candidate]
+    return None
+
+
+def parse_no_error_values(text: str) -> tuple[str, ...]:
+    """``"null, -1, N/A"`` -> ``("null", "-1", "N/A")``; an empty text keeps no value."""
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def default_no_error_text() -> str:
+    return ", ".join(DEFAULT_NO_ERROR)
+
+
+def first_error_text(first_error: int | None) -> str:
+    """A first error as a person reads it: 1-based step, "no error" or "not judged"."""
+    if first_error is None:
+        return "not judged"
+    if first_error == NO_ERROR:
+        return "no error"
+    return f"Step {first_error + 1}"
+
+
+def preview_traces(parsed: ParsedFile) -> list[PreviewTrace]:
+    return [
+        PreviewTrace(
+            record=rec.number,
+            record_id=rec.trace.record_id,
+            problem=rec.trace.problem,
+            steps=list(rec.trace.steps),
+            judgments=[PreviewJudgment(str(j.source), first_error_text(j.first_error)) for j in rec.judgments],
+        )
+        for rec in parsed.records
+    ]
+
+
+def summary_lines(summary: ImportSummary) -> list[str]:
+    """The summary the CLI prints, line by line, for a page to show."""
+    added = ", ".join(f"{n} {src}" for src, n in summary.judgments_added.items()) or "none"
+    lines = [
+        f"Traces: {summary.traces_added} added, {summary.traces_already_present} already present",
+        f"Steps added: {summary.steps_added}",
+        f"Judgments added: {added}",
+        f"Judgments unchanged: {summary.judgments_unchanged}",
+    ]
+    if summary.judgments_revised:
+        revised = ", ".join(f"{n} {src}" for src, n in summary.judgments_revised.items())
+        lines.append(f"Judgments revised (earlier revisions kept): {revised}")
+    return lines

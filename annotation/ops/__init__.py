@@ -1,0 +1,1 @@
+"""Running Redline: start-up, backups, and what a database outage looks like."""

@@ -1,0 +1,1 @@
+"""Projects: their settings, traces, overviews and the demo."""

@@ -1,0 +1,1 @@
+"""Work on traces: the queue, annotating, checking critiques, settling disagreements."""

@@ -1,0 +1,239 @@
+"""The rules of judging one trace, as pure functions over a working copy (no database, no Streamlit).
+
+Two label modes: in ``first_error`` mode (PRM800K phase 2) the steps after the first wrong one need
+no rating, and marking step k wrong marks the unrated steps before it correct; in ``every_step``
+mode every step gets its own verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from annotation.core.model import NO_ERROR, InvalidValue
+
+LABEL_MODES = ("first_error", "every_step")
+CORRECT, NEUTRAL, WRONG = 1, 0, -1
+VERDICT_NAMES = {CORRECT: "correct", NEUTRAL: "neutral", WRONG: "wrong"}
+# The finish reasons a person chooses; found_error and solution follow from the verdicts.
+CHOSEN_FINISH = ("bad_problem", "give_up")
+
+TAXONOMY_PRESETS: dict[str, list[str]] = {
+    "PRMBench": [
+        "redundancy",
+        "circular",
+        "counterfactual",
+        "step_contradiction",
+        "domain_inconsistency",
+        "confidence",
+        "missing_condition",
+        "deception",
+        "multi_solutions",
+    ],
+    "Arithmetic and logic": [
+        "calculation",
+        "logic",
+        "misread problem",
+        "unjustified assumption",
+        "wrong formula",
+        "incomplete",
+    ],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StepWork:
+    verdict: int | None = None
+    critique: str = ""
+    tags: tuple[str, ...] = ()
+    correction: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"verdict": self.verdict, "critique": self.critique or None, "tags": list(self.tags)}
+        if self.correction:
+            out["correction"] = self.correction
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingCopy:
+    """What a person has said about one trace so far: a draft, or the content of a judgment."""
+
+    steps: tuple[StepWork, ...]
+    critique: str = ""
+    solution_correct: bool | None = None
+    finish: str | None = None  # bad_problem or give_up, chosen by the person
+    finish_note: str = ""
+    time_spent_s: float = 0.0
+
+    @classmethod
+    def blank(cls, n_steps: int) -> WorkingCopy:
+        return cls(steps=tuple(StepWork() for _ in range(n_steps)))
+
+    @classmethod
+    def from_content(cls, content: dict[str, Any] | None, n_steps: int) -> WorkingCopy:
+        """From a draft or judgment content; tolerant of judgments made elsewhere (imports, other modes)."""
+        if not content:
+            return cls.blank(n_steps)
+        raw_steps = list(content.get("steps") or [])
+        steps = []
+        for i in range(n_steps):
+            raw = raw_steps[i] if i < len(raw_steps) and isinstance(raw_steps[i], dict) else {}
+            steps.append(
+                StepWork(
+                    verdict=raw.get("verdict"),
+                    critique=raw.get("critique") or "",
+                    tags=tuple(raw.get("tags") or ()),
+                    correction=raw.get("correction") or "",
+                )
+            )
+        first_error = content.get("first_error")
+        if (
+            first_error is not None
+            and first_error >= 0
+            and first_error < n_steps
+            and steps[first_error].verdict is None
+        ):
+            # A judgment that only names its first error (an import, say): show it as verdicts.
+            steps = [replace(s, verdict=CORRECT if s.verdict is None else s.verdict) for s in steps[:first_error]] + [
+                replace(steps[first_error], verdict=WRONG),
+                *steps[first_error + 1 :],
+            ]
+        extra = content.get("extra") or {}
+        finish = content.get("finish_reason")
+        return cls(
+            steps=tuple(steps),
+            critique=content.get("critique") or "",
+            solution_correct=content.get("solution_correct"),
+            finish=finish if finish in CHOSEN_FINISH else None,
+            finish_note=extra.get("finish_note") or "",
+            time_spent_s=float(content.get("time_spent_s") or 0.0),
+        )
+
+    def first_error(self, mode: str) -> int | None:
+        """0-based first wrong step, NO_ERROR when every step needing a verdict is fine, None while undecided."""
+        for i, step in enumerate(self.steps):
+            if step.verdict == WRONG:
+                return i
+            if step.verdict is None:
+                return None
+        return NO_ERROR
+
+    def greyed(self, mode: str) -> set[int]:
+        """Steps that need no rating: those after the first wrong one, in first-error mode."""
+        first = self.first_wrong()
+        if mode != "first_error" or first is None:
+            return set()
+        return set(range(first + 1, len(self.steps)))
+
+    def first_wrong(self) -> int | None:
+        return next((i for i, s in enumerate(self.steps) if s.verdict == WRONG), None)
+
+    def with_step(self, index: int, **changes: Any) -> WorkingCopy:
+        steps = list(self.steps)
+        steps[index] = replace(steps[index], **changes)
+        return replace(self, steps=tuple(steps))
+
+    def with_verdict(self, index: int, verdict: int | None, mode: str) -> WorkingCopy:
+        if verdict not in (None, CORRECT, NEUTRAL, WRONG):
+            raise InvalidValue("verdict", f"{verdict!r} is not one of 1, 0, -1")
+        steps = list(self.steps)
+        steps[index] = replace(steps[index], verdict=verdict)
+        if mode == "first_error" and verdict == WRONG:
+            steps = [replace(s, verdict=CORRECT) if s.verdict is None else s for s in steps[:index]] + steps[index:]
+        return replace(self, steps=tuple(steps))
+
+    def all_correct(self) -> WorkingCopy:
+        """Every step correct: the person says the trace has no error."""
+        steps = tuple(replace(s, verdict=CORRECT if s.verdict in (None, WRONG) else s.verdict) for s in self.steps)
+        # No error means the answer stands: a "wrong answer" derived from an earlier error goes too.
+        return replace(self, steps=steps, solution_correct=True)
+
+    def finish_reason(self, mode: str) -> str | None:
+        if self.finish:
+            return self.finish
+        first = self.first_error(mode)
+        if first is None:
+            return None
+        return "solution" if first == NO_ERROR else "found_error"
+
+    def missing(self, mode: str) -> list[str]:
+        """What still stops a submission, in words a person acts on; empty when it can be submitted."""
+        if self.finish:
+            return [] if self.finish_note.strip() else [f"a reason for '{self.finish.replace('_', ' ')}'"]
+        unrated = [i + 1 for i, s in enumerate(self.steps) if s.verdict is None]
+        if mode == "first_error":
+            # Only the steps up to the first wrong one need a verdict.
+            unrated = [] if self.first_error(mode) is not None else unrated[:1]
+        if not unrated:
+            return []
+        listed = ", ".join(str(n) for n in unrated[:8]) + ("…" if len(unrated) > 8 else "")
+        return [f"a verdict on step {listed}"]
+
+    def content(self, mode: str) -> dict[str, Any]:
+        """The judgment content this copy submits (storage shape)."""
+        first = self.first_error(mode) if not self.finish else None
+        if self.finish is None and first is not None and first != NO_ERROR:
+            solution_correct = False if self.solution_correct is None else self.solution_correct
+        else:
+            solution_correct = self.solution_correct
+        extra: dict[str, Any] = {"label_mode": mode}
+        if self.finish_note:
+            extra["finish_note"] = self.finish_note
+        return {
+            "first_error": first,
+            "steps": [s.as_dict() for s in self.steps],
+            "critique": self.critique or None,
+            "solution_correct": solution_correct,
+            "finish_reason": self.finish_reason(mode),
+            "time_spent_s": round(self.time_spent_s, 3),
+            "extra": extra,
+        }
+
+    def draft(self) -> dict[str, Any]:
+        """Everything needed to restore the page exactly as it was."""
+        return {
+            "steps": [s.as_dict() for s in self.steps],
+            "critique": self.critique,
+            "solution_correct": self.solution_correct,
+            "finish": self.finish,
+            "finish_note": self.finish_note,
+            "time_spent_s": self.time_spent_s,
+        }
+
+    @classmethod
+    def from_draft(cls, draft: dict[str, Any], n_steps: int) -> WorkingCopy:
+        base = cls.from_content({"steps": draft.get("steps"), "critique": draft.get("critique")}, n_steps)
+        return replace(
+            base,
+            solution_correct=draft.get("solution_correct"),
+            finish=draft.get("finish") if draft.get("finish") in CHOSEN_FINISH else None,
+            finish_note=draft.get("finish_note") or "",
+            time_spent_s=float(draft.get("time_spent_s") or 0.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The one line under the steps: which step is first wrong, or what is left to do."""
+
+    text: str
+    first_error: int | None
+    ready: bool
+    missing: list[str] = field(default_factory=list)
+
+
+def summarise(work: WorkingCopy, mode: str) -> Summary:
+    missing = work.missing(mode)
+    first = work.first_error(mode)
+    if work.finish:
+        text = f"Finished as {work.finish.replace('_', ' ')}."
+    elif first is None:
+        text = "No first error marked yet."
+    elif first == NO_ERROR:
+        text = "Every step is correct: no error."
+    else:
+        text = f"First error: Step {first + 1}."
+    if missing:
+        text += " Still needed: " + "; ".join(missing) + "."
+    return Summary(text=text, first_error=first, ready=not missing, missing=missing)

@@ -1,0 +1,38 @@
+"""The dataset card: counts, label distribution, sources, agreement and the project's licence."""
+
+from __future__ import annotations
+
+from annotation.exporting.formats.base import ExportOptions
+from annotation.exporting.run import export_project
+from tests.utils import export_data
+
+
+def test_card_reports_counts_labels_sources_agreement_and_licence(sqlite_engine, tmp_path):
+    export_data.build(sqlite_engine)
+    summary = export_project(
+        sqlite_engine, export_data.PROJECT, "trl-stepwise", tmp_path / "trl.jsonl", ExportOptions(test_share=0.5)
+    )
+    card = (tmp_path / "README.md").read_text()
+    facts = summary.facts
+
+    assert card.startswith("---\nlicense: cc-by-4.0\n")
+    assert "Licence: CC-BY-4.0" in card
+    assert f"| train | {facts['records']['train']:,} | {facts['traces']['train']:,} |" in card
+    assert f"| test | {facts['records']['test']:,} | {facts['traces']['test']:,} |" in card
+    assert "| labelled give_up | 1 | 100.0% |" in card
+    assert "| consensus | 1 |" in card and "| human:bob | 5 |" in card and "| reference | 5 |" in card
+    # Traces 0-5 have two humans; they agree on 0, 2 and 4.
+    assert facts["agreement"] == {
+        "traces_with_two_or_more_humans": 6,
+        "share_all_agree": 0.5,
+        "mean_majority_share": 0.75,
+    }
+    assert "- share where they all chose the same first error: 50.0%" in card
+    assert "- test split: 50% of the problems" in card
+
+
+def test_an_unknown_licence_is_declared_other_with_its_name_quoted(sqlite_engine, tmp_path):
+    export_data.build(sqlite_engine, licence='Internal use only\n"no" sharing')
+    export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
+    card = (tmp_path / "README.md").read_text()
+    assert 'license: other\nlicense_name: "Internal use only \\"no\\" sharing"\n' in card

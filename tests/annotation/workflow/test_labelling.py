@@ -1,0 +1,71 @@
+"""The rules of judging one trace: first-error mode, every-step mode, what blocks a submission."""
+
+from annotation.core.model import NO_ERROR
+from annotation.workflow.labelling import CORRECT, NEUTRAL, WRONG, WorkingCopy, summarise
+
+
+def test_marking_a_step_wrong_in_first_error_mode_marks_the_unrated_ones_before_it_correct():
+    work = WorkingCopy.blank(5).with_verdict(1, NEUTRAL, "first_error").with_verdict(3, WRONG, "first_error")
+    assert [s.verdict for s in work.steps] == [CORRECT, NEUTRAL, CORRECT, WRONG, None]
+    assert work.first_error("first_error") == 3
+    assert work.greyed("first_error") == {4}
+    assert work.missing("first_error") == []
+    content = work.content("first_error")
+    assert content["first_error"] == 3
+    assert content["finish_reason"] == "found_error"
+    assert content["solution_correct"] is False
+
+
+def test_every_step_mode_needs_every_verdict_and_greys_nothing():
+    work = WorkingCopy.blank(4).with_verdict(1, WRONG, "every_step")
+    assert [s.verdict for s in work.steps] == [None, WRONG, None, None]
+    assert work.first_error("every_step") is None  # step 1 is still unrated
+    assert work.greyed("every_step") == set()
+    assert work.missing("every_step") == ["a verdict on step 1, 3, 4"]
+    work = work.with_verdict(0, CORRECT, "every_step").with_verdict(2, CORRECT, "every_step")
+    work = work.with_verdict(3, NEUTRAL, "every_step")
+    assert work.first_error("every_step") == 1
+    assert summarise(work, "every_step").text == "First error: Step 2."
+    assert summarise(work, "every_step").ready
+
+
+def test_no_error_is_distinct_from_not_judged_and_from_step_one():
+    blank = WorkingCopy.blank(3)
+    assert blank.first_error("first_error") is None
+    assert not summarise(blank, "first_error").ready
+    clean = blank.all_correct()
+    assert clean.first_error("first_error") == NO_ERROR
+    assert clean.content("first_error")["finish_reason"] == "solution"
+    assert clean.content("first_error")["solution_correct"] is True
+    first = blank.with_verdict(0, WRONG, "first_error")
+    assert first.first_error("first_error") == 0
+
+
+def test_bad_problem_and_give_up_need_a_reason_and_carry_no_first_error():
+    work = WorkingCopy.blank(3).with_verdict(0, WRONG, "first_error")
+    gave_up = WorkingCopy(steps=work.steps, finish="give_up")
+    assert gave_up.missing("first_error") == ["a reason for 'give up'"]
+    gave_up = WorkingCopy(steps=work.steps, finish="give_up", finish_note="needs a calculator")
+    content = gave_up.content("first_error")
+    assert (content["finish_reason"], content["first_error"]) == ("give_up", None)
+    assert content["extra"]["finish_note"] == "needs a calculator"
+
+
+def test_a_draft_restores_every_field_and_content_restores_a_first_error_only_judgment():
+    work = (
+        WorkingCopy.blank(3)
+        .with_verdict(2, WRONG, "first_error")
+        .with_step(2, critique="2 + 2 is not 5", tags=("calculation",), correction="2 + 2 = 4")
+    )
+    work = WorkingCopy(**{**{f: getattr(work, f) for f in work.__slots__}, "critique": "overall", "time_spent_s": 4.5})
+    assert WorkingCopy.from_draft(work.draft(), 3) == work
+    imported = WorkingCopy.from_content({"first_error": 1, "steps": []}, 3)
+    assert [s.verdict for s in imported.steps] == [CORRECT, WRONG, None]
+
+
+def test_all_correct_after_an_error_also_clears_the_derived_wrong_answer():
+    judged = WorkingCopy.from_content(
+        WorkingCopy.blank(3).with_verdict(1, WRONG, "first_error").content("first_error"), 3
+    )
+    assert judged.solution_correct is False
+    assert judged.all_correct().content("first_error")["solution_correct"] is True
