@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from annotation.accounts.users import Account, projects_for
-from annotation.core.model import NO_ERROR, InvalidValue
+from annotation.core.model import NO_ERROR, InvalidValue, first_error_text
 from annotation.workflow.labelling import CHOSEN_FINISH, NEUTRAL, WRONG, summarise
 from annotation.workflow.queue import ProjectTotals, my_work, next_trace, progress, project_totals
 from annotation.workflow.workbench import DraftConflict, NotOpen, ProjectRules, StaleJudgment, project_rules, submit
@@ -345,10 +345,14 @@ def trace_part(d: Desk) -> None:
 def others_table(d: Desk) -> pd.DataFrame:
     rows = []
     for source, j in d.opened.others.items():
-        first = (
-            "not judged" if j.first_error is None else "no error" if j.first_error == NO_ERROR else j.first_error + 1
+        rows.append(
+            {
+                "source": source,
+                "first error": first_error_text(j.first_error),
+                "status": j.status,
+                "critique": j.critique,
+            }
         )
-        rows.append({"source": source, "first error (step)": str(first), "status": j.status, "critique": j.critique})
     return pd.DataFrame(rows)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from annotation.accounts.users import projects_for
-from annotation.core.model import InvalidValue, Source
+from annotation.core.model import VERDICT_NAMES, InvalidValue, Source, first_error_text
 from annotation.judgments.visibility import project_view
 from annotation.workflow.checking import (
     RATING_TITLES,
@@ -28,7 +28,7 @@ from annotation.workflow.checking import (
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
 
-VERDICT_TITLES = {1: "correct", 0: "neutral", -1: "wrong", None: "no verdict"}
+VERDICT_TITLES = {**VERDICT_NAMES, None: "no verdict"}
 VERDICT_BADGES = {1: ":green-badge[correct]", 0: ":gray-badge[neutral]", -1: ":red-badge[wrong]"}
 EDIT_CHOICES = {"Correct": 1, "Neutral": 0, "Wrong": -1}
 STATE = "check_state"
@@ -238,9 +238,7 @@ def main() -> None:
     st.subheader("Problem")
     st.markdown(md_escape(item.trace.problem))
     model_first = item.model.first_error
-    said = (
-        "no error" if model_first == -1 else ("nothing parsable" if model_first is None else f"step {model_first + 1}")
-    )
+    said = first_error_text(model_first, unset="nothing parsable")
     with st.expander(f"The model's critique (first error: {said})"):
         st.text(item.model.critique or "(no overall critique)")
 

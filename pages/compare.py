@@ -10,7 +10,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from annotation.accounts.users import Account, projects_for
-from annotation.core.model import NO_ERROR, InvalidValue, Judgment
+from annotation.core.model import (
+    VERDICT_NAMES,
+    InvalidValue,
+    Judgment,
+    first_error_text,
+    steps_from_first_error,
+)
 from annotation.critics.keys import KeyNotAllowed
 from annotation.critics.reason_agreement import judge_reasons, reason_accuracy
 from annotation.judgments.visibility import ProjectView, project_view
@@ -21,7 +27,7 @@ from annotation.metrics.disagreements import TraceView, trace_view
 from annotation.metrics.first_error import KIND_LABELS, KINDS
 from annotation.metrics.pairs import default_pair, source_label
 from annotation.metrics.processbench import rounded
-from annotation.metrics.steps import VERDICT_NAMES
+from annotation.metrics.steps import MATRIX_LABELS
 from annotation.workflow.adjudication import NotAllowed, adopt, consensus_of
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
@@ -29,7 +35,6 @@ from pages.history_view import show_history
 
 BOOTSTRAP = 1000
 BROWSE_LIMIT = 500
-VERDICT_TEXT = {1: "correct", 0: "neutral", -1: "wrong", None: "–"}
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -51,9 +56,8 @@ def comparison(
 
 
 def step_name(first_error: int | None) -> str:
-    if first_error is None or first_error < NO_ERROR:
-        return "no answer"
-    return "no error" if first_error == NO_ERROR else f"step {first_error + 1}"
+    """On Compare an unset first error is an answer that could not be used."""
+    return first_error_text(first_error, unset="no answer")
 
 
 def headline(result: Comparison) -> None:
@@ -96,7 +100,7 @@ def confusion_heatmap(result: Comparison) -> go.Figure:
     z = result.steps["confusion"]
     figure = go.Figure(
         go.Heatmap(
-            z=z, x=list(VERDICT_NAMES), y=list(VERDICT_NAMES), text=z, texttemplate="%{text}", colorscale="Blues"
+            z=z, x=list(MATRIX_LABELS), y=list(MATRIX_LABELS), text=z, texttemplate="%{text}", colorscale="Blues"
         )
     )
     figure.update_layout(
@@ -164,11 +168,11 @@ def side_by_side(view: TraceView, a_source: str, b_source: str) -> None:
         for column, judgment in ((row[1], a), (row[2], b)):
             label = judgment.steps[i] if judgment is not None and i < len(judgment.steps) else None
             verdict = label.verdict if label is not None else None
-            if verdict is None and judgment is not None and judgment.first_error is not None:
-                fe = judgment.first_error
-                verdict = 1 if fe == NO_ERROR or i < fe else (-1 if i == fe else None)
+            if verdict is None and judgment is not None:
+                implied = steps_from_first_error(judgment.first_error, len(trace.steps))
+                verdict = implied[i].verdict if i < len(implied) else None
             marker = "◀ first error" if judgment is not None and judgment.first_error == i else ""
-            column.text(f"{VERDICT_TEXT.get(verdict, '–')} {marker}".strip())
+            column.text(f"{VERDICT_NAMES.get(verdict, '–')} {marker}".strip())
             if label is not None and label.critique:
                 column.text(label.critique)
             if label is not None and label.tags:

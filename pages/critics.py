@@ -7,20 +7,19 @@ by the critic; they are never saved.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
 from annotation.core.model import InvalidValue
-from annotation.core.records import trace_from_row
 from annotation.critics.config import CriticConfig, api_key_for, get_critic, list_critics, save_critic
 from annotation.critics.family import family_warning
 from annotation.critics.keys import KeyNotAllowed, allowed_key_names, check_key_name
-from annotation.critics.runs import REFERENCE_CHOICES, BackgroundRun, RunFilter, run_history, select_traces
+from annotation.critics.runs import REFERENCE_CHOICES, BackgroundRun, RunFilter, run_history
 from annotation.critics.templates import BUILT_IN, CUSTOM, PLACEHOLDERS, preview, resolve, template_names
 from annotation.projects.overview import project_names
+from annotation.projects.traces import generators as generators_of
+from annotation.projects.traces import trace_number
 from pages.auth import require_admin
 from pages.common import get_engine, md_escape
 
@@ -153,16 +152,16 @@ def prompt_preview(engine: Engine, projects: list[str]) -> None:
     project = cols[0].selectbox("Project", projects, key="critics_preview_project")
     number = cols[1].number_input("Trace #", 1, 1_000_000, key="critics_preview_trace")
     try:
-        _, rows = select_traces(engine, project, RunFilter(start=int(number) - 1, limit=1))
+        trace = trace_number(engine, project, int(number))
         template = resolve(st.session_state["critics_template"], st.session_state.get("critics_prompt"))
     except InvalidValue as e:
         st.error(f"{e.field}: {md_escape(e.message)}")
         return
-    if not rows:
+    if trace is None:
         st.info("That project has no trace with this number.")
         return
     # st.code shows the text exactly as sent: nothing in a trace is rendered or run.
-    st.code(preview(template, trace_from_row(rows[0])), language=None, wrap_lines=True)
+    st.code(preview(template, trace), language=None, wrap_lines=True)
 
 
 def start_run(engine: Engine, config: CriticConfig, project: str, filters: RunFilter, concurrency: int) -> None:
@@ -189,8 +188,7 @@ def run_section(engine: Engine, projects: list[str]) -> None:
     critic = cols[0].selectbox("Critic to run", critics, key="critics_run_critic")
     project = cols[1].selectbox("Over project", projects, key="critics_run_project")
     config = get_critic(engine, critic)
-    _, rows = select_traces(engine, project, RunFilter())
-    generators = Counter(r.generator for r in rows if r.generator)
+    generators = generators_of(engine, project)
     filters = st.columns(4)
     generator = filters[0].selectbox("Generator", [ALL_GENERATORS, *sorted(generators)], key="critics_run_generator")
     reference = filters[1].selectbox(

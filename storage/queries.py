@@ -134,6 +134,16 @@ def traces_in(session: Session, *, project_id: int, limit: int | None = None, of
     return list(session.exec(query))
 
 
+def generator_counts(session: Session, *, project_id: int) -> dict[str, int]:
+    """How many traces each generating model wrote, in one project (traces without a generator left out)."""
+    query = (
+        select(TraceRow.generator, func.count(TraceRow.id))
+        .where(TraceRow.project_id == project_id, TraceRow.generator.is_not(None))
+        .group_by(TraceRow.generator)
+    )
+    return dict(session.exec(query).all())
+
+
 def project_counts(session: Session, *, project_ids: Sequence[int] | None = None) -> dict[int, dict[str, int]]:
     """Per project: traces, steps, and per source kind the judgments, those saying "no error", those submitted."""
     trace_q = select(TraceRow.project_id, func.count(TraceRow.id), func.coalesce(func.sum(TraceRow.n_steps), 0))

@@ -19,6 +19,8 @@ UNNAMED_KINDS = ("reference", "consensus")
 FINISH_REASONS = ("found_error", "solution", "bad_problem", "give_up")
 STATUSES = ("draft", "submitted", "failed")
 VERDICTS = (-1, 0, 1)
+CORRECT, NEUTRAL, WRONG = 1, 0, -1
+VERDICT_NAMES = {CORRECT: "correct", NEUTRAL: "neutral", WRONG: "wrong"}
 
 SourceKind = Literal["human", "model", "reference", "consensus"]
 
@@ -160,6 +162,13 @@ class Judgment:
             "time_spent_s": self.time_spent_s,
             "extra": self.extra,
         }
+
+
+def first_error_text(first_error: int | None, *, unset: str = "not judged") -> str:
+    """A first error as a person reads it, everywhere: "step N" (1-based), "no error", or ``unset``."""
+    if first_error is None or first_error < NO_ERROR:
+        return unset
+    return "no error" if first_error == NO_ERROR else f"step {first_error + 1}"
 
 
 def steps_from_first_error(first_error: int | None, n_steps: int) -> list[StepLabel]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from annotation.core.errors import ImportFailure
-from annotation.core.model import NO_ERROR
+from annotation.core.model import first_error_text
 from annotation.importing.files import DETECT_SAMPLE, ImportSummary, ParsedFile, choose_adapter
 from annotation.importing.formats import FORMATS
 from annotation.importing.formats.generic import DEFAULT_NO_ERROR, MAPPABLE
@@ -108,15 +108,6 @@ def parse_no_error_values(text: str) -> tuple[str, ...]:
 
 def default_no_error_text() -> str:
     return ", ".join(DEFAULT_NO_ERROR)
-
-
-def first_error_text(first_error: int | None) -> str:
-    """A first error as a person reads it: 1-based step, "no error" or "not judged"."""
-    if first_error is None:
-        return "not judged"
-    if first_error == NO_ERROR:
-        return "no error"
-    return f"Step {first_error + 1}"
 
 
 def preview_traces(parsed: ParsedFile) -> list[PreviewTrace]:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from annotation.accounts.users import Account
-from annotation.core.model import NO_ERROR
+from annotation.core.model import first_error_text
 from annotation.judgments.visibility import NoAccess, project_view
 from storage import queries
 from storage.db import session
@@ -37,7 +37,7 @@ class Version:
 
     @property
     def says(self) -> str:
-        return first_error_text(self.first_error)
+        return says(self.first_error)
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,10 @@ class JudgmentHistory:
         return len(self.versions) > 1
 
 
-def first_error_text(first_error: int | None) -> str:
-    if first_error is None:
-        return "not judged"
-    return "no error" if first_error == NO_ERROR else f"first error at step {first_error + 1}"
+def says(first_error: int | None) -> str:
+    """What a version says, in the history's sentences: "first error at step N", "no error", "not judged"."""
+    text = first_error_text(first_error)
+    return f"first error at {text}" if first_error is not None and first_error >= 0 else text
 
 
 def _when(value: datetime | None) -> str:
@@ -70,7 +70,7 @@ def describe_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> tu
         return ("created",)
     changes = []
     if before.get("first_error") != after.get("first_error"):
-        changes.append(f"{first_error_text(before.get('first_error'))} → {first_error_text(after.get('first_error'))}")
+        changes.append(f"{says(before.get('first_error'))} → {says(after.get('first_error'))}")
     old, new = _verdicts(before.get("steps")), _verdicts(after.get("steps"))
     moved = [i + 1 for i in range(max(len(old), len(new))) if (old[i : i + 1] or [None]) != (new[i : i + 1] or [None])]
     if moved:

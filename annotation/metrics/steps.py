@@ -12,11 +12,12 @@ import math
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
-from annotation.core.model import NO_ERROR
+from annotation.core.model import NO_ERROR, VERDICT_NAMES
 from annotation.metrics.pairs import UNJUDGED, UNSET
 
 VERDICT_LABELS = (-1, 0, 1)
-VERDICT_NAMES = ("wrong", "neutral", "correct")
+# Rows and columns of the step confusion matrix, in verdict order -1, 0, 1.
+MATRIX_LABELS = tuple(VERDICT_NAMES[v] for v in sorted(VERDICT_NAMES))
 
 
 def step_verdicts(

@@ -18,7 +18,7 @@ from annotation.core.model import NO_ERROR, InvalidValue, Judgment, Source, Step
 from annotation.core.records import judgment_from_row, trace_from_row
 from annotation.judgments.visibility import ProjectView
 from annotation.judgments.writing import JudgmentWrite, NotOpen, StaleJudgment, record
-from storage import queries, work
+from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, TraceRow
 
@@ -197,8 +197,6 @@ def submit_check(
         "reload the trace to see it, then check again"
     )
     with session(engine) as s:
-        # Lock first, as every judgment write does; the model's judgment is then read under the lock.
-        work.lock_traces(s, trace_ids=[trace_id])
         trace = s.get(TraceRow, trace_id)
         model_row = _row(s, trace_id, model_source)
         if trace is None or model_row is None:

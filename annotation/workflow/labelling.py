@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from annotation.core.model import NO_ERROR, InvalidValue
+from annotation.core.model import CORRECT, NEUTRAL, NO_ERROR, WRONG, InvalidValue
 
 LABEL_MODES = ("first_error", "every_step")
-CORRECT, NEUTRAL, WRONG = 1, 0, -1
-VERDICT_NAMES = {CORRECT: "correct", NEUTRAL: "neutral", WRONG: "wrong"}
 # The finish reasons a person chooses; found_error and solution follow from the verdicts.
 CHOSEN_FINISH = ("bad_problem", "give_up")
 

@@ -76,8 +76,8 @@ def test_processbench_file_by_server_path(database_url, db, tmp_path):
     assert "Tom has 0 apples and buys 0 more. How many now?" in shown
     assert "He buys 1 more." in shown
     assert "reference: no error" in shown  # record 1, label -1
-    assert "reference: Step 2" in shown  # record 2, label 1 (0-based)
-    assert "reference: Step 1" in shown  # record 3, label 0
+    assert "reference: step 2" in shown  # record 2, label 1 (0-based)
+    assert "reference: step 1" in shown  # record 3, label 0
     assert len(at.expander) == 5  # the preview shows the first five records
 
     choose_new_project(at, "GSM8K")
@@ -110,7 +110,7 @@ def test_processbench_predictions_get_their_own_source(database_url, db, tmp_pat
     assert at.text_input(key="import_predictions_as").value == "model:processbench-predictions"
     at.text_input(key="import_predictions_as").set_value("model:qwen-critic").run()
     shown = texts(at)
-    assert "model:qwen-critic: Step 1" in shown
+    assert "model:qwen-critic: step 1" in shown
     assert "model:qwen-critic: no error" in shown
     assert "model:qwen-critic: not judged" in shown  # prediction 9 is not a step of a 3-step trace
 
@@ -209,9 +209,9 @@ def test_generic_csv_through_a_field_mapping(database_url, db, tmp_path):
     shown = texts(at)
     assert "2 + 2 = 5." in shown
     assert "The answer is 5." in shown
-    assert "reference: Step 1" in shown
+    assert "reference: step 1" in shown
     assert "reference: no error" in shown
-    assert "reference: Step 2" in shown
+    assert "reference: step 2" in shown
 
     choose_new_project(at, "Mine")
     at.button(key="import_run").click().run()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.core.model import NO_ERROR
+from annotation.core.model import NO_ERROR, first_error_text
 from annotation.importing.preview import (
     AUTO_DETECT,
     chosen_format,
-    first_error_text,
     format_choices,
     guess_column,
     inspect_file,
@@ -17,8 +16,8 @@ from annotation.importing.preview import (
 
 
 def test_first_error_reads_one_based_and_keeps_no_error_apart_from_not_judged():
-    assert first_error_text(0) == "Step 1"
-    assert first_error_text(4) == "Step 5"
+    assert first_error_text(0) == "step 1"
+    assert first_error_text(4) == "step 5"
     assert first_error_text(NO_ERROR) == "no error"
     assert first_error_text(None) == "not judged"
 
