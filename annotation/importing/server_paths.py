@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from storage.config import database_url
 
-APP_ROOT = Path(__file__).resolve().parents[1]
+APP_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_IMPORT_DIR = "./data/imports"
 # SQLite keeps these beside the database, named after it.
 _SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")

@@ -61,9 +61,11 @@ def test_the_database_and_its_journals_are_refused_even_inside_the_folder(folder
 
 def test_the_apps_own_files_are_refused_even_when_the_folder_holds_them(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("REDLINE_IMPORT_DIR", str(APP_ROOT))
+    assert (APP_ROOT / "app.py").is_file() and (APP_ROOT / ".streamlit" / "config.toml").is_file()
 
     assert "Redline's own files" in refusal("app.py")
     assert "Redline's own files" in refusal(".streamlit/config.toml")
+    assert "Redline's own files" in refusal("annotation/core/model.py")
 
 
 def test_a_missing_file_inside_the_folder_is_named(folder: Path):
