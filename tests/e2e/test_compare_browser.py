@@ -92,3 +92,52 @@ def test_walk_through_a_critics_disagreements(page, import_folder: Path):
     expect(page.get_by_text("1 of 2 disagreements")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     expect(page.get_by_role("gridcell", name="A misses B's error", include_hidden=True)).to_be_attached()
     expect(page.get_by_role("gridcell", name="A flags too early", include_hidden=True)).to_have_count(0)
+
+
+def test_an_annotator_never_sees_a_quality_control_traces_reference(open_page, app_database, import_folder):
+    """Finding 3 in the real app: on a project that is not blind, an annotator comparing with `reference` saw
+    the reference first error of every QC trace. Both traces below differ from ann1's judgment; the first is QC."""
+    from playwright.sync_api import expect
+
+    from annotation.accounts.users import set_members
+    from annotation.core.model import Judgment, Source
+    from annotation.importing.files import import_file
+    from annotation.judgments.writing import JudgmentWrite, record
+    from annotation.ops.startup import prepare
+    from annotation.projects.settings import set_quality_control
+    from annotation.projects.traces import load_traces
+    from storage.db import session
+
+    name = "QC answers"
+    records = [
+        {"id": f"qc-{i}", "problem": f"QC problem {i}", "steps": ["One.", "Two.", "Three."], "label": 2}
+        for i in range(2)
+    ]
+    path = import_folder / "qc.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    engine = prepare(app_database)
+    import_file(engine, path, project=name)
+    set_quality_control(engine, name, positions=[0])
+    set_members(engine, project=name, usernames=["ann1"])
+    with session(engine) as s:
+        mine = Judgment(Source("human", "ann1"), first_error=0)
+        record(s, [JudgmentWrite(t.id, mine) for t in load_traces(engine, name)])
+        s.commit()
+    engine.dispose()
+
+    def disagreements_seen(username: str) -> None:
+        page = open_page(username)
+        page.get_by_role("link", name="Compare", exact=True).click()
+        choose(page, "Project", name)
+        expect(page.get_by_label("B: measured against")).to_have_value("reference", timeout=PAGE_TIMEOUT_MS)
+        page.get_by_role("tab", name="Disagreements").click()
+        return page
+
+    annotator = disagreements_seen("ann1")
+    expect(annotator.get_by_text("1 of 1 disagreements")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    choose(annotator, "Open a trace", "trace 2 · A flags too early · human:ann1 vs reference")
+    expect(annotator.get_by_text("QC problem 1", exact=True)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(annotator.get_by_text("QC problem 0", exact=True)).to_have_count(0)
+
+    admin = disagreements_seen("admin")
+    expect(admin.get_by_text("2 of 2 disagreements")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
