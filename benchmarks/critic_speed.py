@@ -122,17 +122,9 @@ def measure_cold_start(work: Path) -> dict[str, Any]:
         "DATABASE_URL": f"sqlite:///{work / 'cold.db'}",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "server.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-    ]
+    from tests.utils.processes import server_command
+
+    cmd = server_command(port)
     url = f"http://127.0.0.1:{port}"
     start = time.perf_counter()
     proc = subprocess.Popen(

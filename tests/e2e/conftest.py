@@ -7,7 +7,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ import pytest
 from annotation.accounts.users import create_user
 from annotation.ops.startup import prepare
 from tests.conftest import skip_or_fail
+from tests.utils.processes import server_command
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("REDLINE_CHROMIUM", "/usr/bin/chromium")
@@ -102,20 +102,7 @@ def app_url(
         "REDLINE_IMPORT_DIR": str(import_folder),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "server.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        # An edit elsewhere in the tree must not reload the app in the middle of a journey.
-        "--server.fileWatcherType",
-        "none",
-    ]
+    command = server_command(port)
     with log.open("wb") as out:
         server = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

@@ -15,6 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def server_command(port: int) -> list[str]:
+    """`streamlit run server.py` (the app and its sign-in cookie routes), headless, on ``port``, not reloading on
+    edits (a change elsewhere in the tree must not restart it mid-run)."""
+    return [
+        sys.executable,
+        *("-m", "streamlit", "run", "server.py"),
+        *("--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"),
+    ]
+
+
 def cli_env(database_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **extra}
 
