@@ -16,6 +16,7 @@ from annotation.exporting.formats import EXPORTS
 from annotation.exporting.formats.base import PAIR_KINDS, STEP_LABEL_MODES, ExportFailure, ExportOptions
 from annotation.exporting.formats.selection import parse_where
 from annotation.exporting.run import Download, export_download, preview, project_sources
+from annotation.judgments.visibility import ProjectView, project_view
 from annotation.projects.overview import project_names
 from pages.auth import require_admin
 from pages.common import get_engine, md_escape
@@ -87,11 +88,11 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
     )
 
 
-def show_preview(engine: Engine, project: str, fmt: str, options: ExportOptions) -> bool:
+def show_preview(engine: Engine, project: str, fmt: str, options: ExportOptions, view: ProjectView) -> bool:
     """The first records as they will be written. Their text is the traces': shown as data, never as HTML."""
     st.subheader("First records")
     try:
-        records, facts = preview(engine, project, fmt, options, n=PREVIEW_RECORDS)
+        records, facts = preview(engine, project, fmt, options, n=PREVIEW_RECORDS, view=view)
     except (InvalidValue, ExportFailure) as e:
         st.error(md_escape(getattr(e, "message", str(e))))
         return False
@@ -119,14 +120,16 @@ def label_chart(labels: Counter) -> None:
     st.plotly_chart(figure, key="export_label_chart")
 
 
-def prepare_export(engine: Engine, project: str, fmt: str, options: ExportOptions) -> Download | None:
+def prepare_export(
+    engine: Engine, project: str, fmt: str, options: ExportOptions, view: ProjectView
+) -> Download | None:
     bar = st.progress(0.0, text="Starting…")
 
     def progress(stage: str, done: int, total: int) -> None:
         bar.progress(min(1.0, done / total) if total else 1.0, text=f"{stage.capitalize()}: {done} of {total}")
 
     try:
-        download = export_download(engine, project, fmt, options, progress)
+        download = export_download(engine, project, fmt, options, progress, view)
     except (InvalidValue, ExportFailure) as e:
         bar.empty()
         st.error(md_escape(getattr(e, "message", str(e))))
@@ -164,7 +167,7 @@ def show_download(download: Download) -> None:
 
 
 def export_page() -> None:
-    require_admin()
+    account = require_admin()
     st.title("Export")
     st.write(
         "Turn a project's labels into a dataset a trainer reads: process-reward labels, critique SFT, "
@@ -181,7 +184,9 @@ def export_page() -> None:
     )
     st.caption(EXPORTS.get(fmt).description)
     options = choose_options(fmt, project_sources(engine, project))
-    if options is None or not show_preview(engine, project, fmt, options):
+    # What the export may hold is what this person may see (admins: everything).
+    view = project_view(engine, account, project)
+    if options is None or not show_preview(engine, project, fmt, options, view):
         return
     request = (project, fmt, repr(options))
     prepared = st.session_state.get(PREPARED_KEY)
@@ -189,7 +194,7 @@ def export_page() -> None:
         prepared = None
         st.session_state.pop(PREPARED_KEY, None)
     if st.button("Prepare export", key="export_run", icon=":material/build:"):
-        download = prepare_export(engine, project, fmt, options)
+        download = prepare_export(engine, project, fmt, options, view)
         prepared = (request, download) if download else None
         st.session_state[PREPARED_KEY] = prepared
     if prepared is not None:

@@ -47,6 +47,7 @@ from annotation.exporting.formats.writers import (
     part_path,
     write_card,
 )
+from annotation.judgments.visibility import ProjectView
 from annotation.projects.overview import NoSuchProject
 
 #: progress(stage, done, total) - stages: "exporting", "saving".
@@ -136,14 +137,20 @@ def _project(engine: Engine, project: str) -> dict[str, Any]:
 
 
 def labelled_items(
-    engine: Engine, project_id: int, exporter: Exporter, options: ExportOptions, facts: CardFacts
+    engine: Engine,
+    project_id: int,
+    exporter: Exporter,
+    options: ExportOptions,
+    facts: CardFacts,
+    view: ProjectView | None = None,
 ) -> Iterator[tuple[ExportItem, list[dict[str, Any]]]]:
-    """Each trace that passes the filter, with the records it gives (an empty list when left out)."""
+    """Each trace that passes the filter, with the records it gives (an empty list when left out), made only from
+    what ``view`` may see (judgments.visibility; None: the operator, who sees all)."""
     leave_out_unfinished = (
         exporter.leaves_out_unfinished if options.leave_out_unfinished is None else options.leave_out_unfinished
     )
     kept = 0
-    for item in iter_items(engine, project_id, only_submitted=options.only_submitted):
+    for item in iter_items(engine, project_id, only_submitted=options.only_submitted, view=view):
         if options.where and not matches(item.trace, options.where):
             continue
         if options.limit is not None and kept >= options.limit:
@@ -183,7 +190,14 @@ def new_facts(project: dict[str, Any], exporter: Exporter, options: ExportOption
 
 
 def preview(
-    engine: Engine, project: str, fmt: str, options: ExportOptions, *, n: int = 5, max_traces: int = PREVIEW_SCAN
+    engine: Engine,
+    project: str,
+    fmt: str,
+    options: ExportOptions,
+    *,
+    n: int = 5,
+    max_traces: int = PREVIEW_SCAN,
+    view: ProjectView | None = None,
 ) -> tuple[list[dict[str, Any]], CardFacts]:
     """The first ``n`` records the export would write, looking at no more than ``max_traces`` traces (a format
     that gives few records must not read a whole project on every rerun of the page); nothing is written."""
@@ -191,7 +205,7 @@ def preview(
     options = check_options(exporter, options)
     proj = _project(engine, project)
     facts = new_facts(proj, exporter, options)
-    items = islice(labelled_items(engine, proj["id"], exporter, options, facts), max_traces)
+    items = islice(labelled_items(engine, proj["id"], exporter, options, facts, view), max_traces)
     records = (r for _, recs in items for r in recs)
     return list(islice(records, n)), facts
 
@@ -203,6 +217,7 @@ def export_project(
     out: Path,
     options: ExportOptions | None = None,
     progress: Progress | None = None,
+    view: ProjectView | None = None,
 ) -> ExportSummary:
     """Write the project's labels in ``format`` to ``out`` (a file, or a folder for ``hf``) with a dataset card."""
     exporter = _exporter(format)
@@ -231,7 +246,7 @@ def export_project(
         if progress:
             progress("exporting", 0, total)
         with gc_paused():
-            for i, (item, records) in enumerate(labelled_items(engine, proj["id"], exporter, options, facts), 1):
+            for i, (item, records) in enumerate(labelled_items(engine, proj["id"], exporter, options, facts, view), 1):
                 writer = writers[item.split]
                 for record in records:
                     writer.write(record)
@@ -280,14 +295,19 @@ MIMES = {"jsonl": "application/jsonl", "parquet": "application/vnd.apache.parque
 
 
 def export_download(
-    engine: Engine, project: str, fmt: str, options: ExportOptions, progress: Progress | None = None
+    engine: Engine,
+    project: str,
+    fmt: str,
+    options: ExportOptions,
+    progress: Progress | None = None,
+    view: ProjectView | None = None,
 ) -> Download:
     """Export into a temporary folder and read it back as bytes; split or folder outputs come as one zip."""
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{project}-{fmt}").strip("-") or "export"
     folder = Path(tempfile.mkdtemp(prefix="redline-export-"))
     try:
         suffix = "" if options.output == "hf" else f".{options.output}"
-        summary = export_project(engine, project, fmt, folder / f"{stem}{suffix}", options, progress)
+        summary = export_project(engine, project, fmt, folder / f"{stem}{suffix}", options, progress, view)
         card = Path(summary.card or "").read_text(encoding="utf-8") if summary.card else ""
         if options.output != "hf" and len(summary.files) == 1:
             path = Path(summary.files[0])

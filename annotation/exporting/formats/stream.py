@@ -18,6 +18,7 @@ from sqlalchemy import Engine, Text, func, select, type_coerce
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.exporting.formats.base import ExportItem
+from annotation.judgments.visibility import ProjectView
 from storage.tables import JudgmentRow, Project, TraceRow
 
 CHUNK = 2_000
@@ -35,6 +36,7 @@ TRACE_COLUMNS = (
     _T.reference_solution,
     _T.generator,
     type_coerce(_T.meta, Text).label("meta"),
+    _T.qc,
 )
 JUDGMENT_COLUMNS = (
     _J.trace_id,
@@ -104,9 +106,16 @@ def _corrections(steps: list[Any], extra: dict[str, Any]) -> dict[int, str]:
 
 
 def iter_items(
-    engine: Engine, project_id: int, *, only_submitted: bool = True, chunk: int = CHUNK
+    engine: Engine,
+    project_id: int,
+    *,
+    only_submitted: bool = True,
+    chunk: int = CHUNK,
+    view: ProjectView | None = None,
 ) -> Iterator[ExportItem]:
-    """Every trace of the project with its judgments, chunk by chunk, in import order."""
+    """Every trace of the project with the judgments ``view`` may see (all, for the operator), chunk by chunk, in
+    import order."""
+    view = view or ProjectView.admin()
     last = -1
     while True:
         with engine.connect() as c:
@@ -125,10 +134,15 @@ def iter_items(
         trace_json = _decode_all([v for t in traces for v in (t.steps, t.meta)])
         judgment_json = _decode_all([v for j in judgments for v in (j.steps, j.extra)])
         by_trace: dict[int, list] = {}
+        qc = {t.id: bool(t.qc) for t in traces}
         for k, j in enumerate(judgments):
-            by_trace.setdefault(j.trace_id, []).append((j, judgment_json[2 * k], judgment_json[2 * k + 1]))
+            if view.may_see(j.source_kind, j.source_name, qc=qc[j.trace_id]):
+                by_trace.setdefault(j.trace_id, []).append((j, judgment_json[2 * k], judgment_json[2 * k + 1]))
         for k, t in enumerate(traces):
-            yield _item(t, trace_json[2 * k], trace_json[2 * k + 1], by_trace.get(t.id, ()))
+            item = _item(t, trace_json[2 * k], trace_json[2 * k + 1], by_trace.get(t.id, ()))
+            if not view.sees_reference_fields(qc=qc[t.id]):
+                item.trace.reference_answer = item.trace.reference_solution = None
+            yield item
         last = traces[-1].position
 
 

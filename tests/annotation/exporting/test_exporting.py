@@ -74,3 +74,21 @@ def test_preview_reads_a_bounded_number_of_traces(sqlite_engine):
     records, facts = preview(sqlite_engine, export_data.PROJECT, "dpo", ExportOptions(), n=5, max_traces=3)
     assert facts.traces_seen == 3
     assert len(records) == 1  # the correction pair on trace 1; the critique pairs come later
+
+
+def test_an_export_holds_only_what_its_viewer_may_see(sqlite_engine):
+    """Exports read through the one visibility rule: in an annotator's view a QC trace keeps only their own."""
+    from annotation.judgments.visibility import ProjectView
+    from annotation.projects.settings import set_quality_control
+
+    export_data.build(sqlite_engine)
+    set_quality_control(sqlite_engine, export_data.PROJECT, positions=[1])
+    project_id = stream.project_row(sqlite_engine, export_data.PROJECT)["id"]
+    alice = ProjectView("alice", is_admin=False, blind=False)
+
+    everything = list(stream.iter_items(sqlite_engine, project_id))
+    seen = list(stream.iter_items(sqlite_engine, project_id, view=alice))
+
+    assert sorted(everything[1].judgments) == ["human:alice", "human:bob", "model:critic", "reference"]
+    assert sorted(seen[1].judgments) == ["human:alice"]
+    assert "reference" in seen[2].judgments and everything[2].judgments.keys() == seen[2].judgments.keys()
