@@ -134,6 +134,17 @@ def traces_in(session: Session, *, project_id: int, limit: int | None = None, of
     return list(session.exec(query))
 
 
+def traces_after(session: Session, *, project_id: int, position: int, limit: int) -> list[TraceRow]:
+    """The ``limit`` traces that follow ``position`` in import order."""
+    query = (
+        select(TraceRow)
+        .where(TraceRow.project_id == project_id, TraceRow.position > position)
+        .order_by(TraceRow.position)
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
 def generator_counts(session: Session, *, project_id: int) -> dict[str, int]:
     """How many traces each generating model wrote, in one project (traces without a generator left out)."""
     query = (

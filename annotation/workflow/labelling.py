@@ -136,14 +136,20 @@ class WorkingCopy:
         if verdict not in (None, CORRECT, NEUTRAL, WRONG):
             raise InvalidValue("verdict", f"{verdict!r} is not one of 1, 0, -1")
         steps = list(self.steps)
-        steps[index] = replace(steps[index], verdict=verdict)
+        steps[index] = _made_correct(steps[index]) if verdict == CORRECT else replace(steps[index], verdict=verdict)
         if mode == "first_error" and verdict == WRONG:
-            steps = [replace(s, verdict=CORRECT) if s.verdict is None else s for s in steps[:index]] + steps[index:]
+            steps = [_made_correct(s) if s.verdict is None else s for s in steps[:index]] + steps[index:]
         return replace(self, steps=tuple(steps))
 
     def all_correct(self) -> WorkingCopy:
-        """Every step correct: the person says the trace has no error."""
-        steps = tuple(replace(s, verdict=CORRECT if s.verdict in (None, WRONG) else s.verdict) for s in self.steps)
+        """Every step correct: the person says the trace has no error.
+
+        A step it turns from wrong to correct loses what said it was wrong (critique, tags, correction).
+        """
+        steps = tuple(
+            StepWork(verdict=CORRECT) if s.verdict == WRONG else _made_correct(s) if s.verdict is None else s
+            for s in self.steps
+        )
         # No error means the answer stands: a "wrong answer" derived from an earlier error goes too.
         return replace(self, steps=steps, solution_correct=True)
 
@@ -168,23 +174,42 @@ class WorkingCopy:
         listed = ", ".join(str(n) for n in unrated[:8]) + ("…" if len(unrated) > 8 else "")
         return [f"a verdict on step {listed}"]
 
+    def settled(self, mode: str) -> WorkingCopy:
+        """The copy as it is submitted: no label left on a step that no longer needs one.
+
+        In first-error mode the steps after the first error carry no verdict, critique, tags or correction
+        (they may still be in the draft, so a first error moved back restores them), and a correct step
+        carries no error tags or correction.
+        """
+        greyed = self.greyed(mode)
+        steps = tuple(
+            StepWork()
+            if i in greyed
+            else replace(s, tags=(), correction="")
+            if s.verdict == CORRECT and (s.tags or s.correction)
+            else s
+            for i, s in enumerate(self.steps)
+        )
+        return replace(self, steps=steps)
+
     def content(self, mode: str) -> dict[str, Any]:
-        """The judgment content this copy submits (storage shape)."""
-        first = self.first_error(mode) if not self.finish else None
-        if self.finish is None and first is not None and first != NO_ERROR:
-            solution_correct = False if self.solution_correct is None else self.solution_correct
+        """The judgment content this copy submits (storage shape), settled (see ``settled``)."""
+        copy = self.settled(mode)
+        first = copy.first_error(mode) if not copy.finish else None
+        if copy.finish is None and first is not None and first != NO_ERROR:
+            solution_correct = False if copy.solution_correct is None else copy.solution_correct
         else:
-            solution_correct = self.solution_correct
+            solution_correct = copy.solution_correct
         extra: dict[str, Any] = {"label_mode": mode}
-        if self.finish_note:
-            extra["finish_note"] = self.finish_note
+        if copy.finish_note:
+            extra["finish_note"] = copy.finish_note
         return {
             "first_error": first,
-            "steps": [s.as_dict() for s in self.steps],
-            "critique": self.critique or None,
+            "steps": [s.as_dict() for s in copy.steps],
+            "critique": copy.critique or None,
             "solution_correct": solution_correct,
-            "finish_reason": self.finish_reason(mode),
-            "time_spent_s": round(self.time_spent_s, 3),
+            "finish_reason": copy.finish_reason(mode),
+            "time_spent_s": round(copy.time_spent_s, 3),
             "extra": extra,
         }
 
@@ -209,6 +234,11 @@ class WorkingCopy:
             finish_note=draft.get("finish_note") or "",
             time_spent_s=float(draft.get("time_spent_s") or 0.0),
         )
+
+
+def _made_correct(step: StepWork) -> StepWork:
+    """A step marked correct keeps its critique (a remark) but not its error tags or correction."""
+    return replace(step, verdict=CORRECT, tags=(), correction="")
 
 
 @dataclass(frozen=True, slots=True)

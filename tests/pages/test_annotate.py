@@ -1,4 +1,5 @@
-"""The Annotate page through AppTest: serve, judge by key, drafts across sessions, stale submissions, blind mode."""
+"""The Annotate page through AppTest: serve, judge through the surface's messages, drafts across sessions, stale
+submissions, refused messages, blind mode. The browser's side is played by tests.utils.surface."""
 
 from __future__ import annotations
 
@@ -14,37 +15,37 @@ from storage.db import session
 from storage.queries import revisions_of
 from storage.work import get_draft, human_judgment
 from tests.pages.conftest import APP, open_app, sign_in_as
+from tests.utils.surface import Surface, notice
 
 
 def trace_id_of(at) -> int:
     return int(at.query_params["trace"][0] if isinstance(at.query_params["trace"], list) else at.query_params["trace"])
 
 
-def verdict(at, trace_id: int, i: int):
-    return at.button_group(key=f"annotate_verdict_{trace_id}_{i}")
-
-
 def test_an_annotator_on_the_project_is_served_the_first_trace_and_can_submit_it(database_url, db):
     at = open_app("pages/annotate.py", user="ann", role="annotator")
     assert "not on any project" in at.info[0].value
-    assert not at.get("button_group")
+    assert not at.get("bidi_component")
     set_members(db, project=DEMO_PROJECT, usernames=["ann"])
 
     at = open_app("pages/annotate.py", user="ann", role="annotator")
-    assert at.title[0].value == "Trace #1"
-    tid = trace_id_of(at)
-    verdict(at, tid, 1).set_value("✗ Wrong").run()
+    surface = Surface(at)
+    data = surface.data()
+    assert data["trace"]["number"] == 1 and data["user"] == "ann"
+    assert at.query_params["project"] == [DEMO_PROJECT] or at.query_params["project"] == DEMO_PROJECT
+    tid = surface.trace_id
+    work = surface.judge([1, -1])
+    work["steps"][1]["critique"] = "3 x 2 is 6, not 8"
+    surface.send("draft", work)
     assert not at.exception
-    # First-error mode: the step before is marked correct, the ones after need nothing.
-    assert verdict(at, tid, 0).value == "✓ Correct"
-    assert any("First error: Step 2." in e.value for e in at.error)
-    at.text_area(key=f"annotate_critique_{tid}_1").input("3 x 2 is 6, not 8").run()
     with session(db) as s:
         assert get_draft(s, trace_id=tid, username="ann").content["steps"][1]["critique"] == "3 x 2 is 6, not 8"
+    assert surface.data()["ack"] == 1
 
-    at.button(key="annotate_submit").click().run()
+    surface.send("submit", work)
     assert not at.exception
-    assert at.title[0].value == "Trace #2"
+    assert surface.data()["trace"]["number"] == 2
+    assert notice(at) == "Submitted trace #1."
     with session(db) as s:
         stored = human_judgment(s, trace_id=tid, username="ann")
         assert get_draft(s, trace_id=tid, username="ann") is None
@@ -53,52 +54,112 @@ def test_an_annotator_on_the_project_is_served_the_first_trace_and_can_submit_it
     assert stored.time_spent_s is not None and stored.time_spent_s >= 0
 
 
-def test_keyboard_buttons_move_the_cursor_and_set_verdicts_and_submitting_early_is_refused(database_url, db):
+def test_submitting_early_is_refused_and_first_error_mode_clears_what_follows_the_first_error(database_url, db):
     at = open_app("pages/annotate.py")
-    tid = trace_id_of(at)
-    at.button(key="annotate_submit").click().run()
-    assert "Still needed: a verdict on step 1" in at.warning[0].value
-    assert at.title[0].value == "Trace #1"
-    at.button(key="annotate_mark_correct").click().run()  # step 1 correct, cursor moves on
-    at.button(key="annotate_mark_wrong").click().run()  # step 2 wrong
-    assert verdict(at, tid, 0).value == "✓ Correct" and verdict(at, tid, 1).value == "✗ Wrong"
-    assert verdict(at, tid, 2).disabled
-    at.button(key="annotate_all_correct").click().run()
-    assert [verdict(at, tid, i).value for i in range(2)] == ["✓ Correct", "✓ Correct"]
-    assert any("Every step is correct" in i.value for i in at.info)
+    surface = Surface(at)
+    tid = surface.trace_id
+    surface.send("submit", surface.judge([None]))
+    assert "Still needed: a verdict on step 1" in notice(at)
+    assert surface.data()["trace"]["id"] == tid
+
+    # Steps after the first error were rated before it moved: they are not stored, nor a correct step's tags.
+    work = surface.judge([1, -1, -1, 1])
+    work["steps"][0]["tags"] = ["arithmetic"]
+    work["steps"][2]["critique"] = "also wrong"
+    surface.send("submit", work)
+    with session(db) as s:
+        stored = human_judgment(s, trace_id=tid, username="admin")
+    assert stored.first_error == 1
+    assert [st["verdict"] for st in stored.steps] == [1, -1, None, None]
+    assert stored.steps[0]["tags"] == [] and stored.steps[2]["critique"] is None
 
 
 def test_a_new_session_on_the_same_url_finds_the_draft(database_url, db):
     first = open_app("pages/annotate.py")
-    tid = trace_id_of(first)
-    first.button(key="annotate_mark_wrong").click().run()
-    first.text_area(key=f"annotate_critique_{tid}_0").input("starts wrong").run()
+    surface = Surface(first)
+    tid = surface.trace_id
+    work = surface.judge([-1])
+    work["steps"][0]["critique"] = "starts wrong"
+    surface.send("draft", work)
 
     again = open_app("pages/annotate.py")  # a reload: a new session, no state
-    assert trace_id_of(again) == tid
-    assert verdict(again, tid, 0).value == "✗ Wrong"
-    assert again.text_area(key=f"annotate_critique_{tid}_0").value == "starts wrong"
-    assert "draft" in again.caption[0].value
+    data = Surface(again).data()
+    assert data["trace"]["id"] == tid
+    assert data["work"]["steps"][0] == {"verdict": -1, "critique": "starts wrong", "tags": [], "correction": ""}
+    assert "draft" in data["caption"]
+
+
+def test_the_url_names_the_project_and_the_trace_and_a_reload_returns_to_them(database_url, db, tmp_path):
+    from annotation.importing.files import import_file
+    from tests.utils.files import write_jsonl
+
+    records = [{"problem": f"Q{i}?", "steps": ["a", "b"], "label": 1} for i in range(3)]
+    at = open_app("pages/annotate.py")
+    import_file(db, write_jsonl(tmp_path / "second.jsonl", records), project="Second")
+    at.run()
+    at.selectbox(key="annotate_project").set_value("Second").run()
+    surface = Surface(at)
+    assert "Second" in surface.data()["caption"]
+    surface.send("skip")
+    wanted = surface.trace_id
+    assert at.query_params["project"] in ("Second", ["Second"])
+
+    reload = sign_in_as(AppTest.from_file(APP, default_timeout=30)).run()
+    reload.query_params["project"] = "Second"
+    reload.query_params["trace"] = str(wanted)
+    reload.switch_page("pages/annotate.py").run()
+    data = Surface(reload).data()
+    assert data["trace"]["id"] == wanted and "Second" in data["caption"]
+    assert reload.selectbox(key="annotate_project").value == "Second"
+
+
+def test_messages_the_trace_cannot_take_are_refused_and_change_nothing(database_url, db):
+    at = open_app("pages/annotate.py")
+    surface = Surface(at)
+    tid = surface.trace_id
+    n = len(surface.work()["steps"])
+    refused = {
+        "another trace": {"trace_id": tid + 1},
+        "a forged reviewer": {"user": "someone-else"},
+    }
+    for what, fields in refused.items():
+        surface.send("draft", surface.judge([-1]), **fields)
+        assert not at.exception, what
+    bad_work = {
+        "a verdict out of range": surface.judge([7]),
+        "a step past the end": surface.work() | {"steps": [*surface.work()["steps"], {"verdict": 1}]},
+        "a tag outside the taxonomy": surface.judge([-1]) | {},
+    }
+    bad_work["a tag outside the taxonomy"]["steps"][0]["tags"] = ["<script>"]
+    for what, work in bad_work.items():
+        surface.send("submit", work)
+        assert not at.exception, what
+        assert notice(at).startswith("Not saved"), what
+    assert len(surface.work()["steps"]) == n
+    with session(db) as s:
+        assert get_draft(s, trace_id=tid, username="admin") is None, "a refused message wrote a draft"
+        assert human_judgment(s, trace_id=tid, username="admin") is None, "a refused message was submitted"
+        assert get_draft(s, trace_id=tid + 1, username="admin") is None
+    assert surface.data()["trace"]["id"] == tid
 
 
 def test_a_submission_from_a_second_tab_is_refused_and_the_work_kept(database_url, db):
-    tab_a = open_app("pages/annotate.py")
-    tab_b = open_app("pages/annotate.py")
-    tid = trace_id_of(tab_a)
-    assert trace_id_of(tab_b) == tid
-    tab_a.button(key="annotate_all_correct").click().run()
-    tab_a.button(key="annotate_submit").click().run()
-    tab_b.button(key="annotate_mark_wrong").click().run()
-    tab_b.button(key="annotate_submit").click().run()
-    assert any("Not submitted" in e.value and "another tab" in e.value for e in tab_b.error)
+    tab_a = Surface(open_app("pages/annotate.py"))
+    tab_b = Surface(open_app("pages/annotate.py"))
+    tid = tab_a.trace_id
+    assert tab_b.trace_id == tid
+    tab_a.send("submit", tab_a.judge([1, 1, 1, 1]))
+    tab_b.send("submit", tab_b.judge([-1]))
+    conflict = tab_b.data()["conflict"]
+    assert conflict and "Not submitted" in conflict["text"] and "another tab" in conflict["text"]
     with session(db) as s:
         assert human_judgment(s, trace_id=tid, username="admin").first_error == -1
         assert get_draft(s, trace_id=tid, username="admin").content["steps"][0]["verdict"] == -1  # work kept
 
     # The person chooses: keep theirs; the submission revises the judgment and keeps the other.
-    tab_b.button(key="annotate_take_over").click().run()
-    tab_b.button(key="annotate_submit").click().run()
-    assert not any("Not submitted" in e.value for e in tab_b.error)
+    tab_b.send("take_over", tab_b.judge([-1]))
+    assert tab_b.data()["conflict"] is None
+    tab_b.send("submit", tab_b.judge([-1]))
     with session(db) as s:
         judgment = human_judgment(s, trace_id=tid, username="admin")
         assert (judgment.first_error, judgment.version) == (0, 2)
@@ -106,26 +167,30 @@ def test_a_submission_from_a_second_tab_is_refused_and_the_work_kept(database_ur
 
 
 def test_a_draft_saved_by_another_tab_is_not_overwritten_unasked(database_url, db):
-    tab_a = open_app("pages/annotate.py")
-    tab_b = open_app("pages/annotate.py")
-    tid = trace_id_of(tab_a)
-    tab_a.button(key="annotate_mark_wrong").click().run()
-    tab_b.button(key="annotate_all_correct").click().run()
-    assert any("another tab" in e.value for e in tab_b.error)
+    tab_a = Surface(open_app("pages/annotate.py"))
+    tab_b = Surface(open_app("pages/annotate.py"))
+    tid = tab_a.trace_id
+    tab_a.send("draft", tab_a.judge([-1]))
+    tab_b.send("draft", tab_b.judge([1, 1, 1, 1]))
+    assert "another tab" in tab_b.data()["conflict"]["text"]
     with session(db) as s:
         assert get_draft(s, trace_id=tid, username="admin").content["steps"][0]["verdict"] == -1
-    tab_b.button(key="annotate_load_newer").click().run()
-    assert verdict(tab_b, tid, 0).value == "✗ Wrong"
-    assert not any("another tab" in e.value for e in tab_b.error)
+    reset = tab_b.data()["reset"]
+    tab_b.send("load_newer")
+    data = tab_b.data()
+    assert data["work"]["steps"][0]["verdict"] == -1 and data["conflict"] is None
+    assert data["reset"] == reset + 1  # the browser replaces its copy with this one
 
 
 def test_skip_and_back_and_the_reference_toggle(database_url, db):
     at = open_app("pages/annotate.py")
-    first = trace_id_of(at)
-    at.button(key="annotate_skip").click().run()
-    assert trace_id_of(at) != first and at.title[0].value == "Trace #2"
-    at.button(key="annotate_back").click().run()
-    assert trace_id_of(at) == first
+    surface = Surface(at)
+    first = surface.trace_id
+    surface.send("skip")
+    assert surface.trace_id != first and surface.data()["trace"]["number"] == 2
+    assert "Skipped trace #1" in notice(at)
+    surface.send("back")
+    assert surface.trace_id == first == trace_id_of(at)
     assert at.toggle(key="annotate_show_reference") is not None
 
 
@@ -138,34 +203,58 @@ def test_blind_mode_hides_the_reference_and_others_from_annotators(database_url,
     at = open_app("pages/annotate.py", user="ann", role="annotator")
     shown = {t.key for t in at.toggle}
     assert "annotate_show_reference" not in shown and "annotate_show_others" not in shown
+    data = Surface(at).data()
+    assert not data["trace"]["reference_answer"] and not data["trace"]["reference_solution"]
     admin = open_app("pages/annotate.py")
     admin.toggle(key="annotate_show_others").set_value(True).run()
     assert "reference" in set(admin.dataframe[0].value["source"])
+
+
+def test_trace_text_reaches_the_surface_as_sanitised_markup(database_url, db, tmp_path):
+    from annotation.importing.files import import_file
+    from tests.utils.files import write_jsonl
+
+    record = {
+        "problem": "Solve \\( x^2 = 4 \\). <img src=x onerror=alert(1)>",
+        "steps": ["![p](http://tracker.example/p.png) so \\[ x = 2 \\]", "<script>alert(1)</script>"],
+        "label": 1,
+    }
+    at = open_app("pages/annotate.py")
+    import_file(db, write_jsonl(tmp_path / "hostile.jsonl", [record]), project="Hostile")
+    at.run()
+    at.selectbox(key="annotate_project").set_value("Hostile").run()
+    trace = Surface(at).data()["trace"]
+    assert "<math" in trace["problem"] and "<img" not in trace["problem"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in trace["problem"]
+    assert "<img" not in trace["steps"][0] and "http://tracker.example/p.png" in trace["steps"][0]
+    assert "<script" not in trace["steps"][1] and "&lt;script&gt;" in trace["steps"][1]
 
 
 def _down(*_args, **_kwargs):
     raise OperationalError("INSERT INTO draft ...", {}, ConnectionRefusedError("the server is restarting"))
 
 
-def test_a_database_outage_keeps_the_work_on_the_page_and_saves_it_once_back(database_url, db, monkeypatch):
+def test_a_database_outage_keeps_the_work_and_saves_it_once_back(database_url, db, monkeypatch):
     import pages.annotate_state
 
     at = open_app("pages/annotate.py")
-    tid = trace_id_of(at)
+    surface = Surface(at)
+    tid = surface.trace_id
     real_save = pages.annotate_state.save_draft
     monkeypatch.setattr(pages.annotate_state, "save_draft", _down)
-    at.button(key="annotate_mark_wrong").click().run()
+    surface.send("draft", surface.judge([-1]))
     assert not at.exception
-    assert any("cannot be reached" in w.value for w in at.warning)
-    assert verdict(at, tid, 0).value == "✗ Wrong"  # still on the page
+    assert "cannot be reached" in notice(at)
+    assert surface.data()["work"]["steps"][0]["verdict"] == -1  # still held for the page
     with session(db) as s:
         assert get_draft(s, trace_id=tid, username="admin") is None
 
     monkeypatch.setattr(pages.annotate_state, "save_draft", real_save)
-    at.button(key="annotate_save_now").click().run()
+    work = surface.judge([-1])
+    work["steps"][0]["critique"] = "wrong from the start"
+    surface.send("draft", work)
     with session(db) as s:
         assert get_draft(s, trace_id=tid, username="admin").content["steps"][0]["verdict"] == -1
-    assert not at.get("button") or "annotate_save_now" not in [b.key for b in at.button]
 
 
 def test_an_unreachable_database_gives_a_message_not_a_traceback(database_url, db, monkeypatch):
@@ -181,14 +270,13 @@ def test_an_unreachable_database_gives_a_message_not_a_traceback(database_url, d
 
 def test_the_history_of_a_trace_shows_each_version_of_my_judgment(database_url, db):
     at = open_app("pages/annotate.py")
-    first = trace_id_of(at)
-    at.button(key="annotate_all_correct").click().run()
-    at.button(key="annotate_submit").click().run()
-    at.button(key="annotate_back").click().run()
-    assert trace_id_of(at) == first
-    at.button(key="annotate_mark_wrong").click().run()  # step 1 wrong this time
-    at.button(key="annotate_submit").click().run()
-    at.button(key="annotate_back").click().run()
+    surface = Surface(at)
+    first = surface.trace_id
+    surface.send("submit", surface.judge([1, 1, 1, 1]))
+    surface.send("back")
+    assert surface.trace_id == first
+    surface.send("submit", surface.judge([-1]))  # step 1 wrong this time
+    surface.send("back")
     at.toggle(key="annotate_show_revisions").set_value(True).run()
     captions = [c.value for c in at.caption if "version" in c.value]
     assert captions == ["human:admin · 2 versions", "reference · 1 version"]
@@ -197,7 +285,7 @@ def test_the_history_of_a_trace_shows_each_version_of_my_judgment(database_url, 
     assert list(mine["made by"]) == ["human:admin", "admin"]
 
 
-def test_a_very_long_trace_shows_a_window_of_steps_that_follows_the_current_one(database_url, db, tmp_path):
+def test_a_very_long_trace_reaches_the_surface_whole(database_url, db, tmp_path):
     from annotation.importing.files import import_file
     from tests.utils.files import write_jsonl
 
@@ -208,11 +296,9 @@ def test_a_very_long_trace_shows_a_window_of_steps_that_follows_the_current_one(
     create_user(db, username="ann", password="password-1", role="annotator")
     set_members(db, project="Long", usernames=["ann"])
     at = open_app("pages/annotate.py", user="ann", role="annotator")
-    tid = trace_id_of(at)
-    shown = [w.key for w in at.get("button_group") if w.key.startswith(f"annotate_verdict_{tid}_")]
-    assert shown == [f"annotate_verdict_{tid}_{i}" for i in range(60)]
-    at.number_input(key=f"annotate_goto_{tid}").set_value(1501).run()
-    shown = {
-        int(w.key.rsplit("_", 1)[1]) for w in at.get("button_group") if w.key.startswith(f"annotate_verdict_{tid}_")
-    }
-    assert 1500 in shown and len(shown) == 60
+    surface = Surface(at)
+    assert len(surface.data()["trace"]["steps"]) == 2000
+    tid = surface.trace_id
+    surface.send("submit", surface.judge([1] * 1500 + [-1]))
+    with session(db) as s:
+        assert human_judgment(s, trace_id=tid, username="ann").first_error == 1500

@@ -69,3 +69,28 @@ def test_all_correct_after_an_error_also_clears_the_derived_wrong_answer():
     )
     assert judged.solution_correct is False
     assert judged.all_correct().content("first_error")["solution_correct"] is True
+
+
+def test_first_error_mode_submits_no_label_after_the_first_error_but_the_draft_keeps_them():
+    work = WorkingCopy.blank(4).with_verdict(2, WRONG, "first_error").with_verdict(3, CORRECT, "first_error")
+    work = work.with_step(3, critique="fine", tags=("logic",)).with_verdict(1, WRONG, "first_error")
+    content = work.content("first_error")
+    assert content["first_error"] == 1
+    assert [s["verdict"] for s in content["steps"]] == [CORRECT, WRONG, None, None]
+    assert content["steps"][3] == {"verdict": None, "critique": None, "tags": []}
+    assert work.draft()["steps"][3]["critique"] == "fine"  # moving the first error back restores them
+    assert work.content("every_step")["steps"][2]["verdict"] == WRONG
+
+
+def test_a_step_made_correct_loses_its_error_tags_and_all_correct_clears_what_said_wrong():
+    work = (
+        WorkingCopy.blank(3)
+        .with_verdict(0, WRONG, "every_step")
+        .with_step(0, critique="no", tags=("logic",), correction="yes")
+    )
+    remade = work.with_verdict(0, CORRECT, "every_step")
+    assert (remade.steps[0].tags, remade.steps[0].correction, remade.steps[0].critique) == ((), "", "no")
+    everything = work.with_step(1, critique="a remark").all_correct()
+    assert everything.steps[0].critique == "" and everything.steps[0].tags == ()
+    assert everything.steps[1].critique == "a remark"
+    assert all(s.verdict == CORRECT for s in everything.steps)

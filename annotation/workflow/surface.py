@@ -1,0 +1,173 @@
+"""The judging surface's side of the conversation with the browser: what it is given, and what it may send.
+
+While a person works, the working copy lives in the browser (pages/judging). It is sent back when it
+matters: a draft, a submit, a skip. Nothing it sends is trusted: ``read_message`` checks every field
+against the trace open on the server, and refuses (``MessageRefused``, naming the field) a message for
+another trace, in another person's name, with a verdict out of range, a step past the end, or text or
+tags that do not belong. A refused message changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from annotation.core.model import NO_ERROR, VERDICTS
+from annotation.rendering.markup import render_soon, to_html
+from annotation.workflow.labelling import CHOSEN_FINISH, StepWork, WorkingCopy
+from annotation.workflow.workbench import OpenTrace, ProjectRules
+from storage import queries
+from storage.db import session
+
+# What the browser may ask for: keep a draft, or act on the trace (the working copy comes with each).
+MESSAGE_KINDS = ("draft", "submit", "skip", "back", "load_newer", "take_over")
+# Longer than any critique a person types; a bigger field is a forged or broken message.
+MAX_TEXT = 50_000
+MAX_TAGS = 64
+
+
+class MessageRefused(ValueError):
+    """A message from the browser that does not fit the open trace; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    kind: str
+    seq: int
+    work: WorkingCopy | None
+
+
+def read_message(raw: Any, *, opened: OpenTrace, username: str, rules: ProjectRules) -> Message:
+    """The message the browser sent, checked against the trace open on the server."""
+    if not isinstance(raw, dict):
+        raise MessageRefused("message", "is not an object")
+    kind = raw.get("kind")
+    if kind not in MESSAGE_KINDS:
+        raise MessageRefused("kind", f"{kind!r} is not one of {', '.join(MESSAGE_KINDS)}")
+    seq = raw.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise MessageRefused("seq", f"{seq!r} is not a count")
+    if raw.get("trace_id") != opened.trace_id:
+        raise MessageRefused("trace_id", f"the message is for trace {raw.get('trace_id')!r}, not the open one")
+    if raw.get("user", username) != username:
+        raise MessageRefused("user", f"the message is in the name of {raw.get('user')!r}, not of who is signed in")
+    work = raw.get("work")
+    if work is None and kind in ("skip", "back", "load_newer"):
+        return Message(kind, seq, None)
+    return Message(kind, seq, read_work(work, opened=opened, rules=rules))
+
+
+def read_work(raw: Any, *, opened: OpenTrace, rules: ProjectRules) -> WorkingCopy:
+    if not isinstance(raw, dict):
+        raise MessageRefused("work", "is not an object")
+    steps = raw.get("steps")
+    n = len(opened.trace.steps)
+    if not isinstance(steps, list) or len(steps) != n:
+        got = len(steps) if isinstance(steps, list) else type(steps).__name__
+        raise MessageRefused("work.steps", f"the trace has {n} steps, the message {got}")
+    read = tuple(_read_step(step, i, opened.work.steps[i], rules) for i, step in enumerate(steps))
+    solution = raw.get("solution_correct")
+    if solution not in (None, True, False):
+        raise MessageRefused("work.solution_correct", f"{solution!r} is not true, false or null")
+    finish = raw.get("finish")
+    if finish not in (None, *CHOSEN_FINISH):
+        raise MessageRefused("work.finish", f"{finish!r} is not one of {', '.join(CHOSEN_FINISH)}")
+    return WorkingCopy(
+        steps=read,
+        critique=_text(raw.get("critique"), "work.critique"),
+        solution_correct=solution,
+        finish=finish,
+        finish_note=_text(raw.get("finish_note"), "work.finish_note"),
+        # Time is counted on the server, between messages: the browser's clock is not asked.
+        time_spent_s=opened.work.time_spent_s,
+    )
+
+
+def _read_step(raw: Any, i: int, before: StepWork, rules: ProjectRules) -> StepWork:
+    where = f"work.steps[{i}]"
+    if not isinstance(raw, dict):
+        raise MessageRefused(where, "is not an object")
+    verdict = raw.get("verdict")
+    if verdict not in (None, *VERDICTS) or isinstance(verdict, bool):
+        raise MessageRefused(f"{where}.verdict", f"{verdict!r} is not one of 1, 0, -1 or null")
+    tags = raw.get("tags") or []
+    if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(isinstance(t, str) for t in tags):
+        raise MessageRefused(f"{where}.tags", "is not a list of tag names")
+    allowed = set(rules.taxonomy) | set(before.tags)
+    unknown = [t for t in tags if t not in allowed]
+    if unknown:
+        raise MessageRefused(f"{where}.tags", f"{unknown[0]!r} is not in the project's taxonomy")
+    return StepWork(
+        verdict=verdict,
+        critique=_text(raw.get("critique"), f"{where}.critique"),
+        tags=tuple(dict.fromkeys(tags)),
+        correction=_text(raw.get("correction"), f"{where}.correction"),
+    )
+
+
+def _text(value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MessageRefused(where, "is not text")
+    if len(value) > MAX_TEXT:
+        raise MessageRefused(where, f"is longer than {MAX_TEXT:,} characters")
+    return value
+
+
+def work_data(work: WorkingCopy) -> dict[str, Any]:
+    """The working copy in the shape the browser keeps (and sends back)."""
+    return {
+        "steps": [
+            {"verdict": s.verdict, "critique": s.critique, "tags": list(s.tags), "correction": s.correction}
+            for s in work.steps
+        ],
+        "critique": work.critique,
+        "solution_correct": work.solution_correct,
+        "finish": work.finish,
+        "finish_note": work.finish_note,
+    }
+
+
+def trace_data(opened: OpenTrace) -> dict[str, Any]:
+    """The trace as sanitised markup (annotation.rendering): nothing in it runs or fetches."""
+    trace = opened.trace
+    return {
+        "id": opened.trace_id,
+        "number": opened.position + 1,
+        "problem": to_html(trace.problem),
+        "steps": [to_html(step) for step in trace.steps],
+        "answer": to_html(trace.answer),
+        "reference_answer": to_html(trace.reference_answer),
+        "reference_solution": to_html(trace.reference_solution),
+    }
+
+
+def others_data(opened: OpenTrace) -> list[dict[str, Any]]:
+    """Other judgments of the trace this person may see (the open trace holds only those)."""
+    rows = []
+    for source, j in opened.others.items():
+        first = j.first_error
+        rows.append(
+            {
+                "source": source,
+                "first_error": None if first is None else "no error" if first == NO_ERROR else first,
+                "critique": j.critique or "",
+            }
+        )
+    return rows
+
+
+def render_following(engine: Engine, rules: ProjectRules, position: int, *, count: int = 2) -> None:
+    """Start rendering the traces that follow ``position``: in import order they are served next."""
+    with session(engine) as s:
+        rows = queries.traces_after(s, project_id=rules.id, position=position, limit=count)
+        texts = [text for row in rows for text in (row.problem, *row.steps, row.answer)]
+    render_soon(texts)

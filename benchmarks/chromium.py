@@ -1,0 +1,138 @@
+"""The real app in headless Chromium, for benchmarks: start `streamlit run server.py`, sign in, time a key press.
+
+A key press is timed inside the page, from the keydown event to the moment the DOM shows its effect (a
+MutationObserver, a focus change, or a short poll, whichever sees it first), so Playwright's own round trip
+is not counted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.utils.processes import server_command
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("REDLINE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+TIMEOUT_MS = 60_000
+
+# Installed in every page: the time of the last keydown, and a waiter for a condition on the DOM.
+PROBE_JS = """
+(() => {
+  window.__lastKey = 0;
+  window.addEventListener("keydown", () => { window.__lastKey = performance.now(); }, true);
+  window.__arm = (source) => {
+    const predicate = new Function(`return (${source});`);
+    window.__took = new Promise((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        try { if (!predicate()) return; } catch (e) { return; }
+        done = true;
+        observer.disconnect();
+        clearInterval(timer);
+        document.removeEventListener("focusin", finish, true);
+        resolve(performance.now() - window.__lastKey);
+      };
+      const observer = new MutationObserver(finish);
+      const everything = { subtree: true, childList: true, attributes: true, characterData: true };
+      observer.observe(document.documentElement, everything);
+      document.addEventListener("focusin", finish, true);
+      const timer = setInterval(finish, 2);
+    });
+  };
+})();
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(database_url: str, log: Path, script: str | None = None) -> Iterator[str]:
+    """The app (or a one-file ``script``) served on a free port; its URL. Stopped with its children afterwards."""
+    port = free_port()
+    command = server_command(port)
+    if script is not None:
+        command[command.index("server.py")] = script
+    env = os.environ | {"DATABASE_URL": database_url, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start within 120 s") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser: Any, **context: Any) -> Any:
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, **context)
+    ctx.add_init_script(PROBE_JS)
+    page = ctx.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
+def sign_in(page: Any, url: str, username: str, password: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url, timeout=TIMEOUT_MS)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=TIMEOUT_MS)
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not [c for c in page.context.cookies() if c["name"] == "redline_session"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError("no sign-in cookie")
+        page.wait_for_timeout(50)
+
+
+def timed_press(page: Any, key: str, effect: str) -> float:
+    """Milliseconds from pressing ``key`` until the JavaScript expression ``effect`` holds in the page."""
+    page.evaluate("(source) => window.__arm(source)", effect)
+    page.keyboard.press(key)
+    return float(page.evaluate("window.__took"))

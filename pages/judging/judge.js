@@ -1,0 +1,881 @@
+// The judging surface: one trace's steps, verdicts, first error, cursor, critiques and tags, kept in the page.
+//
+// Every key acts here at once; Python hears of the work only when it matters (a draft a moment after the last
+// change, submit, skip, back), as one message at a time carrying the trace id, a sequence number and the whole
+// working copy. Data from Python that is older than what the page holds never undoes keys typed meanwhile.
+// Keys pressed while the next trace is on its way are kept and replayed on it. Until the server confirms a
+// change, it is also kept in localStorage, so a closed tab or a lost connection loses nothing.
+//
+// Trace text arrives as markup that the server has already sanitised (annotation/rendering); every other
+// string is set as text, never as HTML.
+
+const CONTROLLERS = new WeakMap();
+const CORRECT = 1;
+const NEUTRAL = 0;
+const WRONG = -1;
+const VERDICT_NAMES = { 1: "Correct", 0: "Neutral", "-1": "Wrong" };
+const DRAFT_DELAY_MS = 600;
+const RESEND_AFTER_MS = 8000;
+const STORE_PREFIX = "redline.unsent.";
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "text") node.textContent = value;
+    else if (name === "className") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function isTextBox(node) {
+  if (!node || !node.tagName) return false;
+  const tag = node.tagName.toLowerCase();
+  if (tag === "textarea" || tag === "select") return true;
+  if (tag === "input") return !["button", "checkbox", "radio", "submit", "reset"].includes((node.type || "").toLowerCase());
+  return node.isContentEditable;
+}
+
+function sameWork(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function clone(work) {
+  return JSON.parse(JSON.stringify(work));
+}
+
+// ---- the rules of judging, as annotation/workflow/labelling.py has them -------------------------------------
+
+function firstWrong(work) {
+  const i = work.steps.findIndex((s) => s.verdict === WRONG);
+  return i < 0 ? null : i;
+}
+
+function firstError(work) {
+  for (let i = 0; i < work.steps.length; i++) {
+    if (work.steps[i].verdict === WRONG) return i;
+    if (work.steps[i].verdict === null) return null;
+  }
+  return -1;
+}
+
+function greyed(work, mode) {
+  const first = firstWrong(work);
+  const out = new Set();
+  if (mode !== "first_error" || first === null) return out;
+  for (let i = first + 1; i < work.steps.length; i++) out.add(i);
+  return out;
+}
+
+function madeCorrect(step) {
+  return { ...step, verdict: CORRECT, tags: [], correction: "" };
+}
+
+function withVerdict(work, i, verdict, mode) {
+  const steps = work.steps.map((s) => ({ ...s }));
+  steps[i] = verdict === CORRECT ? madeCorrect(steps[i]) : { ...steps[i], verdict };
+  if (mode === "first_error" && verdict === WRONG) {
+    for (let k = 0; k < i; k++) if (steps[k].verdict === null) steps[k] = madeCorrect(steps[k]);
+  }
+  return { ...work, steps };
+}
+
+function allCorrect(work) {
+  const steps = work.steps.map((s) => {
+    if (s.verdict === WRONG) return { verdict: CORRECT, critique: "", tags: [], correction: "" };
+    if (s.verdict === null) return madeCorrect(s);
+    return s;
+  });
+  return { ...work, steps, solution_correct: true };
+}
+
+function missing(work, mode) {
+  if (work.finish) return work.finish_note.trim() ? [] : [`a reason for '${work.finish.replace("_", " ")}'`];
+  let unrated = [];
+  work.steps.forEach((s, i) => {
+    if (s.verdict === null) unrated.push(i + 1);
+  });
+  if (mode === "first_error") unrated = firstError(work) !== null ? [] : unrated.slice(0, 1);
+  if (!unrated.length) return [];
+  return [`a verdict on step ${unrated.slice(0, 8).join(", ")}${unrated.length > 8 ? "…" : ""}`];
+}
+
+function summary(work, mode) {
+  const first = firstError(work);
+  let text;
+  if (work.finish) text = `Finished as ${work.finish.replace("_", " ")}.`;
+  else if (first === null) text = "No first error marked yet.";
+  else if (first === -1) text = "Every step is correct: no error.";
+  else text = `First error: Step ${first + 1}.`;
+  const left = missing(work, mode);
+  if (left.length) text += ` Still needed: ${left.join("; ")}.`;
+  return { text, error: first !== null && first >= 0 && !work.finish };
+}
+
+// ---- the controller of one mounted surface --------------------------------------------------------------------
+
+class Surface {
+  constructor(parent) {
+    this.parent = parent;
+    this.root = el("div", { className: "rl-judge", tabindex: "-1", "data-testid": "judge" });
+    parent.append(this.root);
+    this.traceId = null;
+    this.seq = 0; // the newest local change
+    this.acked = -1; // the newest change the server confirmed
+    this.inflight = null; // {kind, seq, at}: at most one message on its way
+    this.navigating = null; // {kind, seq}: a submit, skip or back waiting for the next trace
+    this.queue = []; // keys pressed while the next trace is on its way
+    this.timer = null;
+    this.cursor = 0;
+    this.noticeId = null;
+    this.reset = null;
+    this.onKey = (e) => this.key(e);
+    document.addEventListener("keydown", this.onKey, true);
+    this.onHide = () => this.flush();
+    window.addEventListener("pagehide", this.onHide);
+  }
+
+  // ---- data from Python ----
+
+  receive(data, send) {
+    this.send = send;
+    this.data = data;
+    if (!data.trace) {
+      this.traceId = null;
+      this.renderEmpty(data);
+      return;
+    }
+    if (data.trace.id !== this.traceId) {
+      this.inflight = null;
+      this.navigating = null;
+      this.adopt(data);
+      const keys = this.queue;
+      this.queue = [];
+      for (const k of keys) this.press(k.action, k.arg); // a submit among them queues the rest again
+      return;
+    }
+    if (this.inflight && data.ack >= this.inflight.seq) this.inflight = null;
+    if (data.ack > this.acked) this.acked = data.ack;
+    if (this.reset !== data.reset) {
+      // The server replaced the work (the person chose the newer version): take it as it is.
+      this.reset = data.reset;
+      this.work = clone(data.work);
+      this.acked = this.seq;
+      this.forgetStored();
+      this.renderTrace();
+    } else if (this.acked >= this.seq) {
+      this.forgetStored();
+      if (!sameWork(this.work, data.work)) {
+        this.work = clone(data.work);
+        this.renderTrace();
+      }
+    }
+    if (this.navigating && data.ack >= this.navigating.seq) {
+      // Refused (the server said why): keys typed for the next trace are not applied to this one.
+      this.navigating = null;
+      if (this.queue.length) {
+        this.queue = [];
+        this.renderMeta();
+        this.notice("warning", `${this.noticeBox.textContent} Keys pressed after it were not applied.`.trim());
+        this.pump();
+        return;
+      }
+    }
+    this.renderMeta();
+    this.pump();
+  }
+
+  adopt(data) {
+    this.traceId = data.trace.id;
+    this.work = clone(data.work);
+    this.seq = 0;
+    this.acked = Math.max(data.ack, 0);
+    this.reset = data.reset;
+    this.cursor = this.startCursor();
+    clearTimeout(this.timer);
+    this.renderTrace(true);
+    this.renderMeta();
+    this.restoreStored();
+    const active = document.activeElement;
+    if (active && active !== document.body && !this.root.contains(active) && isTextBox(active)) active.blur();
+    this.showCursor();
+  }
+
+  startCursor() {
+    const i = this.work.steps.findIndex((s) => s.verdict === null);
+    return i < 0 ? 0 : i;
+  }
+
+  // ---- changes, kept locally and sent when they matter ----
+
+  change(work, { paint = true } = {}) {
+    this.work = work;
+    this.seq += 1;
+    this.store();
+    if (!this.navigating) this.status.textContent = "Not saved yet";
+    if (paint) this.paint();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, DRAFT_DELAY_MS);
+  }
+
+  message(kind) {
+    return { kind, seq: this.seq, trace_id: this.traceId, user: this.data.user, work: this.work };
+  }
+
+  transmit(kind) {
+    this.inflight = { kind, seq: this.seq, at: Date.now() };
+    this.send(this.message(kind));
+    clearTimeout(this.resendTimer);
+    this.resendTimer = setTimeout(() => this.stalled(), RESEND_AFTER_MS);
+  }
+
+  stalled() {
+    if (!this.inflight) return;
+    this.notice("warning", "Still waiting for the server; your work is kept in this browser and sent again.");
+    const kind = this.inflight.kind;
+    this.inflight = null;
+    if (this.navigating) this.transmit(kind);
+    else this.pump();
+  }
+
+  pump() {
+    // A draft goes only when nothing else is on its way, and a moment after the last change.
+    if (this.inflight || this.navigating || this.timer || this.seq <= this.acked || !this.traceId) return;
+    this.transmit("draft");
+  }
+
+  flush() {
+    if (this.traceId && this.seq > this.acked && !this.inflight && !this.navigating) this.transmit("draft");
+  }
+
+  storeKey(traceId = this.traceId) {
+    return `${STORE_PREFIX}${this.data.user}.${traceId}`;
+  }
+
+  store() {
+    try {
+      localStorage.setItem(
+        this.storeKey(),
+        JSON.stringify({ work: this.work, base: this.data.draft_version, at: new Date().toISOString() }),
+      );
+    } catch (e) {
+      /* storage full or refused: the server copy still follows */
+    }
+  }
+
+  forgetStored() {
+    try {
+      localStorage.removeItem(this.storeKey());
+    } catch (e) {
+      /* nothing to forget */
+    }
+  }
+
+  restoreStored() {
+    let kept = null;
+    try {
+      kept = JSON.parse(localStorage.getItem(this.storeKey()) || "null");
+    } catch (e) {
+      kept = null;
+    }
+    if (!kept || !kept.work || !Array.isArray(kept.work.steps)) return;
+    if (kept.work.steps.length !== this.work.steps.length || sameWork(kept.work, this.work)) {
+      this.forgetStored();
+      return;
+    }
+    const when = new Date(kept.at).toLocaleString();
+    if (kept.base === this.data.draft_version) {
+      this.change(kept.work);
+      this.renderTrace();
+      this.notice("info", `Restored what you did on this trace at ${when}, which had not reached the server.`);
+      return;
+    }
+    this.offer(kept, when);
+  }
+
+  // ---- keys ----
+
+  key(e) {
+    if (!this.root.isConnected) {
+      document.removeEventListener("keydown", this.onKey, true);
+      window.removeEventListener("pagehide", this.onHide);
+      return;
+    }
+    if (!this.traceId) return;
+    const target = e.target;
+    const inside = this.root.contains(target);
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+      if (!inside && isTextBox(target)) return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.press("submit");
+      return;
+    }
+    if (isTextBox(target)) {
+      if (inside && e.key === "Escape") {
+        e.preventDefault();
+        target.blur();
+        this.root.focus({ preventScroll: true });
+      }
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (this.tagMode && this.tagKey(e)) return;
+    const action = this.data.keys[e.key] || this.data.keys[e.key.toLowerCase()];
+    if (!action) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.press(action);
+  }
+
+  press(action, arg) {
+    if (this.navigating) {
+      this.queue.push({ action, arg });
+      return;
+    }
+    this.act(action, arg);
+  }
+
+  act(action, arg) {
+    this.clearNotice();
+    const mode = this.data.label_mode;
+    const n = this.work.steps.length;
+    switch (action) {
+      case "correct":
+      case "neutral":
+      case "wrong": {
+        const verdict = { correct: CORRECT, neutral: NEUTRAL, wrong: WRONG }[action];
+        const i = arg === undefined ? this.cursor : arg;
+        if (greyed(this.work, mode).has(i)) {
+          this.notice("info", `Step ${i + 1} needs no verdict: it comes after the first error.`);
+          return;
+        }
+        this.cursor = i;
+        this.lastChange = Date.now();
+        this.change(withVerdict(this.work, i, verdict, mode));
+        if (arg === undefined && verdict !== WRONG && i < n - 1) this.move(1);
+        else this.showCursor();
+        return;
+      }
+      case "next":
+        return this.move(1);
+      case "previous":
+        return this.move(-1);
+      case "first_error": {
+        const first = firstWrong(this.work);
+        if (first === null) {
+          this.notice("info", "No step is marked wrong yet.");
+          return;
+        }
+        this.cursor = first;
+        this.paint();
+        this.showCursor();
+        return;
+      }
+      case "critique":
+        return this.openBox("critique");
+      case "tags":
+        return this.openTags();
+      case "overall":
+        return this.focusField("overall");
+      case "all_correct":
+        this.lastChange = Date.now();
+        this.change(allCorrect(this.work));
+        return;
+      case "submit":
+        return this.submit();
+      case "skip":
+      case "back":
+        return this.navigate(action);
+      case "help":
+        this.help.hidden = !this.help.hidden;
+        return;
+    }
+  }
+
+  move(delta) {
+    const n = this.work.steps.length;
+    this.cursor = Math.max(0, Math.min(n - 1, this.cursor + delta));
+    this.paint();
+    this.showCursor();
+  }
+
+  submit() {
+    if (this.data.conflict) {
+      this.notice("warning", "Not submitted: first choose what to keep (see the message above).");
+      return;
+    }
+    const left = missing(this.work, this.data.label_mode);
+    if (left.length) {
+      this.notice("warning", `Not submitted yet. Still needed: ${left.join("; ")}.`);
+      return;
+    }
+    this.navigate("submit");
+  }
+
+  navigate(kind) {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.seq += 1;
+    this.store();
+    this.navigating = { kind, seq: this.seq };
+    this.status.textContent = { submit: "Submitting…", skip: "Skipping…", back: "Going back…" }[kind];
+    // One message at a time: after a draft on its way, this one follows as soon as it is confirmed.
+    const go = () => {
+      if (!this.navigating || this.navigating.seq !== this.seq) return;
+      if (this.inflight) return setTimeout(go, 5);
+      this.transmit(kind);
+    };
+    go();
+  }
+
+  // ---- drawing ----
+
+  renderEmpty(data) {
+    this.root.replaceChildren(el("p", { className: "rl-empty", text: data.empty || "" }));
+  }
+
+  renderTrace(fresh = false) {
+    const d = this.data;
+    const t = d.trace;
+    if (fresh || !this.stepNodes) {
+      this.stepNodes = [];
+      this.status = el("span", { className: "rl-status", role: "status" });
+      this.noticeBox = el("div", { className: "rl-notice", role: "alert", hidden: true });
+      this.conflictBox = el("div", { className: "rl-conflict", hidden: true });
+      this.help = el("div", { className: "rl-help", hidden: true }, this.keyTable());
+      const bar = el(
+        "div",
+        { className: "rl-bar" },
+        el("h1", { className: "rl-title", text: `Trace #${t.number}` }),
+        el("span", { className: "rl-caption", text: d.caption || "" }),
+        el("span", { className: "rl-progress", text: d.progress || "" }),
+        this.status,
+        el(
+          "span",
+          { className: "rl-buttons" },
+          this.button("Submit", "submit", "Ctrl+Enter", "primary"),
+          this.button("Skip", "skip"),
+          this.button("Back", "back"),
+          this.button("All correct", "all_correct"),
+          this.button("Keys", "help"),
+        ),
+      );
+      const steps = el("ol", { className: "rl-steps" });
+      t.steps.forEach((html, i) => {
+        const node = this.stepNode(html, i);
+        this.stepNodes.push(node);
+        steps.append(node.box);
+      });
+      this.summaryLine = el("p", { className: "rl-summary" });
+      this.wholeTrace = this.wholeTraceNode();
+      this.root.replaceChildren(
+        bar,
+        this.noticeBox,
+        this.conflictBox,
+        this.help,
+        el("h3", { text: "Problem" }),
+        this.markup(t.problem, "rl-problem"),
+        steps,
+        this.summaryLine,
+        t.answer ? el("h3", { text: "The trace's answer" }) : null,
+        t.answer ? this.markup(t.answer, "rl-answer") : null,
+        this.wholeTrace,
+      );
+    }
+    this.fillWholeTrace();
+    this.paint();
+  }
+
+  markup(html, className) {
+    // Sanitised on the server (annotation/rendering/markup.py): an allow-list of tags, no script, no image.
+    const node = el("div", { className: `rl-markup ${className}` });
+    node.innerHTML = html;
+    return node;
+  }
+
+  button(label, action, shortcut, kind) {
+    const key = shortcut || this.keyFor(action);
+    return el("button", {
+      type: "button",
+      className: `rl-button ${kind || ""}`,
+      "data-action": action,
+      title: key ? `${label} (${key})` : label,
+      text: key ? `${label} · ${key}` : label,
+      onclick: () => this.press(action),
+    });
+  }
+
+  keyFor(action) {
+    const found = Object.entries(this.data.keys).find(([, a]) => a === action);
+    return found ? found[0].toUpperCase() : "";
+  }
+
+  keyTable() {
+    const rows = (this.data.key_help || []).map(([k, what]) => el("tr", {}, el("th", { text: k }), el("td", { text: what })));
+    return el("table", {}, el("tbody", {}, ...rows));
+  }
+
+  stepNode(html, i) {
+    const badges = el("span", { className: "rl-badges" });
+    const verdicts = el("span", { className: "rl-verdicts", role: "group", "aria-label": `Verdict on step ${i + 1}` });
+    const buttons = {};
+    for (const [action, verdict, label] of [
+      ["correct", CORRECT, "✓ Correct"],
+      ["neutral", NEUTRAL, "○ Neutral"],
+      ["wrong", WRONG, "✗ Wrong"],
+    ]) {
+      buttons[verdict] = el("button", {
+        type: "button",
+        className: `rl-verdict v${verdict}`,
+        "aria-pressed": "false",
+        text: label,
+        onclick: () => this.press(action, i),
+      });
+      verdicts.append(buttons[verdict]);
+    }
+    const editor = el("div", { className: "rl-editor", hidden: true });
+    const box = el(
+      "li",
+      { className: "rl-step", "data-step": String(i), onclick: (e) => this.clickStep(e, i) },
+      el("div", { className: "rl-step-head" }, el("strong", { text: `Step ${i + 1}` }), badges, verdicts),
+      this.markup(html, "rl-step-text"),
+      editor,
+    );
+    return { box, badges, buttons, editor, drawn: null };
+  }
+
+  clickStep(e, i) {
+    if (e.target.closest("button, textarea, input, select, a")) return;
+    if (this.cursor === i) return;
+    this.cursor = i;
+    this.paint();
+  }
+
+  paint() {
+    const mode = this.data.label_mode;
+    const grey = greyed(this.work, mode);
+    const first = firstWrong(this.work);
+    this.work.steps.forEach((step, i) => {
+      const node = this.stepNodes[i];
+      const current = i === this.cursor;
+      node.box.classList.toggle("current", current);
+      node.box.classList.toggle("greyed", grey.has(i));
+      node.box.classList.toggle("first-error", i === first);
+      node.box.dataset.verdict = step.verdict === null ? "" : VERDICT_NAMES[step.verdict].toLowerCase();
+      if (current) node.box.setAttribute("aria-current", "step");
+      else node.box.removeAttribute("aria-current");
+      for (const [v, b] of Object.entries(node.buttons)) {
+        b.setAttribute("aria-pressed", String(step.verdict === Number(v)));
+        b.disabled = grey.has(i);
+      }
+      const marks = [];
+      if (i === first) marks.push(["error", "First error"]);
+      if (current) marks.push(["current", "Current"]);
+      if (grey.has(i)) marks.push(["grey", "No rating needed"]);
+      const key = JSON.stringify(marks);
+      if (node.marks !== key) {
+        node.marks = key;
+        node.badges.replaceChildren(...marks.map(([c, t]) => el("span", { className: `rl-badge ${c}`, text: t })));
+      }
+      this.paintEditor(node, step, i, current && !grey.has(i) ? "open" : grey.has(i) ? "" : this.needsEditor(step));
+    });
+    const s = summary(this.work, mode);
+    this.summaryLine.textContent = s.text;
+    this.summaryLine.classList.toggle("error", s.error);
+    this.paintWholeTrace();
+  }
+
+  needsEditor(step) {
+    return step.critique || step.tags.length || step.verdict === WRONG || step.verdict === NEUTRAL ? "open" : "";
+  }
+
+  paintEditor(node, step, i, open) {
+    const wantCorrection = open && step.verdict === WRONG;
+    const shape = `${open}|${wantCorrection}`;
+    if (node.drawn !== shape) {
+      node.drawn = shape;
+      node.editor.hidden = !open;
+      if (!open) {
+        node.editor.replaceChildren();
+        node.fields = null;
+        return;
+      }
+      const critique = this.textBox(`Critique of step ${i + 1}`, "What is wrong or doubtful here, and why", (v) =>
+        this.stepText(i, "critique", v),
+      );
+      const fields = { critique };
+      const parts = [critique.wrap];
+      if (this.data.taxonomy.length) {
+        fields.tags = this.tagRow(i);
+        parts.push(fields.tags.wrap);
+      }
+      if (wantCorrection) {
+        fields.correction = this.textBox(`Correction of step ${i + 1} (optional)`, "What the step should have said", (v) =>
+          this.stepText(i, "correction", v),
+        );
+        parts.push(fields.correction.wrap);
+      }
+      node.fields = fields;
+      node.editor.replaceChildren(...parts);
+    }
+    if (!node.fields) return;
+    for (const name of ["critique", "correction"]) {
+      const f = node.fields[name];
+      if (f && document.activeElement !== f.input && f.input.value !== step[name]) f.input.value = step[name] || "";
+    }
+    if (node.fields.tags) {
+      node.fields.tags.chips.forEach((chip) => chip.setAttribute("aria-pressed", String(step.tags.includes(chip.dataset.tag))));
+    }
+  }
+
+  textBox(label, placeholder, onInput) {
+    const input = el("textarea", { "aria-label": label, placeholder, rows: "2" });
+    input.addEventListener("input", () => onInput(input.value));
+    const wrap = el("label", { className: "rl-field" }, el("span", { text: label }), input);
+    return { wrap, input };
+  }
+
+  tagRow(i) {
+    const step = this.work.steps[i];
+    const names = [...new Set([...this.data.taxonomy, ...step.tags])];
+    const chips = names.map((name, k) =>
+      el("button", {
+        type: "button",
+        className: "rl-chip",
+        "data-tag": name,
+        "aria-pressed": "false",
+        text: k < 9 ? `${k + 1} ${name}` : name,
+        onclick: () => this.toggleTag(i, name),
+      }),
+    );
+    const wrap = el(
+      "div",
+      { className: "rl-tags", role: "group", "aria-label": `Error tags of step ${i + 1}`, tabindex: "-1" },
+      el("span", { className: "rl-tags-label", text: "Error tags" }),
+      ...chips,
+    );
+    return { wrap, chips };
+  }
+
+  stepText(i, field, value) {
+    const steps = this.work.steps.map((s, k) => (k === i ? { ...s, [field]: value } : s));
+    this.lastChange = Date.now();
+    this.change({ ...this.work, steps }, { paint: false });
+  }
+
+  toggleTag(i, name) {
+    const step = this.work.steps[i];
+    const tags = step.tags.includes(name) ? step.tags.filter((t) => t !== name) : [...step.tags, name];
+    const steps = this.work.steps.map((s, k) => (k === i ? { ...s, tags } : s));
+    this.lastChange = Date.now();
+    this.change({ ...this.work, steps });
+  }
+
+  openBox(name) {
+    const node = this.stepNodes[this.cursor];
+    if (greyed(this.work, this.data.label_mode).has(this.cursor)) {
+      this.notice("info", `Step ${this.cursor + 1} needs no critique: it comes after the first error.`);
+      return;
+    }
+    this.paint();
+    const f = node.fields && node.fields[name];
+    if (f) {
+      f.input.focus({ preventScroll: true });
+      this.showCursor();
+    }
+  }
+
+  openTags() {
+    if (!this.data.taxonomy.length) {
+      this.notice("info", "This project has no error tags.");
+      return;
+    }
+    this.openBox("critique");
+    const node = this.stepNodes[this.cursor];
+    if (!node.fields || !node.fields.tags) return;
+    document.activeElement && document.activeElement.blur();
+    this.tagMode = this.cursor;
+    node.fields.tags.wrap.classList.add("active");
+    node.fields.tags.wrap.focus({ preventScroll: true });
+  }
+
+  tagKey(e) {
+    const node = this.stepNodes[this.tagMode];
+    const leave = () => {
+      if (node && node.fields && node.fields.tags) node.fields.tags.wrap.classList.remove("active");
+      this.tagMode = undefined;
+    };
+    if (e.key === "Escape" || e.key.toLowerCase() === "t" || e.key === "Enter") {
+      e.preventDefault();
+      leave();
+      this.root.focus({ preventScroll: true });
+      return true;
+    }
+    if (/^[1-9]$/.test(e.key) && node && node.fields && node.fields.tags) {
+      e.preventDefault();
+      const chip = node.fields.tags.chips[Number(e.key) - 1];
+      if (chip) this.toggleTag(this.tagMode, chip.dataset.tag);
+      return true;
+    }
+    leave();
+    return false;
+  }
+
+  wholeTraceNode() {
+    const answer = el("span", { className: "rl-answer-verdict", role: "group", "aria-label": "Final answer" });
+    this.answerButtons = {};
+    for (const [value, label] of [
+      [true, "Answer correct"],
+      [false, "Answer wrong"],
+    ]) {
+      const b = el("button", {
+        type: "button",
+        className: "rl-verdict",
+        "aria-pressed": "false",
+        text: label,
+        onclick: () => {
+          const now = this.work.solution_correct === value ? null : value;
+          this.change({ ...this.work, solution_correct: now });
+        },
+      });
+      this.answerButtons[String(value)] = b;
+      answer.append(b);
+    }
+    this.finish = el(
+      "select",
+      { "aria-label": "Finish" },
+      el("option", { value: "", text: "Judge the steps" }),
+      el("option", { value: "bad_problem", text: "Bad problem" }),
+      el("option", { value: "give_up", text: "Give up" }),
+    );
+    this.finish.addEventListener("change", () => {
+      this.change({ ...this.work, finish: this.finish.value || null });
+    });
+    this.finishNote = this.textBox("Why (required)", "What is wrong with the problem, or why you stop", (v) => {
+      this.lastChange = Date.now();
+      this.change({ ...this.work, finish_note: v }, { paint: false });
+    });
+    this.overall = this.textBox("Overall critique", "What is wrong with the solution as a whole", (v) => {
+      this.lastChange = Date.now();
+      this.change({ ...this.work, critique: v }, { paint: false });
+    });
+    return el(
+      "section",
+      { className: "rl-whole" },
+      el("h3", { text: "The whole trace" }),
+      el("div", { className: "rl-row" }, answer, el("label", { className: "rl-field" }, el("span", { text: "Finish" }), this.finish)),
+      this.finishNote.wrap,
+      this.overall.wrap,
+    );
+  }
+
+  fillWholeTrace() {
+    for (const [box, value] of [
+      [this.overall.input, this.work.critique],
+      [this.finishNote.input, this.work.finish_note],
+    ]) {
+      if (document.activeElement !== box && box.value !== (value || "")) box.value = value || "";
+    }
+  }
+
+  paintWholeTrace() {
+    for (const [value, b] of Object.entries(this.answerButtons)) {
+      b.setAttribute("aria-pressed", String(String(this.work.solution_correct) === value));
+    }
+    this.finish.value = this.work.finish || "";
+    this.finishNote.wrap.hidden = !this.work.finish;
+    this.fillWholeTrace();
+  }
+
+  focusField(name) {
+    const box = name === "overall" ? this.overall.input : null;
+    if (box) {
+      box.focus({ preventScroll: true });
+      box.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  showCursor() {
+    const node = this.stepNodes && this.stepNodes[this.cursor];
+    if (node) node.box.scrollIntoView({ block: "nearest" });
+  }
+
+  renderMeta() {
+    const d = this.data;
+    if (d.notice && d.notice.id !== this.noticeId) {
+      this.noticeId = d.notice.id;
+      this.notice(d.notice.kind, d.notice.text);
+    }
+    if (!this.inflight && !this.navigating) this.status.textContent = this.seq > this.acked ? "Not saved yet" : "Saved";
+    if (d.conflict) {
+      if (this.conflictBox.hidden || this.conflictBox.dataset.text !== d.conflict.text) {
+        this.conflictBox.dataset.text = d.conflict.text;
+        const newer = el("button", { type: "button", className: "rl-button", text: "Load the newer version" });
+        newer.addEventListener("click", () => this.resolve("load_newer"));
+        const mine = el("button", { type: "button", className: "rl-button", text: "Keep mine (the newer one stays in the history)" });
+        mine.addEventListener("click", () => this.resolve("take_over"));
+        this.conflictBox.replaceChildren(el("p", { text: d.conflict.text }), newer, mine);
+        this.conflictBox.hidden = false;
+        newer.focus({ preventScroll: true });
+      }
+    } else {
+      this.conflictBox.hidden = true;
+    }
+  }
+
+  resolve(kind) {
+    this.conflictBox.hidden = true;
+    if (kind === "take_over") this.seq += 1;
+    this.transmit(kind);
+  }
+
+  offer(kept, when) {
+    const restore = el("button", { type: "button", className: "rl-button", text: "Restore them" });
+    const drop = el("button", { type: "button", className: "rl-button", text: "Discard them" });
+    const box = el(
+      "div",
+      { className: "rl-conflict" },
+      el("p", { text: `This browser kept changes to this trace from ${when} that the server never confirmed, and the trace has changed since.` }),
+      restore,
+      drop,
+    );
+    restore.addEventListener("click", () => {
+      box.remove();
+      this.change(kept.work);
+      this.renderTrace();
+    });
+    drop.addEventListener("click", () => {
+      box.remove();
+      this.forgetStored();
+    });
+    this.root.insertBefore(box, this.conflictBox);
+    restore.focus({ preventScroll: true });
+  }
+
+  notice(kind, text) {
+    this.noticeBox.className = `rl-notice ${kind}`;
+    this.noticeBox.textContent = text;
+    this.noticeBox.hidden = false;
+  }
+
+  clearNotice() {
+    if (this.noticeBox && !this.noticeBox.hidden) this.noticeBox.hidden = true;
+  }
+}
+
+export default function (args) {
+  const { data, parentElement, setTriggerValue } = args;
+  let surface = CONTROLLERS.get(parentElement);
+  if (!surface) {
+    surface = new Surface(parentElement);
+    CONTROLLERS.set(parentElement, surface);
+  }
+  surface.receive(data, (message) => setTriggerValue("send", message));
+}
