@@ -7,6 +7,7 @@ is not counted.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -38,6 +39,7 @@ PROBE_JS = """
         if (done) return;
         try { if (!predicate()) return; } catch (e) { return; }
         done = true;
+        window.__doneAt = performance.now();
         observer.disconnect();
         clearInterval(timer);
         document.removeEventListener("focusin", finish, true);
@@ -129,6 +131,20 @@ def sign_in(page: Any, url: str, username: str, password: str) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("no sign-in cookie")
         page.wait_for_timeout(50)
+
+
+def first_seen_ms(browser: Any, url: str, selector: str, storage: dict | None = None) -> float:
+    """Milliseconds from the start of navigation to ``selector`` being in the page, in a fresh browser context
+    (an empty cache: a cold open), timed in the page itself."""
+    page = new_page(browser, storage_state=storage)
+    watch = "new MutationObserver(() => { if (!window.__seenAt && document.querySelector(SELECTOR)) "
+    watch += "window.__seenAt = performance.now(); }).observe(document, {subtree: true, childList: true});"
+    page.context.add_init_script(watch.replace("SELECTOR", json.dumps(selector)))
+    page.goto(url, timeout=TIMEOUT_MS)
+    page.wait_for_function("window.__seenAt", timeout=TIMEOUT_MS)
+    took = float(page.evaluate("window.__seenAt"))
+    page.context.close()
+    return took
 
 
 def timed_press(page: Any, key: str, effect: str) -> float:

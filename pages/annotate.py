@@ -12,9 +12,17 @@ import streamlit as st
 
 from annotation.accounts.users import Account, projects_for
 from annotation.core.model import InvalidValue, first_error_text
-from annotation.workflow.queue import my_work, next_trace
+from annotation.workflow.queue import my_work, next_trace, still_open
 from annotation.workflow.surface import MessageRefused, read_message, trace_data, work_data
-from annotation.workflow.workbench import DraftConflict, NotOpen, ProjectRules, StaleJudgment, project_rules, submit
+from annotation.workflow.workbench import (
+    DraftConflict,
+    NotOpen,
+    OpenTrace,
+    ProjectRules,
+    StaleJudgment,
+    project_rules,
+    submit,
+)
 from pages.annotate_state import STATE, Desk, change, desk, load_newer, open_desk, say, take_over, timed
 from pages.auth import require_account
 from pages.common import DATABASE_DOWN, DATABASE_DOWN_MESSAGE, get_engine, shown_markdown
@@ -105,7 +113,15 @@ def back(d: Desk, account: Account) -> None:
 
 
 def go_next(d: Desk, account: Account, done: str) -> None:
-    trace_id = next_trace(get_engine(), d.rules, username=account.username, exclude=tuple(d.skipped))
+    up = d.upcoming  # what the browser already shows, when it is still open to this person
+    if (
+        up is not None
+        and up.trace_id not in d.skipped
+        and still_open(get_engine(), d.rules, trace_id=up.trace_id, username=account.username)
+    ):
+        trace_id = up.trace_id
+    else:
+        trace_id = next_trace(get_engine(), d.rules, username=account.username, exclude=tuple(d.skipped))
     if trace_id is None and d.skipped:
         d.skipped.clear()  # only skipped ones are left: serve them again
         trace_id = next_trace(get_engine(), d.rules, username=account.username)
@@ -125,10 +141,23 @@ def _account() -> Account:
 # ---- drawing ----------------------------------------------------------------------------------------------------
 
 
-def surface_data(d: Desk, account: Account) -> dict:
-    rules, opened = d.rules, d.opened
+def _caption(rules: ProjectRules, opened: OpenTrace) -> str:
     status = "submitted, reopened" if opened.submitted else "draft" if opened.draft_version else "new"
+    mode = rules.label_mode.replace("_", " ")
+    return f"{rules.name} · {len(opened.trace.steps)} steps · {status} · mode: {mode}"
+
+
+def surface_data(d: Desk, account: Account) -> dict:
+    rules, opened, up = d.rules, d.opened, d.upcoming
     conflict = {"kind": d.conflict_kind, "text": d.conflict} if d.conflict else None
+    upcoming = None
+    if up is not None:
+        upcoming = {
+            "trace": trace_data(up),
+            "work": work_data(up.work),
+            "draft_version": up.draft_version,
+            "caption": _caption(rules, up),
+        }
     return {
         "user": account.username,
         "keys": KEYS,
@@ -142,9 +171,9 @@ def surface_data(d: Desk, account: Account) -> dict:
         "reset": d.reset,
         "notice": d.notice,
         "conflict": conflict,
-        "caption": f"{rules.name} · {len(opened.trace.steps)} steps · {status} · "
-        f"mode: {rules.label_mode.replace('_', ' ')}",
+        "caption": _caption(rules, opened),
         "progress": d.progress,
+        "upcoming": upcoming,
     }
 
 

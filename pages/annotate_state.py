@@ -15,7 +15,7 @@ import streamlit as st
 
 from annotation.accounts.users import Account
 from annotation.workflow.labelling import WorkingCopy
-from annotation.workflow.queue import hold, progress, project_totals
+from annotation.workflow.queue import hold, next_trace, progress, project_totals
 from annotation.workflow.surface import render_following
 from annotation.workflow.workbench import (
     DraftConflict,
@@ -55,6 +55,9 @@ class Desk:
     reset: int = 0
     # True while a change could not be written (the database was unreachable).
     unsaved: bool = False
+    # The trace served after this one, held for this person and sent to the browser in advance, so that
+    # submit-and-next shows it at once while the submission travels.
+    upcoming: OpenTrace | None = None
 
     @property
     def work(self) -> WorkingCopy:
@@ -80,18 +83,27 @@ def open_desk(trace_id: int, rules: ProjectRules, account: Account, *, keep: Des
     hold(engine, rules, trace_id=trace_id, username=account.username)
     done = progress(engine, rules, username=account.username, totals=project_totals(engine, rules))
     new = Desk(rules=rules, opened=opened, progress=f"Mine: {done.mine} of {done.assigned_to_me} traces")
-    render_following(engine, rules, opened.position)
     if keep is not None and keep.rules.id == rules.id:
         new.skipped = keep.skipped
         new.history = [*[t for t in keep.history if t != trace_id], trace_id][-200:]
     else:
         new.history = [trace_id]
+    new.upcoming = _upcoming(new, account)
+    render_following(engine, rules, (new.upcoming or opened).position)
     st.session_state[STATE] = new
     # Only what changed: each write is a message to the browser.
     if st.query_params.get("project") != rules.name:
         st.query_params["project"] = rules.name
     st.query_params["trace"] = str(trace_id)
     return new
+
+
+def _upcoming(d: Desk, account: Account) -> OpenTrace | None:
+    engine = get_engine()
+    trace_id = next_trace(engine, d.rules, username=account.username, exclude=(d.trace_id, *d.skipped))
+    if trace_id is None:
+        return None
+    return open_trace(engine, trace_id=trace_id, username=account.username, rules=d.rules, is_admin=account.is_admin)
 
 
 def timed(d: Desk, copy: WorkingCopy | None = None) -> WorkingCopy:

@@ -107,6 +107,16 @@ def next_trace(
     return found[0]
 
 
+def still_open(engine: Engine, rules: ProjectRules, *, trace_id: int, username: str) -> bool:
+    """Whether ``username`` may still judge the trace (nobody else completed it meanwhile)."""
+    with session(engine) as s:
+        if work.human_judgment(s, trace_id=trace_id, username=username) is not None:
+            return False
+        return work.still_open_to(
+            s, trace_id=trace_id, username=username, needed=rules.judgments_per_trace, now=utcnow()
+        )
+
+
 def hold(engine: Engine, rules: ProjectRules, *, trace_id: int, username: str, now: datetime | None = None) -> None:
     """Reserve a trace the person opened by hand (going back, reopening their work)."""
     now = now or utcnow()

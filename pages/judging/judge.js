@@ -148,7 +148,21 @@ class Surface {
       this.renderEmpty(data);
       return;
     }
+    if (this.leaving && data.trace.id !== this.leaving.traceId) {
+      // The server took the submit (or skip, back): it holds everything of the trace left behind.
+      this.forgetStored(this.leaving.traceId);
+      this.leaving = null;
+    }
+    if (this.optimistic && data.trace.id === this.traceId) {
+      // The trace shown in advance is the one the server moved to: the submit is confirmed.
+      this.optimistic = null;
+      this.inflight = null;
+    }
     if (data.trace.id !== this.traceId) {
+      // A new trace, or the one left behind coming back because the server refused to leave it (the notice says
+      // why); what was typed on the trace shown in advance stays in this browser, offered when it is opened.
+      this.optimistic = null;
+      this.leaving = null;
       this.inflight = null;
       this.navigating = null;
       this.adopt(data);
@@ -157,7 +171,7 @@ class Surface {
       for (const k of keys) this.press(k.action, k.arg); // a submit among them queues the rest again
       return;
     }
-    if (this.inflight && data.ack >= this.inflight.seq) this.inflight = null;
+    if (this.inflight && !this.optimistic && data.ack >= this.inflight.seq) this.inflight = null;
     if (data.ack > this.acked) this.acked = data.ack;
     if (this.reset !== data.reset) {
       // The server replaced the work (the person chose the newer version): take it as it is.
@@ -229,19 +243,21 @@ class Surface {
   }
 
   transmit(kind) {
-    this.inflight = { kind, seq: this.seq, at: Date.now() };
-    this.send(this.message(kind));
+    this.inflight = { kind, seq: this.seq, at: Date.now(), message: this.message(kind) };
+    this.resend();
+  }
+
+  resend() {
+    this.send(this.inflight.message);
     clearTimeout(this.resendTimer);
     this.resendTimer = setTimeout(() => this.stalled(), RESEND_AFTER_MS);
   }
 
   stalled() {
     if (!this.inflight) return;
+    // The same message again (same trace, same sequence number): the server takes it once.
     this.notice("warning", "Still waiting for the server; your work is kept in this browser and sent again.");
-    const kind = this.inflight.kind;
-    this.inflight = null;
-    if (this.navigating) this.transmit(kind);
-    else this.pump();
+    this.resend();
   }
 
   pump() {
@@ -269,9 +285,9 @@ class Surface {
     }
   }
 
-  forgetStored() {
+  forgetStored(traceId = this.traceId) {
     try {
-      localStorage.removeItem(this.storeKey());
+      localStorage.removeItem(this.storeKey(traceId));
     } catch (e) {
       /* nothing to forget */
     }
@@ -424,6 +440,20 @@ class Surface {
     this.timer = null;
     this.seq += 1;
     this.store();
+    this.leaving = { traceId: this.traceId, kind };
+    const upcoming = this.data.upcoming;
+    if ((kind === "submit" || kind === "skip") && upcoming && !this.inflight && !this.optimistic) {
+      // Show the next trace at once (the server sent it in advance and holds it); the message goes right after
+      // it is drawn, built from the work as it was at the key press.
+      const message = this.message(kind);
+      this.inflight = { kind, seq: this.seq, at: Date.now(), message };
+      this.optimistic = { from: this.traceId };
+      this.data = { ...this.data, ...upcoming, ack: -1, reset: 0, notice: null, conflict: null, upcoming: null };
+      this.adopt(this.data);
+      this.status.textContent = { submit: "Submitting the last trace…", skip: "Skipping…" }[kind];
+      setTimeout(() => this.resend(), 0);
+      return;
+    }
     this.navigating = { kind, seq: this.seq };
     this.status.textContent = { submit: "Submitting…", skip: "Skipping…", back: "Going back…" }[kind];
     // One message at a time: after a draft on its way, this one follows as soon as it is confirmed.
@@ -813,7 +843,8 @@ class Surface {
       this.noticeId = d.notice.id;
       this.notice(d.notice.kind, d.notice.text);
     }
-    if (!this.inflight && !this.navigating) this.status.textContent = this.seq > this.acked ? "Not saved yet" : "Saved";
+    if (d.conflict) this.status.textContent = "Not saved: choose what to keep";
+    else if (!this.inflight && !this.navigating) this.status.textContent = this.seq > this.acked ? "Not saved yet" : "Saved";
     if (d.conflict) {
       if (this.conflictBox.hidden || this.conflictBox.dataset.text !== d.conflict.text) {
         this.conflictBox.dataset.text = d.conflict.text;

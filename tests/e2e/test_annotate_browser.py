@@ -364,6 +364,7 @@ def test_two_tabs_on_one_trace_get_the_choice_and_a_stale_submit_is_refused(open
     release_focus(first)
     press(first, "Control+Enter")
     expect(first.get_by_role("heading", name="Trace #2")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    saved(first)  # the next trace shows at once; this waits for the server to confirm the submission
     release_focus(second)
     press(second, "1")
     press(second, "Control+Enter")
