@@ -43,7 +43,9 @@ def on_send() -> None:
     if d is None or raw is None:
         return
     try:
-        message = read_message(raw, opened=d.opened, username=account.username, rules=d.rules)
+        message = read_message(
+            raw, trace_id=d.trace_id, before=d.work, username=account.username, taxonomy=d.rules.taxonomy
+        )
     except MessageRefused as e:
         if e.field != "trace_id":  # a message about a trace no longer open: the page shows the open one
             seq = raw.get("seq") if isinstance(raw, dict) else None

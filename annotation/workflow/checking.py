@@ -18,6 +18,7 @@ from annotation.core.model import NO_ERROR, InvalidValue, Judgment, Source, Step
 from annotation.core.records import judgment_from_row, trace_from_row
 from annotation.judgments.visibility import ProjectView
 from annotation.judgments.writing import JudgmentWrite, NotOpen, StaleJudgment, record
+from annotation.workflow.labelling import StepWork, WorkingCopy
 from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, TraceRow
@@ -75,6 +76,43 @@ def _opposite(verdict: int | None, step: int) -> int:
     if verdict == -1:
         return 1
     raise InvalidValue("steps", f"step {step}: the model gave no correct/wrong verdict to reject; edit it instead")
+
+
+def checks_from_work(work: WorkingCopy, model_steps: list[StepLabel]) -> list[StepCheck]:
+    """What a person's verdicts and explanations on the judging surface amount to, step by step: the model's
+    verdict and explanation kept is an accept, the opposite verdict with no explanation a reject, anything
+    else an edit. A step without a verdict is not checked."""
+    checks = []
+    for i, (step, model) in enumerate(zip(work.steps, model_steps, strict=True)):
+        if step.verdict is None:
+            continue
+        text = step.critique.strip()
+        if step.verdict == model.verdict and text == (model.critique or "").strip():
+            checks.append(StepCheck(i, "accept"))
+        elif model.verdict in (1, -1) and step.verdict == -model.verdict and not text:
+            checks.append(StepCheck(i, "reject"))
+        else:
+            checks.append(StepCheck(i, "edit", verdict=step.verdict, critique=text or None))
+    return checks
+
+
+def work_from_check(item: CritiqueToCheck, model_source: Source) -> tuple[WorkingCopy, str | None]:
+    """The surface's working copy for an item: my earlier check of it, else nothing checked; and my rating."""
+    n = len(item.trace.steps)
+    if item.mine is None or not is_checked(item, model_source):
+        return WorkingCopy.blank(n), None
+    steps = [StepWork() for _ in range(n)]
+    for c in item.mine.extra.get("changes", []):
+        i = c["step"]
+        if not 0 <= i < n:
+            continue
+        model = item.model_steps[i]
+        if c["action"] == "accept":
+            steps[i] = StepWork(verdict=model.verdict, critique=model.critique or "")
+        else:
+            steps[i] = StepWork(verdict=c.get("verdict"), critique=c.get("critique") or "")
+    work = WorkingCopy(steps=tuple(steps), critique=item.mine.critique or "")
+    return work, item.mine.extra.get("critique_rating")
 
 
 def checked_judgment(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from annotation.core.model import NO_ERROR, VERDICTS
+from annotation.core.model import NO_ERROR, VERDICTS, StepLabel, Trace
 from annotation.rendering.markup import render_soon, to_html
 from annotation.workflow.labelling import CHOSEN_FINISH, StepWork, WorkingCopy
 from annotation.workflow.workbench import OpenTrace, ProjectRules
@@ -44,8 +44,11 @@ class Message:
     work: WorkingCopy | None
 
 
-def read_message(raw: Any, *, opened: OpenTrace, username: str, rules: ProjectRules) -> Message:
-    """The message the browser sent, checked against the trace open on the server."""
+def read_message(
+    raw: Any, *, trace_id: int, before: WorkingCopy, username: str, taxonomy: tuple[str, ...] = ()
+) -> Message:
+    """The message the browser sent, checked against the trace open on the server (``trace_id``, whose work so
+    far is ``before``)."""
     if not isinstance(raw, dict):
         raise MessageRefused("message", "is not an object")
     kind = raw.get("kind")
@@ -54,25 +57,25 @@ def read_message(raw: Any, *, opened: OpenTrace, username: str, rules: ProjectRu
     seq = raw.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise MessageRefused("seq", f"{seq!r} is not a count")
-    if raw.get("trace_id") != opened.trace_id:
+    if raw.get("trace_id") != trace_id:
         raise MessageRefused("trace_id", f"the message is for trace {raw.get('trace_id')!r}, not the open one")
     if raw.get("user", username) != username:
         raise MessageRefused("user", f"the message is in the name of {raw.get('user')!r}, not of who is signed in")
     work = raw.get("work")
     if work is None and kind in ("skip", "back", "load_newer"):
         return Message(kind, seq, None)
-    return Message(kind, seq, read_work(work, opened=opened, rules=rules))
+    return Message(kind, seq, read_work(work, before=before, taxonomy=taxonomy))
 
 
-def read_work(raw: Any, *, opened: OpenTrace, rules: ProjectRules) -> WorkingCopy:
+def read_work(raw: Any, *, before: WorkingCopy, taxonomy: tuple[str, ...] = ()) -> WorkingCopy:
     if not isinstance(raw, dict):
         raise MessageRefused("work", "is not an object")
     steps = raw.get("steps")
-    n = len(opened.trace.steps)
+    n = len(before.steps)
     if not isinstance(steps, list) or len(steps) != n:
         got = len(steps) if isinstance(steps, list) else type(steps).__name__
         raise MessageRefused("work.steps", f"the trace has {n} steps, the message {got}")
-    read = tuple(_read_step(step, i, opened.work.steps[i], rules) for i, step in enumerate(steps))
+    read = tuple(_read_step(step, i, before.steps[i], taxonomy) for i, step in enumerate(steps))
     solution = raw.get("solution_correct")
     if solution not in (None, True, False):
         raise MessageRefused("work.solution_correct", f"{solution!r} is not true, false or null")
@@ -86,11 +89,11 @@ def read_work(raw: Any, *, opened: OpenTrace, rules: ProjectRules) -> WorkingCop
         finish=finish,
         finish_note=_text(raw.get("finish_note"), "work.finish_note"),
         # Time is counted on the server, between messages: the browser's clock is not asked.
-        time_spent_s=opened.work.time_spent_s,
+        time_spent_s=before.time_spent_s,
     )
 
 
-def _read_step(raw: Any, i: int, before: StepWork, rules: ProjectRules) -> StepWork:
+def _read_step(raw: Any, i: int, before: StepWork, taxonomy: tuple[str, ...]) -> StepWork:
     where = f"work.steps[{i}]"
     if not isinstance(raw, dict):
         raise MessageRefused(where, "is not an object")
@@ -100,7 +103,7 @@ def _read_step(raw: Any, i: int, before: StepWork, rules: ProjectRules) -> StepW
     tags = raw.get("tags") or []
     if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(isinstance(t, str) for t in tags):
         raise MessageRefused(f"{where}.tags", "is not a list of tag names")
-    allowed = set(rules.taxonomy) | set(before.tags)
+    allowed = set(taxonomy) | set(before.tags)
     unknown = [t for t in tags if t not in allowed]
     if unknown:
         raise MessageRefused(f"{where}.tags", f"{unknown[0]!r} is not in the project's taxonomy")
@@ -138,16 +141,24 @@ def work_data(work: WorkingCopy) -> dict[str, Any]:
 
 def trace_data(opened: OpenTrace) -> dict[str, Any]:
     """The trace as sanitised markup (annotation.rendering): nothing in it runs or fetches."""
-    trace = opened.trace
+    return trace_markup(opened.trace_id, opened.position, opened.trace)
+
+
+def trace_markup(trace_id: int, position: int, trace: Trace) -> dict[str, Any]:
     return {
-        "id": opened.trace_id,
-        "number": opened.position + 1,
+        "id": trace_id,
+        "number": position + 1,
         "problem": to_html(trace.problem),
         "steps": [to_html(step) for step in trace.steps],
         "answer": to_html(trace.answer),
         "reference_answer": to_html(trace.reference_answer),
         "reference_solution": to_html(trace.reference_solution),
     }
+
+
+def model_steps_data(labels: list[StepLabel]) -> list[dict[str, Any]]:
+    """A model's verdict and explanation on each step: the text (for the edit box) and its markup."""
+    return [{"verdict": x.verdict, "critique": x.critique or "", "html": to_html(x.critique)} for x in labels]
 
 
 def others_data(opened: OpenTrace) -> list[dict[str, Any]]:

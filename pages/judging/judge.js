@@ -93,6 +93,17 @@ function allCorrect(work) {
 }
 
 function missing(work, mode) {
+  if (mode === "check") {
+    // Every step up to my first error is checked, and the critique as a whole is rated.
+    const first = firstWrong(work);
+    const last = first === null ? work.steps.length - 1 : first;
+    const unchecked = [];
+    for (let i = 0; i <= last; i++) if (work.steps[i].verdict === null) unchecked.push(i + 1);
+    const left = [];
+    if (unchecked.length) left.push(`a check of step ${unchecked.slice(0, 8).join(", ")}${unchecked.length > 8 ? "…" : ""}`);
+    if (!work.rating) left.push("a rating of the critique as a whole (G, P or M)");
+    return left;
+  }
   if (work.finish) return work.finish_note.trim() ? [] : [`a reason for '${work.finish.replace("_", " ")}'`];
   let unrated = [];
   work.steps.forEach((s, i) => {
@@ -106,6 +117,13 @@ function missing(work, mode) {
 function summary(work, mode) {
   const first = firstError(work);
   let text;
+  if (mode === "check") {
+    const wrong = firstWrong(work);
+    text = wrong === null ? "You have marked no step wrong." : `Your first error: Step ${wrong + 1}.`;
+    const left = missing(work, mode);
+    if (left.length) text += ` Still needed: ${left.join("; ")}.`;
+    return { text, error: wrong !== null };
+  }
   if (work.finish) text = `Finished as ${work.finish.replace("_", " ")}.`;
   else if (first === null) text = "No first error marked yet.";
   else if (first === -1) text = "Every step is correct: no error.";
@@ -412,7 +430,39 @@ class Surface {
       case "help":
         this.help.hidden = !this.help.hidden;
         return;
+      case "accept":
+      case "reject":
+        return this.judgeModel(action);
+      case "rate_helpful":
+      case "rate_partly":
+      case "rate_misleading":
+        if (mode !== "check") return;
+        this.change({ ...this.work, rating: { rate_helpful: "helpful", rate_partly: "partly_helpful", rate_misleading: "misleading" }[action] });
+        return;
     }
+  }
+
+  judgeModel(action) {
+    // Check critiques: take the model's verdict and explanation on the current step (Y), or the opposite verdict (N).
+    if (this.data.label_mode !== "check") return;
+    const i = this.cursor;
+    const model = this.data.model_steps[i];
+    if (action === "accept" && model.verdict === null) {
+      this.notice("warning", `The model gave no verdict on step ${i + 1} to accept: give your own with 1, 2 or 3.`);
+      return;
+    }
+    if (action === "reject" && model.verdict !== CORRECT && model.verdict !== WRONG) {
+      this.notice("warning", `The model said neither correct nor wrong on step ${i + 1}: give your own with 1, 2 or 3.`);
+      return;
+    }
+    const step =
+      action === "accept"
+        ? { ...this.work.steps[i], verdict: model.verdict, critique: model.critique || "" }
+        : { ...this.work.steps[i], verdict: -model.verdict, critique: "" };
+    const steps = this.work.steps.map((s, k) => (k === i ? step : s));
+    this.lastChange = Date.now();
+    this.change({ ...this.work, steps });
+    if (i < steps.length - 1) this.move(1);
   }
 
   move(delta) {
@@ -571,14 +621,27 @@ class Surface {
       verdicts.append(buttons[verdict]);
     }
     const editor = el("div", { className: "rl-editor", hidden: true });
+    const model = this.data.model_steps && this.data.model_steps[i];
     const box = el(
       "li",
       { className: "rl-step", "data-step": String(i), onclick: (e) => this.clickStep(e, i) },
       el("div", { className: "rl-step-head" }, el("strong", { text: `Step ${i + 1}` }), badges, verdicts),
       this.markup(html, "rl-step-text"),
+      model ? this.modelNode(model) : null,
       editor,
     );
     return { box, badges, buttons, editor, drawn: null };
+  }
+
+  modelNode(model) {
+    const name = model.verdict === null ? "no verdict" : VERDICT_NAMES[model.verdict].toLowerCase();
+    return el(
+      "div",
+      { className: "rl-model" },
+      el("span", { className: "rl-model-label", text: "Model: " }),
+      el("span", { className: `rl-badge model-${name.replace(" ", "-")}`, text: name }),
+      model.html ? this.markup(model.html, "rl-model-critique") : null,
+    );
   }
 
   clickStep(e, i) {
@@ -710,6 +773,13 @@ class Surface {
 
   openBox(name) {
     const node = this.stepNodes[this.cursor];
+    const model = this.data.model_steps && this.data.model_steps[this.cursor];
+    const step = this.work.steps[this.cursor];
+    if (name === "critique" && model && model.critique && !step.critique && step.verdict === null) {
+      // Editing a model's explanation starts from it.
+      const steps = this.work.steps.map((s, k) => (k === this.cursor ? { ...s, critique: model.critique } : s));
+      this.change({ ...this.work, steps });
+    }
     if (greyed(this.work, this.data.label_mode).has(this.cursor)) {
       this.notice("info", `Step ${this.cursor + 1} needs no critique: it comes after the first error.`);
       return;
@@ -759,6 +829,7 @@ class Surface {
   }
 
   wholeTraceNode() {
+    if (this.data.label_mode === "check") return this.ratingNode();
     const answer = el("span", { className: "rl-answer-verdict", role: "group", "aria-label": "Final answer" });
     this.answerButtons = {};
     for (const [value, label] of [
@@ -806,7 +877,45 @@ class Surface {
     );
   }
 
+  ratingNode() {
+    const group = el("span", { className: "rl-answer-verdict", role: "group", "aria-label": "How good is the model's critique?" });
+    this.ratingButtons = {};
+    for (const [value, label, key] of [
+      ["helpful", "Helpful", "G"],
+      ["partly_helpful", "Partly helpful", "P"],
+      ["misleading", "Misleading", "M"],
+    ]) {
+      const b = el("button", {
+        type: "button",
+        className: "rl-verdict",
+        "aria-pressed": "false",
+        text: `${label} · ${key}`,
+        onclick: () => this.change({ ...this.work, rating: value }),
+      });
+      this.ratingButtons[value] = b;
+      group.append(b);
+    }
+    this.overall = this.textBox("Replacement explanation (where none of the model's is good)", "What is actually wrong, and where", (v) => {
+      this.lastChange = Date.now();
+      this.change({ ...this.work, critique: v }, { paint: false });
+    });
+    const said = this.data.model_overall;
+    return el(
+      "section",
+      { className: "rl-whole" },
+      el("h3", { text: "The critique as a whole" }),
+      said ? el("details", {}, el("summary", { text: "The model's overall critique" }), this.markup(said, "rl-model-critique")) : null,
+      el("div", { className: "rl-row" }, group),
+      this.overall.wrap,
+    );
+  }
+
   fillWholeTrace() {
+    if (this.data.label_mode === "check") {
+      const box = this.overall.input;
+      if (document.activeElement !== box && box.value !== (this.work.critique || "")) box.value = this.work.critique || "";
+      return;
+    }
     for (const [box, value] of [
       [this.overall.input, this.work.critique],
       [this.finishNote.input, this.work.finish_note],
@@ -816,6 +925,11 @@ class Surface {
   }
 
   paintWholeTrace() {
+    if (this.data.label_mode === "check") {
+      for (const [value, b] of Object.entries(this.ratingButtons)) b.setAttribute("aria-pressed", String(this.work.rating === value));
+      this.fillWholeTrace();
+      return;
+    }
     for (const [value, b] of Object.entries(this.answerButtons)) {
       b.setAttribute("aria-pressed", String(String(this.work.solution_correct) === value));
     }

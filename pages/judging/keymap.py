@@ -19,6 +19,12 @@ KEYS = {
     "x": "skip",
     "b": "back",
     "?": "help",
+    # Check critiques: take the model's verdict on the step, or the opposite; rate the critique as a whole.
+    "y": "accept",
+    "n": "reject",
+    "g": "rate_helpful",
+    "p": "rate_partly",
+    "m": "rate_misleading",
 }
 
 HELP = [
@@ -36,4 +42,24 @@ HELP = [
     ("?", "show these keys"),
 ]
 
-HELP_TABLE = "| key | does |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in HELP)
+CHECK_HELP = [
+    ("J / ↓, K / ↑", "next / previous step"),
+    ("Y / N", "the model is right on this step (its verdict and explanation) / wrong (the opposite verdict)"),
+    ("1 / 2 / 3", "your own verdict on the step: correct / neutral / wrong"),
+    ("E", "write or edit the explanation of the current step (starts from the model's)"),
+    ("A", "every step correct (no error)"),
+    ("F", "jump to your first error"),
+    ("G / P / M", "the critique as a whole is helpful / partly helpful / misleading"),
+    ("O", "write a replacement explanation"),
+    ("Ctrl+Enter", "submit and go to the next critique, from anywhere"),
+    ("X, B", "next / previous critique without submitting"),
+    ("Esc, ?", "leave a text box; show these keys"),
+]
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    return "| key | does |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+HELP_TABLE = table(HELP)
+CHECK_HELP_TABLE = table(CHECK_HELP)

@@ -53,27 +53,32 @@ def test_check_one_critique_step_by_step_with_the_keyboard(open_page, app_databa
     page = open_page("ann1")
     page.get_by_role("link", name="Check critiques", exact=True).click()
     expect(page.get_by_role("heading", name="Check critiques")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-    expect(page.get_by_text("This rule is misapplied.").first).to_be_visible()
-    expect(page.get_by_text("Trace #1 (1 of")).to_be_visible()
+    expect(page.get_by_text("This rule is misapplied.").first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Trace #1")).to_be_visible()
+    expect(page.get_by_text("1 of 36").first).to_be_visible()
 
-    page.get_by_role("heading", name="Check critiques").click()
-    page.keyboard.press("a")  # step 1: accept "correct"
-    expect(page.get_by_text("Step 2 of")).to_be_visible()
-    page.keyboard.press("x")  # step 2: reject "wrong" -> correct
-    expect(page.get_by_text("Step 3 of")).to_be_visible()
-    page.keyboard.press("e")  # step 3: edit
-    page.get_by_role("radiogroup").get_by_text("Wrong", exact=True).click()
-    page.get_by_role("textbox", name="Your explanation").fill("The product is computed wrongly here.")
-    page.get_by_role("button", name="Save edit").click()
-    expect(page.get_by_text("edited")).to_be_visible()
-    page.get_by_text("Partly helpful", exact=True).click()
-    page.get_by_role("textbox", name="Replacement explanation").fill("Step 3 multiplies instead of dividing.")
-    page.get_by_role("button", name="Submit and next").click()
+    page.locator(".rl-title").click()
+    page.keyboard.press("y")  # step 1: the model is right ("correct")
+    page.keyboard.press("n")  # step 2: the model is wrong ("wrong" -> correct)
+    page.keyboard.press("y")  # step 3: the model gave no verdict: refused at the key, with the reason
+    expect(page.get_by_text("The model gave no verdict on step 3 to accept")).to_be_visible()
+    page.keyboard.press("3")  # step 3: my own verdict, wrong
+    page.keyboard.press("e")
+    page.keyboard.type("The product is computed wrongly here.")
+    page.keyboard.press("Control+Enter")  # refused at once: the critique is not rated yet
+    expect(page.locator(".rl-notice")).to_contain_text("a rating of the critique as a whole")
+    page.keyboard.press("Escape")
+    page.keyboard.press("p")  # partly helpful
+    page.keyboard.press("o")
+    page.keyboard.type("Step 3 multiplies instead of dividing.")
+    page.keyboard.press("Control+Enter")  # from inside the text box
 
+    expect(page.get_by_role("heading", name="Trace #2")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     expect(page.get_by_text("Saved your check of trace #1.")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-    expect(page.get_by_text("Trace #2 (2 of")).to_be_visible()
-    page.get_by_role("button", name="Previous trace").click()
+    page.locator(".rl-title").click()
+    page.keyboard.press("b")
     expect(page.get_by_text("checked by you before")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.locator('.rl-step[data-step="2"]')).to_have_attribute("data-verdict", "wrong")
 
     engine = prepare(app_database)
     with session(engine) as s:

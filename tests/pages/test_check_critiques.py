@@ -12,6 +12,7 @@ from storage.db import session
 from storage.tables import JudgmentRow, utcnow
 from tests.pages.conftest import open_app
 from tests.utils.critic_data import make_project
+from tests.utils.surface import Surface
 
 PAGE = "pages/check_critiques.py"
 CRITIC = Source("model", "judge")
@@ -52,58 +53,69 @@ def test_without_critiques_the_page_says_how_to_get_them(database_url, db):
     assert any("No model critiques in this project yet" in i.value for i in at.info)
 
 
-def test_steps_show_the_models_verdict_and_explanation_as_written(database_url, db):
+def check(at):
+    return Surface(at, key="check_judge")
+
+
+def test_steps_show_the_models_verdict_and_explanation_as_sanitised_markup(database_url, db):
     add_critiques(db)
     at = open_app(PAGE)
     at.selectbox(key="check_project").set_value("check-page").run()
 
     assert at.selectbox(key="check_source").value == "model:judge"
-    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    assert "Model: :green-badge[correct]" in shown and "Model: :red-badge[wrong]" in shown
-    assert "Adds \\*correctly\\*." in shown and "Doubling \\<b\\>wrong\\</b\\>." in shown
-    assert "Checked 0 of 3 critiques from model:judge" in at.get("progress")[0].proto.text
+    data = check(at).data()
+    assert data["label_mode"] == "check" and data["progress"] == "Checked 0 of 3 critiques"
+    model = data["model_steps"]
+    assert [m["verdict"] for m in model] == [1, -1, -1]
+    assert model[0]["html"].strip() == "<p>Adds <em>correctly</em>.</p>"
+    assert model[1]["critique"] == "Doubling <b>wrong</b>." and "<b>" not in model[1]["html"]
+    assert "&lt;b&gt;wrong&lt;/b&gt;" in model[1]["html"]
 
 
-def test_accept_reject_edit_rate_and_submit_saves_a_human_judgment(database_url, db):
+def test_take_turn_over_and_edit_rate_and_submit_saves_a_human_judgment(database_url, db):
     ids = add_critiques(db)
     at = open_app(PAGE)
     at.selectbox(key="check_project").set_value("check-page").run()
-
-    at.button(key="check_accept").click().run()  # step 0: accepted (correct)
-    at.button(key="check_reject").click().run()  # step 1: rejected -> correct
-    at.button(key="check_edit").click().run()  # step 2: edited
-    assert at.text_area(key="check_edit_text").value == "Follows."
-    at.radio(key="check_edit_verdict").set_value("Wrong").run()
-    at.text_area(key="check_edit_text").set_value("4 x 2 is 8, not 9.").run()
-    at.button(key="check_edit_save").click().run()
-    at.segmented_control(key="check_rating").set_value("Misleading").run()
-    at.text_area(key="check_replacement").set_value("Only the last step is wrong.").run()
-    at.button(key="check_submit").click().run()
+    surface = check(at)
+    work = surface.work()
+    model = surface.data()["model_steps"]
+    work["steps"][0] |= {"verdict": 1, "critique": model[0]["critique"]}  # Y: the model's verdict and words
+    work["steps"][1] |= {"verdict": 1, "critique": ""}  # N: the opposite verdict
+    work["steps"][2] |= {"verdict": -1, "critique": "4 x 2 is 8, not 9."}  # my own words
+    work |= {"rating": "misleading", "critique": "Only the last step is wrong."}
+    surface.send("submit", work)
 
     assert not at.exception
-    assert "Saved your check of trace #1." in [s.value for s in at.success]
+    assert surface.data()["notice"]["text"] == "Saved your check of trace #1."
     (mine,) = human_judgments(db)
     assert mine.trace_id == ids[0] and mine.status == "submitted" and mine.first_error == 2
     assert [s["verdict"] for s in mine.steps] == [1, 1, -1]
     assert mine.steps[2]["critique"] == "4 x 2 is 8, not 9." and mine.critique == "Only the last step is wrong."
     assert mine.extra["checked_from"] == "model:judge" and mine.extra["critique_rating"] == "misleading"
     assert [c["action"] for c in mine.extra["changes"]] == ["accept", "reject", "edit"]
-    # On to the next trace, with a fresh form.
-    assert "Trace **#2** (2 of 3) · not checked yet" in [m.value for m in at.markdown]
-    assert at.segmented_control(key="check_rating").value is None
+    # On to the next trace, with nothing checked yet.
+    data = surface.data()
+    assert data["trace"]["number"] == 2 and "not checked yet" in data["caption"]
+    assert data["work"]["rating"] is None and all(s["verdict"] is None for s in data["work"]["steps"])
+
+    surface.send("back")  # my check comes back as I left it
+    data = surface.data()
+    assert [s["verdict"] for s in data["work"]["steps"]] == [1, 1, -1] and data["work"]["rating"] == "misleading"
 
 
 def test_submit_without_a_rating_or_with_unchecked_steps_is_refused(database_url, db):
     add_critiques(db)
     at = open_app(PAGE)
     at.selectbox(key="check_project").set_value("check-page").run()
+    surface = check(at)
 
-    at.button(key="check_submit").click().run()
-    assert "rate the critique as a whole first" in at.error[0].value
+    surface.send("submit")
+    assert "rate the critique as a whole first" in surface.data()["notice"]["text"]
 
-    at.segmented_control(key="check_rating").set_value("Helpful").run()
-    at.button(key="check_submit").click().run()
-    assert "step 0 is not checked yet" in at.error[0].value
+    surface.send("submit", surface.work() | {"rating": "helpful"})
+    assert "step 1 is not checked yet" in surface.data()["notice"]["text"]  # counted as people count
+    surface.send("submit", surface.work() | {"rating": "best"})
+    assert "work.rating" in surface.data()["notice"]["text"]
     assert human_judgments(db) == []
 
 
@@ -112,12 +124,13 @@ def test_an_annotator_checks_on_a_project_they_work_on(database_url, db):
     create_user(db, username="ann", password="test-password-1", role="annotator")
     set_members(db, project="check-page", usernames=["ann"])
     at = open_app(PAGE, user="ann", role="annotator")
-
-    at.button(key="check_accept").click().run()
-    at.button(key="check_accept").click().run()
-    at.segmented_control(key="check_rating").set_value("Helpful").run()
-    at.button(key="check_submit").click().run()
+    surface = check(at)
+    model = surface.data()["model_steps"]
+    work = surface.work()
+    for i in range(2):
+        work["steps"][i] |= {"verdict": model[i]["verdict"], "critique": model[i]["critique"]}
+    surface.send("submit", work | {"rating": "helpful"})
 
     (mine,) = human_judgments(db, "ann")
     assert mine.first_error == 1 and mine.extra["critique_rating"] == "helpful"
-    assert any("Every critique from this critic is checked" in i.value for i in at.info)
+    assert "Every critique from this critic is checked" in surface.data()["notice"]["text"]

@@ -21,6 +21,10 @@ def opened(engine, tmp_path):
     return rules, open_trace(engine, trace_id=trace_id, username="ann", rules=rules, is_admin=False)
 
 
+def read(raw, trace, taxonomy=("calculation", "logic")):
+    return read_message(raw, trace_id=trace.trace_id, before=trace.work, username="ann", taxonomy=taxonomy)
+
+
 def message(opened_trace, **changes):
     work = work_data(opened_trace.work)
     out = {"kind": "draft", "seq": 3, "trace_id": opened_trace.trace_id, "user": "ann", "work": work}
@@ -28,19 +32,19 @@ def message(opened_trace, **changes):
 
 
 def test_a_good_message_gives_the_working_copy(opened):
-    rules, trace = opened
+    _, trace = opened
     raw = message(trace)
     raw["work"]["steps"][1] |= {"verdict": WRONG, "critique": "2 + 2 is 4", "tags": ["calculation"]}
     raw["work"]["steps"][0]["verdict"] = CORRECT
-    got = read_message(raw, opened=trace, username="ann", rules=rules)
+    got = read(raw, trace)
     assert (got.kind, got.seq) == ("draft", 3)
     assert got.work.first_error("first_error") == 1
     assert got.work.steps[1].critique == "2 + 2 is 4" and got.work.steps[1].tags == ("calculation",)
 
 
 def test_skip_and_back_need_no_work(opened):
-    rules, trace = opened
-    got = read_message(message(trace, kind="skip", work=None), opened=trace, username="ann", rules=rules)
+    _, trace = opened
+    got = read(message(trace, kind="skip", work=None), trace)
     assert got.kind == "skip" and got.work is None
 
 
@@ -87,29 +91,28 @@ def _bad(trace):
     ],
 )
 def test_a_message_that_does_not_fit_is_refused_naming_the_field(opened, field):
-    rules, trace = opened
+    _, trace = opened
     before = copy.deepcopy(trace.work)
     with pytest.raises(MessageRefused) as refused:
-        read_message(_bad(trace)[field], opened=trace, username="ann", rules=rules)
+        read(_bad(trace)[field], trace)
     assert refused.value.field == field
     assert trace.work == before
 
 
 def test_a_tag_already_on_the_step_stays_allowed_though_not_in_the_taxonomy(opened):
-    from dataclasses import replace
 
-    rules, trace = opened
+    _, trace = opened
     trace.work = trace.work.with_step(0, tags=("imported-tag",))
     raw = message(trace)
-    got = read_message(raw, opened=trace, username="ann", rules=replace(rules, taxonomy=("logic",)))
+    got = read(raw, trace, taxonomy=("logic",))
     assert got.work.steps[0].tags == ("imported-tag",)
 
 
 def test_the_browser_clock_is_not_asked_for_time_spent(opened):
-    rules, trace = opened
+    _, trace = opened
     raw = message(trace)
     raw["work"]["time_spent_s"] = 99_999
-    assert read_message(raw, opened=trace, username="ann", rules=rules).work.time_spent_s == trace.work.time_spent_s
+    assert read(raw, trace).work.time_spent_s == trace.work.time_spent_s
 
 
 def test_the_trace_is_sent_as_markup(opened):
