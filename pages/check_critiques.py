@@ -221,4 +221,3 @@ def main() -> None:
 
 
 main()
-

@@ -11,11 +11,9 @@ import streamlit as st
 
 from annotation.accounts.users import Account, projects_for
 from annotation.core.model import (
-    VERDICT_NAMES,
     InvalidValue,
     Judgment,
     first_error_text,
-    steps_from_first_error,
 )
 from annotation.critics.keys import KeyNotAllowed
 from annotation.critics.reason_agreement import judge_reasons, reason_accuracy
@@ -29,9 +27,13 @@ from annotation.metrics.pairs import default_pair, source_label
 from annotation.metrics.processbench import rounded
 from annotation.metrics.steps import MATRIX_LABELS
 from annotation.workflow.adjudication import NotAllowed, adopt, consensus_of
+from annotation.workflow.labelling import WorkingCopy
+from annotation.workflow.surface import side_data, trace_markup, work_data
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
 from pages.history_view import show_history
+from pages.judging.component import judging_surface
+from pages.judging.keymap import HELP, KEYS
 
 BOOTSTRAP = 1000
 BROWSE_LIMIT = 500
@@ -154,29 +156,33 @@ def judgment_summary(judgment: Judgment | None) -> str:
     return verdict
 
 
-def side_by_side(view: TraceView, a_source: str, b_source: str) -> None:
+def side_by_side(account: Account, view: TraceView, a_source: str, b_source: str) -> None:
+    """Both sides on the judging surface, read-only: the steps rendered as on Annotate, each side's verdict,
+    first error, critique and tags under every step (J/K move, F jumps to a first error)."""
     trace = view.trace
-    st.text(trace.problem)
+    n = len(trace.steps)
     a, b = view.judgments.get(a_source), view.judgments.get(b_source)
-    head = st.columns([3, 2, 2])
-    head[0].markdown("**Step**")
-    head[1].markdown(f"**A · {md_escape(a_source)}** — {md_escape(judgment_summary(a))}")
-    head[2].markdown(f"**B · {md_escape(b_source)}** — {md_escape(judgment_summary(b))}")
-    for i, step in enumerate(trace.steps):
-        row = st.columns([3, 2, 2], border=True)
-        row[0].text(f"{i + 1}. {step}")
-        for column, judgment in ((row[1], a), (row[2], b)):
-            label = judgment.steps[i] if judgment is not None and i < len(judgment.steps) else None
-            verdict = label.verdict if label is not None else None
-            if verdict is None and judgment is not None:
-                implied = steps_from_first_error(judgment.first_error, len(trace.steps))
-                verdict = implied[i].verdict if i < len(implied) else None
-            marker = "◀ first error" if judgment is not None and judgment.first_error == i else ""
-            column.text(f"{VERDICT_NAMES.get(verdict, '–')} {marker}".strip())
-            if label is not None and label.critique:
-                column.text(label.critique)
-            if label is not None and label.tags:
-                column.text("tags: " + ", ".join(label.tags))
+    data = {
+        "user": account.username,
+        "keys": KEYS,
+        "key_help": [row for row in HELP if row[0].startswith(("J", "F", "?"))],
+        "label_mode": "view",
+        "taxonomy": [],
+        "trace": trace_markup(view.trace_id, view.position, trace),
+        "work": work_data(WorkingCopy.blank(n)),
+        "sides": [
+            side_data(f"A · {a_source}", a, n, judgment_summary(a)),
+            side_data(f"B · {b_source}", b, n, judgment_summary(b)),
+        ],
+        "caption": f"A · {a_source}: {judgment_summary(a)} · B · {b_source}: {judgment_summary(b)}",
+        "ack": -1,
+        "reset": 0,
+        "notice": None,
+        "conflict": None,
+        "draft_version": None,
+        "progress": "",
+    }
+    judging_surface(key="compare_view", data=data, on_send=lambda: None)
     for name, judgment in ((f"A · {a_source}", a), (f"B · {b_source}", b)):
         if judgment is not None and judgment.critique:
             with st.expander(f"Critique of {name}"):
@@ -276,7 +282,7 @@ def browser(account: Account, view: ProjectView, result: Comparison) -> None:
     chosen = rows.iloc[pick]
     a_source, b_source = str(chosen["source_a"]), str(chosen["source_b"])
     detail = trace_view(get_engine(), int(chosen["trace_id"]), [a_source, b_source, "consensus"], view)
-    side_by_side(detail, a_source, b_source)
+    side_by_side(account, detail, a_source, b_source)
     with st.expander("History of this trace's judgments"):
         history(account, detail.trace_id)
     if account.is_admin:

@@ -42,6 +42,7 @@ class TraceView:
     trace: Trace
     judgments: dict[str, Judgment]
     versions: dict[str, int]
+    position: int = 0
 
 
 def _wanted(source: str, kind: str, name: str) -> bool:
@@ -67,4 +68,4 @@ def trace_view(engine: Engine, trace_id: int, sources: list[str], view: ProjectV
         trace = trace_from_row(row)
         if not view.sees_reference_fields(qc=row.qc):
             trace.reference_answer = trace.reference_solution = None
-        return TraceView(trace_id=trace_id, trace=trace, judgments=judgments, versions=versions)
+        return TraceView(trace_id=trace_id, trace=trace, judgments=judgments, versions=versions, position=row.position)

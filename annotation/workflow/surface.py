@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from annotation.core.model import NO_ERROR, VERDICTS, StepLabel, Trace
+from annotation.core.model import NO_ERROR, VERDICT_NAMES, VERDICTS, Judgment, StepLabel, Trace, steps_from_first_error
 from annotation.rendering.markup import render_soon, to_html
 from annotation.workflow.labelling import CHOSEN_FINISH, StepWork, WorkingCopy
 from annotation.workflow.workbench import OpenTrace, ProjectRules
@@ -182,3 +182,24 @@ def render_following(engine: Engine, rules: ProjectRules, position: int, *, coun
         rows = queries.traces_after(s, project_id=rules.id, position=position, limit=count)
         texts = [text for row in rows for text in (row.problem, *row.steps, row.answer)]
     render_soon(texts)
+
+
+def side_data(name: str, judgment: Judgment | None, n_steps: int, summary: str) -> dict[str, Any]:
+    """One source's judgment of a trace for the read-only view: each step's verdict (given, or implied by the
+    first error), whether it is the first error, the critique as markup, the tags."""
+    implied = steps_from_first_error(judgment.first_error, n_steps) if judgment is not None else []
+    steps = []
+    for i in range(n_steps):
+        label = judgment.steps[i] if judgment is not None and i < len(judgment.steps) else None
+        verdict = label.verdict if label is not None else None
+        if verdict is None and i < len(implied):
+            verdict = implied[i].verdict
+        steps.append(
+            {
+                "verdict": VERDICT_NAMES.get(verdict, "–"),
+                "first": judgment is not None and judgment.first_error == i,
+                "critique": to_html(label.critique) if label is not None else "",
+                "tags": list(label.tags) if label is not None else [],
+            }
+        )
+    return {"name": name, "summary": summary, "steps": steps}

@@ -312,6 +312,7 @@ class Surface {
   }
 
   restoreStored() {
+    if (this.readOnly()) return;
     let kept = null;
     try {
       kept = JSON.parse(localStorage.getItem(this.storeKey()) || "null");
@@ -363,9 +364,14 @@ class Surface {
     if (this.tagMode && this.tagKey(e)) return;
     const action = this.data.keys[e.key] || this.data.keys[e.key.toLowerCase()];
     if (!action) return;
+    if (this.readOnly() && !["next", "previous", "first_error", "help"].includes(action)) return;
     e.preventDefault();
     e.stopPropagation();
     this.press(action);
+  }
+
+  readOnly() {
+    return this.data.label_mode === "view";
   }
 
   press(action, arg) {
@@ -537,15 +543,17 @@ class Surface {
         el("span", { className: "rl-caption", text: d.caption || "" }),
         el("span", { className: "rl-progress", text: d.progress || "" }),
         this.status,
-        el(
-          "span",
-          { className: "rl-buttons" },
-          this.button("Submit", "submit", "Ctrl+Enter", "primary"),
-          this.button("Skip", "skip"),
-          this.button("Back", "back"),
-          this.button("All correct", "all_correct"),
-          this.button("Keys", "help"),
-        ),
+        this.readOnly()
+          ? el("span", { className: "rl-buttons" }, this.button("Keys", "help"))
+          : el(
+              "span",
+              { className: "rl-buttons" },
+              this.button("Submit", "submit", "Ctrl+Enter", "primary"),
+              this.button("Skip", "skip"),
+              this.button("Back", "back"),
+              this.button("All correct", "all_correct"),
+              this.button("Keys", "help"),
+            ),
       );
       const steps = el("ol", { className: "rl-steps" });
       t.steps.forEach((html, i) => {
@@ -553,8 +561,8 @@ class Surface {
         this.stepNodes.push(node);
         steps.append(node.box);
       });
-      this.summaryLine = el("p", { className: "rl-summary" });
-      this.wholeTrace = this.wholeTraceNode();
+      this.summaryLine = el("p", { className: "rl-summary", hidden: this.readOnly() });
+      this.wholeTrace = this.readOnly() ? el("div") : this.wholeTraceNode();
       this.root.replaceChildren(
         bar,
         this.noticeBox,
@@ -569,7 +577,7 @@ class Surface {
         this.wholeTrace,
       );
     }
-    this.fillWholeTrace();
+    if (!this.readOnly()) this.fillWholeTrace();
     this.paint();
   }
 
@@ -622,6 +630,16 @@ class Surface {
     }
     const editor = el("div", { className: "rl-editor", hidden: true });
     const model = this.data.model_steps && this.data.model_steps[i];
+    if (this.readOnly()) {
+      const box = el(
+        "li",
+        { className: "rl-step rl-view", "data-step": String(i), onclick: (e) => this.clickStep(e, i) },
+        el("div", { className: "rl-step-head" }, el("strong", { text: `Step ${i + 1}` }), badges),
+        this.markup(html, "rl-step-text"),
+        el("div", { className: "rl-sides" }, ...this.data.sides.map((side) => this.sideNode(side, i))),
+      );
+      return { box, badges, buttons: {}, editor: el("div"), drawn: "view" };
+    }
     const box = el(
       "li",
       { className: "rl-step", "data-step": String(i), onclick: (e) => this.clickStep(e, i) },
@@ -631,6 +649,18 @@ class Surface {
       editor,
     );
     return { box, badges, buttons, editor, drawn: null };
+  }
+
+  sideNode(side, i) {
+    const step = side.steps[i];
+    return el(
+      "div",
+      { className: "rl-side" },
+      el("span", { className: "rl-side-name", text: `${side.name}: ` }),
+      el("span", { className: `rl-side-verdict ${step.verdict}`, text: `${step.verdict}${step.first ? " ◀ first error" : ""}` }),
+      step.critique ? this.markup(step.critique, "rl-model-critique") : null,
+      step.tags.length ? el("span", { className: "rl-side-tags", text: `tags: ${step.tags.join(", ")}` }) : null,
+    );
   }
 
   modelNode(model) {
@@ -679,6 +709,7 @@ class Surface {
       }
       this.paintEditor(node, step, i, current && !grey.has(i) ? "open" : grey.has(i) ? "" : this.needsEditor(step));
     });
+    if (this.readOnly()) return;
     const s = summary(this.work, mode);
     this.summaryLine.textContent = s.text;
     this.summaryLine.classList.toggle("error", s.error);
@@ -690,6 +721,7 @@ class Surface {
   }
 
   paintEditor(node, step, i, open) {
+    if (this.readOnly()) return;
     const wantCorrection = open && step.verdict === WRONG;
     const shape = `${open}|${wantCorrection}`;
     if (node.drawn !== shape) {
@@ -957,7 +989,8 @@ class Surface {
       this.noticeId = d.notice.id;
       this.notice(d.notice.kind, d.notice.text);
     }
-    if (d.conflict) this.status.textContent = "Not saved: choose what to keep";
+    if (this.readOnly()) this.status.textContent = "";
+    else if (d.conflict) this.status.textContent = "Not saved: choose what to keep";
     else if (!this.inflight && !this.navigating) this.status.textContent = this.seq > this.acked ? "Not saved yet" : "Saved";
     if (d.conflict) {
       if (this.conflictBox.hidden || this.conflictBox.dataset.text !== d.conflict.text) {

@@ -17,6 +17,7 @@ from storage import queries
 from storage.db import session
 from storage.tables import Project, TraceRow, utcnow
 from tests.pages.conftest import open_app
+from tests.utils.surface import Surface
 
 PAGE = "pages/compare.py"
 PROJECT = "Compare me"
@@ -93,11 +94,13 @@ def test_browser_filters_by_kind_and_opens_a_trace_side_by_side(project):
     assert "1 of 5 disagreements" in [c.value for c in at.caption]
     at.selectbox(key="compare_trace").set_value(0).run()
     assert not at.exception
-    texts = [t.value for t in at.text]
-    assert "Problem <i>2</i>: what is 2 * 2?" in texts  # shown as written
-    assert "3. So the answer is 4 **bold**." in texts
-    assert "wrong ◀ first error" in texts  # B's view of step 3
-    assert "critique 2 <script>" in texts
+    view = Surface(at, key="compare_view").data()
+    assert view["label_mode"] == "view"  # read-only: the surface sends nothing and takes no verdict keys
+    assert "Problem &lt;i&gt;2&lt;/i&gt;: what is 2 * 2?" in view["trace"]["problem"]  # shown as written
+    assert "So the answer is 4 <strong>bold</strong>." in view["trace"]["steps"][2]
+    _, b = view["sides"]
+    assert b["steps"][2]["verdict"] == "wrong" and b["steps"][2]["first"]  # B's view of step 3
+    assert "critique 2 <script>" in [t.value for t in at.text]  # the overall critique, as written
 
 
 def test_admin_settles_a_disagreement_between_annotators(project, db):
@@ -105,7 +108,8 @@ def test_admin_settles_a_disagreement_between_annotators(project, db):
     at.selectbox(key="compare_a").set_value("human:ann2").run()
     at.selectbox(key="compare_b").set_value("human:ann1").run()
     at.selectbox(key="compare_trace").set_value(0).run()
-    assert "step two is *wrong*" in [t.value for t in at.text]
+    sides = Surface(at, key="compare_view").data()["sides"]
+    assert "step two is <em>wrong</em>" in sides[0]["steps"][1]["critique"]
     at.radio(key="compare_settle_choice").set_value("human:ann2")
     at.button(key="compare_settle").click().run()
     assert "reason" in at.error[0].value  # a reason is required
