@@ -17,7 +17,15 @@ T = TypeVar("T")
 OUT = Path(__file__).resolve().parent / "out"
 
 #: Module names under ``benchmarks``, run in this order by ``python -m benchmarks``.
-BENCHMARKS = ("import_speed", "annotate_speed", "export_speed", "critic_speed", "metrics_speed", "load_test")
+BENCHMARKS = (
+    "import_speed",
+    "annotate_speed",
+    "export_speed",
+    "critic_speed",
+    "metrics_speed",
+    "load_test",
+    "browser_load",
+)
 
 
 def finish(result: dict[str, Any], report: str, out: Path, *, check: bool) -> int:

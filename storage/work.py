@@ -89,12 +89,26 @@ def max_position(session: Session, *, project_id: int) -> int:
     return session.execute(select(func.max(TraceRow.position)).where(TraceRow.project_id == project_id)).scalar() or 0
 
 
+# A person holds the trace they are on and the one served next (sent to their browser in advance).
+HOLDS_PER_PERSON = 2
+
+
 def reserve(session: Session, *, trace_id: int, username: str, until: datetime) -> None:
-    """Hold one trace for one person (or renew the hold), releasing whatever else they held in the project."""
+    """Hold one trace for one person (or renew the hold). Of whatever else they held in the project, only their
+    latest other hold stays (HOLDS_PER_PERSON in all): the trace they work on while the next one is held."""
     project_id = select(TraceRow.project_id).where(TraceRow.id == trace_id).scalar_subquery()
     # Walk this person's few reservations, not the project's many traces.
     in_project = exists().where(TraceRow.id == Reservation.trace_id, TraceRow.project_id == project_id)
-    session.execute(delete(Reservation).where(Reservation.username == username, in_project))
+    latest_other = (
+        select(Reservation.trace_id)
+        .where(Reservation.username == username, in_project, Reservation.trace_id != trace_id)
+        .order_by(Reservation.expires_at.desc())
+        .limit(HOLDS_PER_PERSON - 1)
+    )
+    kept = list(session.execute(latest_other).scalars())
+    session.execute(
+        delete(Reservation).where(Reservation.username == username, in_project, Reservation.trace_id.not_in(kept))
+    )
     try:
         with session.begin_nested():
             session.execute(insert(Reservation).values(trace_id=trace_id, username=username, expires_at=until))

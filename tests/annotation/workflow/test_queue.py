@@ -149,3 +149,19 @@ def test_a_trace_taken_between_the_pick_and_the_lock_is_not_kept(engine, tmp_pat
 
     monkeypatch.setattr(work, "first_open_trace", stale_pick)
     assert next_trace(engine, rules, username="bob") not in (first, None)
+
+
+def test_a_person_holds_the_trace_they_are_on_and_the_next_one_but_no_third(engine, tmp_path):
+    """The Annotate page holds the next trace while a person works on the current one (it is already in their
+    browser): another person must get neither. A third hold releases the oldest."""
+    rules = make_project(engine, tmp_path, traces=6)
+    on = next_trace(engine, rules, username="ann")
+    upcoming = next_trace(engine, rules, username="ann", exclude=(on,))
+    opened = open_trace(engine, trace_id=on, username="ann", rules=rules, is_admin=False)
+    save_draft(engine, opened, username="ann", copy=opened.work.with_step(0, critique="working"))
+    other = next_trace(engine, rules, username="bob")
+    assert other not in (on, upcoming)
+    third = next_trace(engine, rules, username="ann", exclude=(on, upcoming, other))
+    assert third not in (on, upcoming, other)
+    # ann's oldest hold (the trace after her draft renewed "on" is "upcoming") is released: bob may take it.
+    assert next_trace(engine, rules, username="bob", exclude=(other,)) == upcoming
