@@ -392,3 +392,33 @@ def test_the_current_step_stays_on_screen_and_the_toolbar_leaves_room_for_the_st
     expect(current).to_have_attribute("data-step", "25")
     box = current.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= 768, box
+
+
+def test_random_sequences_typed_ahead_on_40_step_traces_store_what_they_mean(open_page, db, tmp_path):
+    """The benchmark's check (benchmarks.type_ahead), in small: random verdicts, moves and first-error jumps
+    pressed without waiting, on 40-step traces, each ending in Ctrl+Enter."""
+    import random
+
+    from playwright.sync_api import expect
+
+    from benchmarks.type_ahead import expected, random_sequence
+
+    rng = random.Random(12)
+    sequences = [random_sequence(rng, 40) for _ in range(6)]
+    records = [
+        {"id": f"forty-{i}", "problem": f"P{i}", "steps": [f"s{k}" for k in range(40)], "label": -1} for i in range(6)
+    ]
+    create_user(db, username="forty", password=PASSWORD)
+    add_project(db, tmp_path, "Forty steps", records, ["forty"])
+    page = open_page("forty")
+    open_annotate(page, "Trace #1")
+    release_focus(page)
+    for keys in sequences:
+        for key in keys:
+            page.keyboard.press(key)
+    expect(page.get_by_text("Nothing left for you in this project")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    judged = {s.position: s.judgments["human:forty"] for s in load_traces(db, "Forty steps")}
+    for position, keys in enumerate(sequences):
+        first, verdicts = expected(40, keys)
+        assert judged[position].first_error == first, keys
+        assert [v.verdict for v in judged[position].steps] == verdicts, keys
