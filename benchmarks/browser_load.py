@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 
 from benchmarks import OUT, finish, in_workdir
 from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS, PROBE_JS, TIMEOUT_MS, free_port, served
+from tests.utils.processes import stop_group
 
 NAME = "browser_load"
 PROJECT = "load-benchmark"
@@ -152,8 +152,7 @@ def behind_nginx(upstreams: list[str], workdir: Path) -> Iterator[str]:
                 time.sleep(0.2)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+        stop_group(process)
 
 
 async def annotator(browser: Any, url: str, name: str, per_person: int, seed: int) -> dict[str, Any]:

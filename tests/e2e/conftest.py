@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +13,10 @@ import pytest
 
 from annotation.accounts.users import create_user
 from annotation.ops.startup import prepare
+from benchmarks.chromium import CHROMIUM, chromium
 from tests.conftest import skip_or_fail
-from tests.utils.processes import server_command
+from tests.utils.processes import served
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("REDLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-START_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
 
 # Accounts every browser test may sign in with: username -> role. The password is shared.
@@ -35,26 +28,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_serving(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"the app exited with {server.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise AssertionError(f"the app did not serve within {START_TIMEOUT_S}s:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="module")
@@ -94,40 +67,14 @@ def app_url(
     """`streamlit run server.py` (the app and its cookie routes) on a free port and a fresh SQLite file; stopped
     with its children afterwards."""
     folder = tmp_path_factory.mktemp("app")
-    database_url = app_database
-    port = free_port()
-    log = folder / "streamlit.log"
-    env = os.environ | {
-        "DATABASE_URL": database_url,
-        "REDLINE_IMPORT_DIR": str(import_folder),
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    command = server_command(port)
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_serving(url, server, log)
+    with served(app_database, folder / "streamlit.log", env={"REDLINE_IMPORT_DIR": str(import_folder)}) as url:
         yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
 
 
 @pytest.fixture
 def browser(sync_playwright) -> Iterator[Any]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from contextlib import closing
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +25,54 @@ def server_command(port: int) -> list[str]:
         *("-m", "streamlit", "run", "server.py"),
         *("--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"),
     ]
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a server started with ``start_new_session=True`` and its children: TERM, then KILL if it lingers."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(database_url: str, log: Path, script: str | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app (or a one-file ``script``) served on a free port, as `make run` serves it; its URL. Stopped with its
+    children afterwards; its output goes to ``log``."""
+    port = free_port()
+    command = server_command(port)
+    if script is not None:
+        command[command.index("server.py")] = script
+    env = os.environ | {"DATABASE_URL": database_url, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"} | (env or {})
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start within 120 s") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        stop_group(server)
 
 
 def cli_env(database_url: str, **extra: str) -> dict[str, str]:
