@@ -24,7 +24,7 @@ def test_small_run_measures_every_figure(tmp_path):
     figures = json.loads(out.read_text())
     (result,) = figures["results"]
     assert (result["traces"], result["judged"]) == (200, 100)
-    for kind in ("verdict", "move", "first_error", "critique", "submit"):
+    for kind in ("verdict", "move", "first_error", "critique", "submit", "confirmed"):
         assert result["presses"][kind]["n"] >= 3 and result["presses"][kind]["median"] > 0
         assert result["300_steps"][kind]["n"] >= 1
     assert result["warm_open"] > 0 and result["cold_open"] > 0 and result["bare_open"] > 0
