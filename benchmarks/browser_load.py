@@ -193,6 +193,7 @@ async def annotator(browser: Any, url: str, name: str, per_person: int, seed: in
         await page.evaluate("(source) => window.__arm(source)", moved)
         await page.keyboard.press("Control+Enter")
         out["made"] += 1
+        out.setdefault("submitted", []).append(int(title.removeprefix("Trace #")) - 1)
         out["submit_ms"].append(float(await page.evaluate("window.__took")))
         # The server's answer: the next trace confirmed, or the old one back with the reason.
         await page.wait_for_function(
@@ -236,12 +237,15 @@ def stored(url: str, k: int) -> dict[str, Any]:
     engine.dispose()
     per_trace = Counter()
     per_person = Counter()
+    pairs = set()
     for t in traces:
         for source, j in t.judgments.items():
             if source.startswith("human:") and j.status == "submitted":
                 per_trace[t.id] += 1
                 per_person[source.removeprefix("human:")] += 1
-    return {"stored": sum(per_person.values()), "over_judged": sum(1 for n in per_trace.values() if n > k)}
+                pairs.add((source.removeprefix("human:"), t.position))
+    over = sum(1 for n in per_trace.values() if n > k)
+    return {"stored": sum(per_person.values()), "over_judged": over, "pairs": pairs}
 
 
 def run(kind: str, k: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -264,6 +268,8 @@ def run(kind: str, k: int, args: argparse.Namespace, workdir: Path) -> dict[str,
         took = time.perf_counter() - start
         counts = stored(url, k)
     made = sum(r["made"] for r in results)
+    pressed = {(f"ann{n:02d}", p) for n, r in enumerate(results) for p in r.get("submitted", [])}
+    twice = sum(len(r.get("submitted", [])) - len(set(r.get("submitted", []))) for r in results)
     refused = sum(r["refused"] for r in results)
     verdicts = [t for r in results for t in r["verdict_ms"]]
     submits = [t for r in results for t in r["submit_ms"]]
@@ -278,6 +284,10 @@ def run(kind: str, k: int, args: argparse.Namespace, workdir: Path) -> dict[str,
         "lost": made - refused - counts["stored"],
         "over_judged": counts["over_judged"],
         "errors": [e for r in results for e in r["errors"] if not e.startswith("Not submitted")],
+        # Which submissions the database does not hold (person, trace position), and traces submitted twice
+        # by one person (a revision, stored once): what "lost" is made of.
+        "missing": sorted(pressed - counts["pairs"]),
+        "submitted_twice": twice,
         "verdict_ms": _stats(verdicts),
         "submit_ms": _stats(submits),
     }

@@ -179,11 +179,17 @@ class Surface {
     if (data.trace.id !== this.traceId) {
       // A new trace, or the one left behind coming back because the server refused to leave it (the notice says
       // why); what was typed on the trace shown in advance stays in this browser, offered when it is opened.
+      const unsaid =
+        this.optimistic && data.trace.id === this.optimistic.from && !(data.notice && data.notice.id !== this.noticeId);
       this.optimistic = null;
       this.leaving = null;
       this.inflight = null;
       this.navigating = null;
       this.adopt(data);
+      if (unsaid) {
+        // The server answered without having taken the submission (the connection dropped and came back).
+        this.notice("warning", "Not submitted: the connection dropped before the server took it. Your work is here; submit again.");
+      }
       const keys = this.queue;
       this.queue = [];
       for (const k of keys) this.press(k.action, k.arg); // a submit among them queues the rest again
