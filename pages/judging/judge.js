@@ -263,7 +263,9 @@ class Surface {
   }
 
   message(kind) {
-    return { kind, seq: this.seq, trace_id: this.traceId, user: this.data.user, work: this.work };
+    // draft_version: the saved draft this copy started from (the server's own versioned drafts decide conflicts).
+    const base = this.data.draft_version;
+    return { kind, seq: this.seq, trace_id: this.traceId, draft_version: base, user: this.data.user, work: this.work };
   }
 
   transmit(kind) {

@@ -422,3 +422,21 @@ def test_random_sequences_typed_ahead_on_40_step_traces_store_what_they_mean(ope
         first, verdicts = expected(40, keys)
         assert judged[position].first_error == first, keys
         assert [v.verdict for v in judged[position].steps] == verdicts, keys
+
+
+def test_after_choosing_a_project_in_the_sidebar_the_keys_judge_again(open_page, db, tmp_path):
+    """Issue 12: after choosing a project in the sidebar, J typed into the picker."""
+    from playwright.sync_api import expect
+
+    create_user(db, username="picker", password=PASSWORD)
+    add_project(db, tmp_path, "Picker one", [four_steps(i) for i in range(2)], ["picker"])
+    add_project(db, tmp_path, "Picker two", [four_steps(i) for i in range(10, 12)], ["picker"])
+    page = open_page("picker")
+    open_annotate(page, "Trace #1")
+    page.get_by_role("combobox", name="Project").click()
+    page.get_by_role("option", name="Picker two", exact=True).click()
+    expect(page.locator(".rl-caption")).to_contain_text("Picker two", timeout=PAGE_TIMEOUT_MS)
+    page.keyboard.press("j")
+    expect(page.locator(".rl-step.current")).to_have_attribute("data-step", "1")
+    expect(page.get_by_role("combobox", name="Project")).to_have_value("Picker two")
+    assert "project=Picker+two" in page.url
