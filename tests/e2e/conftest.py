@@ -117,3 +117,22 @@ def open_page(browser, app_url: str) -> Callable[..., Any]:
 def page(open_page) -> Any:
     """The app signed in as the admin."""
     return open_page("admin")
+
+
+def choose(page: Any, label: str, option: str, *, exact_label: bool = False) -> None:
+    """Pick ``option`` in the select box labelled ``label``. A click that lands while the page reruns may not open
+    the list, or the option may be redrawn under it: the whole pick is tried again."""
+    from playwright.sync_api import Error, expect
+
+    wanted = page.get_by_role("option", name=option)
+    for attempt in range(4):
+        try:
+            page.get_by_label(label, exact=exact_label).click(timeout=5000)
+            expect(wanted).to_be_visible(timeout=3000)
+            wanted.click(timeout=5000)
+            return
+        except (AssertionError, Error):
+            if attempt == 3:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(300)

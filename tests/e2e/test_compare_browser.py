@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.conftest import PAGE_TIMEOUT_MS
+from tests.e2e.conftest import PAGE_TIMEOUT_MS, choose
 
 PROJECT = "Browser compare"
 
@@ -42,20 +42,6 @@ def import_predictions(page, path: Path) -> None:
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_text("Traces: 4 added, 0 already present")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-
-
-def choose(page, label: str, option: str) -> None:
-    from playwright.sync_api import expect
-
-    wanted = page.get_by_role("option", name=option)
-    for _ in range(3):  # a click that lands while the page reruns does not open the list
-        page.get_by_label(label).click()
-        try:
-            expect(wanted).to_be_visible(timeout=3000)
-            break
-        except AssertionError:
-            continue
-    wanted.click()
 
 
 def test_walk_through_a_critics_disagreements(page, import_folder: Path):

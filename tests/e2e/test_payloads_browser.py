@@ -23,7 +23,7 @@ from annotation.projects.settings import load_settings, save_settings
 from storage import queries
 from storage.db import session
 from storage.tables import utcnow
-from tests.e2e.conftest import ACCOUNTS, PAGE_TIMEOUT_MS, PASSWORD
+from tests.e2e.conftest import ACCOUNTS, PAGE_TIMEOUT_MS, PASSWORD, choose
 from tests.e2e.payloads import DATA_LINKS_JS, FINDINGS_JS, PAYLOADS, SPOT_CHECKS, combined
 
 PROJECT = 'Hostile <img src=x onerror="top.redlinePwned=100">'
@@ -146,20 +146,6 @@ def go(page: Any, link: str, heading: str) -> None:
 
     page.get_by_role("link", name=link, exact=True).click()
     expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-
-
-def choose(page: Any, label: str, option: str) -> None:
-    from playwright.sync_api import expect
-
-    wanted = page.get_by_role("option", name=option)
-    for _ in range(3):  # a click that lands while the page reruns does not open the list
-        page.get_by_label(label).click()
-        try:
-            expect(wanted).to_be_visible(timeout=3000)
-            break
-        except AssertionError:
-            continue
-    wanted.click()
 
 
 def toggle(page: Any, name: str) -> None:
