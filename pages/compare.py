@@ -75,7 +75,8 @@ def headline(result: Comparison) -> None:
         ("first_error_accuracy", "First error exact", "%"),
         ("mcc", "Solution MCC", ""),
     ]
-    columns = st.columns(len(figures) + 1)
+    # Three cards a row: six in one row cut their titles ("Accuracy on B's ...").
+    columns = [*st.columns(3), *st.columns(3)]
     for column, (key, label, unit) in zip(columns, figures, strict=False):
         value, (low, high) = d[key], d["intervals"][key]
         column.metric(label, "–" if value is None else f"{value}{unit}", border=True)
@@ -89,12 +90,15 @@ def headline(result: Comparison) -> None:
 def position_histogram(result: Comparison) -> go.Figure:
     a, b = result.first_errors["a"], result.first_errors["b"]
     top = int(max(a.max(initial=0), b.max(initial=0)))
-    labels = ["no answer", "no error", *[str(i + 1) for i in range(top + 1)]]
+    labels = ["no error", "no usable answer", *[f"step {i + 1}" for i in range(top + 1)]]
     figure = go.Figure()
     for name, values in ((source_label(result.a), a), (source_label(result.b), b)):
+        # -2: no usable answer, -1: no error, then the steps; "no error" comes first, as the biggest bar often is.
         counts = np.bincount(np.clip(values, -2, None) + 2, minlength=len(labels))
-        figure.add_bar(x=labels, y=counts, name=html.escape(name))
-    figure.update_layout(barmode="group", xaxis_title="first error (step)", yaxis_title="traces", margin={"t": 30})
+        figure.add_bar(x=labels, y=[counts[1], counts[0], *counts[2:]], name=html.escape(name))
+    figure.update_layout(barmode="group", xaxis_title="first error", yaxis_title="traces", margin={"t": 30})
+    # Categories, never a numeric axis: on one, "no error" and "no usable answer" were not drawn at all.
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
     return figure
 
 
@@ -144,7 +148,8 @@ def charts(result: Comparison) -> None:
     by = st.radio("Group by", list(GROUPS), horizontal=True, key="compare_group_by")
     table = result.breakdowns[by]
     st.plotly_chart(group_bars(table, by), key="compare_groups")
-    st.dataframe(table, hide_index=True, key="compare_group_table")
+    # The same precision as the cards: one decimal.
+    st.dataframe(table.round(1), hide_index=True, key="compare_group_table")
 
 
 def judgment_summary(judgment: Judgment | None) -> str:

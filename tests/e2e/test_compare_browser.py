@@ -56,6 +56,13 @@ def test_walk_through_a_critics_disagreements(page, import_folder: Path):
     expect(page.get_by_text("4 pairs judged by both (3 where B has an error")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     expect(page.get_by_test_id("stMetric").filter(has_text="Accuracy on B's errors")).to_contain_text("33.3%")
     expect(page.get_by_test_id("stMetric").filter(has_text="ProcessBench F1")).to_contain_text("50.0")
+    # Issue 17: every card's title is whole, and the first-error chart draws its "no error" category.
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *')]
+            .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"""
+    )
+    assert cut == [], cut
+    expect(page.locator(".js-plotly-plot .xtick text", has_text="no error").first).to_be_visible()
 
     page.get_by_role("tab", name="Disagreements").click()
     expect(page.get_by_text("2 of 2 disagreements")).to_be_visible(timeout=PAGE_TIMEOUT_MS)

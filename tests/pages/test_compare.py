@@ -210,3 +210,25 @@ def test_an_annotator_never_sees_the_reference_of_a_quality_control_trace(projec
     admin.selectbox(key="compare_a").set_value("human:ann2").run()
     admin.selectbox(key="compare_b").set_value("reference").run()
     assert any(1 in d.value["trace"].tolist() for d in admin.dataframe if "B says" in d.value.columns)
+
+
+def test_where_the_first_error_falls_draws_no_error_and_no_usable_answer_first(project):
+    """Issue 17: on a numeric axis the "no error" and "no usable answer" bars were not drawn at all."""
+    import json
+
+    at = open_app(PAGE)
+    chart = next(c for c in at.get("plotly_chart") if "first error" in c.proto.spec)
+    spec = json.loads(chart.proto.spec)
+    assert spec["layout"]["xaxis"]["type"] == "category"
+    for bars in spec["data"]:
+        assert bars["x"][:2] == ["no error", "no usable answer"]
+        assert all(x.startswith("step ") for x in bars["x"][2:])
+    reference = next(b for b in spec["data"] if "reference" in b["name"])
+    assert reference["y"][0] == 2  # the project's two traces without an error, drawn
+
+
+def test_the_group_table_shows_the_cards_precision(project):
+    at = open_app(PAGE)
+    table = next(d.value for d in at.dataframe if {"f1", "first_error_accuracy"} <= set(d.value.columns))
+    for column in table.select_dtypes("float").columns:
+        assert (table[column].dropna().round(1) == table[column].dropna()).all(), column
