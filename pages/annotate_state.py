@@ -82,7 +82,7 @@ def open_desk(trace_id: int, rules: ProjectRules, account: Account, *, keep: Des
     # Opened by hand (a reload, Back, Reopen) or served: either way it is held for this person now.
     hold(engine, rules, trace_id=trace_id, username=account.username)
     done = progress(engine, rules, username=account.username, totals=project_totals(engine, rules))
-    new = Desk(rules=rules, opened=opened, progress=f"Mine: {done.mine} of {done.assigned_to_me} traces")
+    new = Desk(rules=rules, opened=opened, progress=f"judged by me: {done.mine} of {done.assigned_to_me} traces")
     if keep is not None and keep.rules.id == rules.id:
         new.skipped = keep.skipped
         new.history = [*[t for t in keep.history if t != trace_id], trace_id][-200:]

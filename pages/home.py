@@ -46,7 +46,10 @@ def judgments_chart(overviews: list[ProjectOverview]) -> go.Figure:
             for kind in SHOWN_KINDS
         ]
     )
-    figure = px.bar(counts, x="project", y="judgments", color="source", barmode="group")
+    figure = px.bar(counts, x="project", y="judgments", color="source", barmode="group", text="judgments")
+    # A log scale and the count on each bar: 20,000 reference judgments must not hide 30 human ones.
+    figure.update_yaxes(type="log", title="judgments (log scale)")
+    figure.update_traces(textposition="outside", cliponaxis=False)
     figure.update_layout(xaxis_title=None, legend_title_text="source kind", margin={"t": 10})
     return figure
 

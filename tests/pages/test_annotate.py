@@ -302,3 +302,19 @@ def test_a_very_long_trace_reaches_the_surface_whole(database_url, db, tmp_path)
     surface.send("submit", surface.judge([1] * 1500 + [-1]))
     with session(db) as s:
         assert human_judgment(s, trace_id=tid, username="ann").first_error == 1500
+
+
+def test_the_progress_counts_traces_and_says_so(database_url, db, tmp_path):
+    """Issue 17: "Mine: 1 of 3" on a 2-trace project (project counts cached, mine fresh)."""
+    from annotation.importing.files import import_file
+    from tests.utils.files import write_jsonl
+
+    at = open_app("pages/annotate.py")
+    records = [{"problem": f"Q{i}?", "steps": ["a", "b"], "label": 1} for i in range(2)]
+    import_file(db, write_jsonl(tmp_path / "two.jsonl", records), project="Two")
+    at.run()
+    at.selectbox(key="annotate_project").set_value("Two").run()
+    surface = Surface(at)
+    assert surface.data()["progress"] == "judged by me: 0 of 2 traces"
+    surface.send("submit", surface.judge([1, 1]))
+    assert surface.data()["progress"] == "judged by me: 1 of 2 traces"

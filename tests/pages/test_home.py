@@ -35,3 +35,13 @@ def test_home_without_projects_points_to_import(database_url, monkeypatch: pytes
     assert not at.dataframe
     assert "Import" in at.info[0].value
     assert not at.get("plotly_chart")
+
+
+def test_the_judgments_chart_shows_small_sources_beside_large_ones(database_url):
+    """Issue 17: on a linear scale 20,000 reference judgments hid the human ones."""
+    import json
+
+    at = open_app()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    assert all(bars.get("text") is not None for bars in spec["data"])  # each bar says its count
