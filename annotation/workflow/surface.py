@@ -9,6 +9,7 @@ tags that do not belong. A refused message changes nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,12 +145,27 @@ def trace_data(opened: OpenTrace) -> dict[str, Any]:
     return trace_markup(opened.trace_id, opened.position, opened.trace)
 
 
+# "Step 3:", "**Step 3.**", "3)" at the start of a step: numbering the page already shows.
+_NUMBERING = re.compile(r"^\s*(?:\*\*)?\s*(?:step\s*)?(\d+)\s*[:.)](?:\*\*)?(?=\s)\s*", re.IGNORECASE)
+
+
+def shown_step(text: str, index: int, first_number: int) -> str:
+    """The step as shown: without a leading number that repeats its position (counted from the trace's own first
+    number, 1 or 0). Display only: the stored text, and every export, keep the step as it was."""
+    match = _NUMBERING.match(text)
+    if match and int(match.group(1)) == first_number + index and match.end() < len(text):
+        return text[match.end() :]
+    return text
+
+
 def trace_markup(trace_id: int, position: int, trace: Trace) -> dict[str, Any]:
+    first = _NUMBERING.match(trace.steps[0]) if trace.steps else None
+    first_number = 0 if first is not None and first.group(1) == "0" else 1
     return {
         "id": trace_id,
         "number": position + 1,
         "problem": to_html(trace.problem),
-        "steps": [to_html(step) for step in trace.steps],
+        "steps": [to_html(shown_step(step, i, first_number)) for i, step in enumerate(trace.steps)],
         "answer": to_html(trace.answer),
         "reference_answer": to_html(trace.reference_answer),
         "reference_solution": to_html(trace.reference_solution),

@@ -120,3 +120,26 @@ def test_the_trace_is_sent_as_markup(opened):
     data = trace_data(trace)
     assert data["id"] == trace.trace_id and data["number"] == trace.position + 1
     assert len(data["steps"]) == len(trace.trace.steps) and data["problem"].startswith("<p>")
+
+
+def test_a_step_does_not_repeat_the_number_the_page_shows():
+    from annotation.workflow.surface import shown_step
+
+    assert shown_step("Step 1: Add the numbers.", 0, 1) == "Add the numbers."
+    assert shown_step("**Step 2.** Double it.", 1, 1) == "Double it."
+    assert shown_step("3) Done.", 2, 1) == "Done."
+    assert shown_step("Step 0: Start.", 0, 0) == "Start."
+    assert shown_step("Step 4: not this step's number", 1, 1) == "Step 4: not this step's number"
+    assert shown_step("2 + 2 = 4.", 1, 1) == "2 + 2 = 4."  # a number that is not numbering stays
+    assert shown_step("1.5 is half of 3.", 0, 1) == "1.5 is half of 3."
+    assert shown_step("Step 1:", 0, 1) == "Step 1:"  # nothing left to show otherwise
+
+
+def test_the_stored_step_keeps_its_numbering(opened):
+    from annotation.core.model import Trace
+    from annotation.workflow.surface import trace_markup
+
+    trace = Trace(problem="P", steps=["Step 1: a", "Step 2: b"])
+    shown = trace_markup(1, 0, trace)
+    assert "Step 1" not in shown["steps"][0] and "a" in shown["steps"][0]
+    assert trace.steps == ["Step 1: a", "Step 2: b"]
