@@ -215,9 +215,18 @@ def show_preview(path: Path, name: str, fmt: str, options: ConvertOptions) -> Pa
     return parsed
 
 
-def run_import(engine: Engine, path: Path, name: str, project: str, fmt: str, options: ConvertOptions) -> None:
-    """Check the whole file, then write all of it or nothing, with a progress bar."""
-    if not st.button("Import", key="import_run", type="primary", icon=":material/upload:"):
+def run_import(engine: Engine, path: Path, name: str, project: str | None, fmt: str, options: ConvertOptions) -> None:
+    """Check the whole file, then write all of it or nothing, with a progress bar. The button is there from the
+    start; without a project to import into it is disabled, and says why."""
+    missing = (
+        "Type a name for the new project above (then Enter, or click elsewhere) to import." if not project else None
+    )
+    clicked = st.button(
+        "Import", key="import_run", type="primary", icon=":material/upload:", disabled=missing is not None, help=missing
+    )
+    if missing:
+        st.caption(missing)
+    if not clicked or project is None:
         return
     bar = st.progress(0.0, text="Starting…")
 
@@ -272,9 +281,6 @@ def import_page() -> None:
         return
     parsed = show_preview(path, name, fmt, options)
     if parsed is None:
-        return
-    if project is None:
-        st.info("Choose a project, or type a new name, to import into.", icon=":material/info:")
         return
     run_import(engine, path, name, project, fmt, options)
 

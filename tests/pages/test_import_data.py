@@ -315,3 +315,28 @@ def test_the_database_file_is_refused_before_it_is_opened(database_url, tmp_path
     assert "Redline's own files" in at.error[0].value
     assert "invalid UTF-8" not in at.error[0].value
     assert not [p for p in opened if p.startswith(str(tmp_path / "redline.db"))]
+
+
+def test_the_import_button_is_there_at_once_and_says_why_it_waits(database_url, tmp_path):
+    """Issue 17: the Import button appeared only after the project name was confirmed with Enter."""
+    path = write_jsonl(tmp_path / "pb.jsonl", [processbench(0, 1), processbench(1, -1)])
+    at = open_app(PAGE)
+    at.text_input(key="import_path").set_value(str(path)).run()
+    at.selectbox(key="import_project").set_value(NEW_PROJECT).run()
+    button = at.button(key="import_run")
+    assert button.disabled
+    assert any("Type a name for the new project" in c.value for c in at.caption)
+    at.text_input(key="import_new_project").set_value("Named").run()
+    assert not at.button(key="import_run").disabled
+    at.button(key="import_run").click().run()
+    assert any(o.name == "Named" for o in list_overviews_of(at))
+
+
+def list_overviews_of(at):
+    from annotation.ops.startup import prepare
+
+    engine = prepare()
+    try:
+        return list_overviews(engine)
+    finally:
+        engine.dispose()
