@@ -238,6 +238,10 @@ def run_progress(run_id: int) -> None:
         done(f"Run {run_id} {p.status}: {p.done} critiqued, {p.skipped} skipped, {p.failed} failed.")
         if p.error:
             st.error(md_escape(p.error))
+        if st.session_state.get("critics_shown_end") != run_id:
+            # Once, when the run ends: the runs table below (outside this fragment) said "running" until a reload.
+            st.session_state["critics_shown_end"] = run_id
+            st.rerun(scope="app")
 
 
 def history(engine: Engine) -> None:

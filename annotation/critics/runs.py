@@ -15,7 +15,7 @@ import os
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -68,6 +68,11 @@ class RunFilter:
         return {k: v for k, v in asdict(self).items() if v not in (None, "any", 0)}
 
 
+# The pace of a run is read over its latest results: at most this many, and from at least this many.
+PACE_WINDOW = 50
+MIN_MARKS = 3
+
+
 @dataclass
 class RunProgress:
     run_id: int
@@ -81,6 +86,8 @@ class RunProgress:
     status: str = "running"
     warning: str | None = None
     error: str | None = None
+    # When the latest results came in (seconds into the run): the pace is read from these, not from the start.
+    marks: deque[float] = field(default_factory=lambda: deque(maxlen=PACE_WINDOW))
 
     @property
     def finished(self) -> int:
@@ -92,10 +99,16 @@ class RunProgress:
 
     @property
     def eta_s(self) -> float | None:
-        """Time left at this run's pace so far; None before the first result."""
-        if self.done == 0 or self.elapsed_s <= 0:
+        """Time left at the pace of the latest results; None until a few have come in.
+
+        The pace since the start would count the wait for the first answers against every later one: with 8
+        requests at once, the first result after 3.6 s said "about 3,649 s left" for a run that took 46 s."""
+        if len(self.marks) < MIN_MARKS:
             return None
-        return (self.total - self.finished) / (self.done / self.elapsed_s)
+        span = self.marks[-1] - self.marks[0]
+        if span <= 0:
+            return None
+        return (self.total - self.finished) / ((len(self.marks) - 1) / span)
 
 
 ProgressCallback = Callable[[RunProgress], None]
@@ -387,6 +400,7 @@ async def _run(
                     finished = True
                 else:
                     pending.append(item)
+                    p.marks.append(time.monotonic() - state.started)
             except TimeoutError:
                 pass
             due = time.monotonic() - last >= WRITE_EVERY_S or len(pending) >= WRITE_BATCH
@@ -565,7 +579,9 @@ class BackgroundRun:
         )
 
     def _record(self, p: RunProgress) -> None:
-        self.progress = RunProgress(**{k: getattr(p, k) for k in RunProgress.__dataclass_fields__})
+        # A snapshot for the page: the run's thread goes on changing ``p`` (its marks too).
+        fields = {k: getattr(p, k) for k in RunProgress.__dataclass_fields__}
+        self.progress = RunProgress(**(fields | {"marks": deque(p.marks, maxlen=PACE_WINDOW)}))
         self._started.set()
 
     def _target(self, engine: Engine, config: CriticConfig, project: str, options: dict[str, Any]) -> None:
