@@ -39,9 +39,12 @@ def one_line(text: Any) -> str:
 
 
 def first_error_class(first: int | None) -> str:
+    """Steps counted as on every page (from 1), beside the 0-based label the exported records carry."""
     if first is None:
         return "not judged"
-    return "no error (-1)" if first == NO_ERROR else f"step {first}" if first < 10 else "step 10 or later"
+    if first == NO_ERROR:
+        return "no error (label -1)"
+    return f"step {first + 1} (label {first})" if first < 10 else "step 11 or later (label 10 or more)"
 
 
 @dataclass
@@ -163,7 +166,8 @@ def render_card(facts: CardFacts, now: datetime | None = None) -> str:
         "",
         *_table(facts.record_labels, "record label"),
         "",
-        "First error of the exported traces (0-based step index; -1 = no error):",
+        "First error of the exported traces. Steps are counted from 1, as on every page of Redline; the records "
+        "carry the 0-based index (the label), -1 for no error:",
         "",
         *_table(facts.first_errors, "first error"),
         "",

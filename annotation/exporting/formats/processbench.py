@@ -63,4 +63,4 @@ class ProcessBench(Exporter):
         }
 
     def record_label(self, record: dict[str, Any]) -> str:
-        return "no error (-1)" if record["label"] == NO_ERROR else "has an error"
+        return "no error (label -1)" if record["label"] == NO_ERROR else "has an error"

@@ -36,3 +36,21 @@ def test_an_unknown_licence_is_declared_other_with_its_name_quoted(sqlite_engine
     export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
     card = (tmp_path / "README.md").read_text()
     assert 'license: other\nlicense_name: "Internal use only \\"no\\" sharing"\n' in card
+
+
+def test_the_card_counts_steps_one_way_and_says_which():
+    """Issue 17: the card said "0-based step index" and then labelled rows "step 1/2/3"."""
+    from annotation.exporting.formats.card import first_error_class
+
+    assert first_error_class(0) == "step 1 (label 0)"
+    assert first_error_class(2) == "step 3 (label 2)"
+    assert first_error_class(-1) == "no error (label -1)"
+    assert first_error_class(12) == "step 11 or later (label 10 or more)"
+
+
+def test_the_card_states_the_convention_once(sqlite_engine, tmp_path):
+    export_data.build(sqlite_engine)
+    export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
+    card = (tmp_path / "README.md").read_text()
+    assert card.count("Steps are counted from 1") == 1 and "0-based step index" not in card
+    assert "(label " in card
