@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -99,9 +100,20 @@ def choose_format(sample: FileSample) -> str | None:
         st.success(f"Detected format: {format_title(sample.detected)}", icon=":material/check_circle:")
         return sample.detected
     if fmt is None:
-        st.error(md_escape(sample.detect_error or "the format could not be detected"))
-        st.info("Choose the format above; for your own files choose 'generic' and map the fields.")
-        return None
+        # Not a red error with a Python list: the file's fields, a value of each, and the mapping form to read them.
+        st.warning(
+            "None of the known formats matches this file's fields. Map them below (the 'generic' reader), or "
+            "choose a format above.",
+            icon=":material/table_view:",
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {"field": sample.columns, "a value from the file": [sample.samples.get(c, "") for c in sample.columns]}
+            ),
+            hide_index=True,
+            key="import_fields",
+        )
+        return "generic"
     if sample.detected and sample.detected != fmt:
         st.caption(f"The records look like {format_title(sample.detected)}.")
     return fmt

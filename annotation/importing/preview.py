@@ -5,8 +5,9 @@ Nothing here touches the database or Streamlit; the page lays these values out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotation.core.errors import ImportFailure
@@ -40,6 +41,8 @@ class FileSample:
     columns: list[str]
     detected: str | None
     detect_error: str | None
+    # One value seen in each column (the first record that has it), shortened: what a person maps by.
+    samples: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_predictions(self) -> bool:
@@ -67,13 +70,26 @@ def inspect_file(path: Path, display_name: str | None = None) -> FileSample:
     name = display_name or path.name
     raw = read_records(path, name, limit=COLUMN_SAMPLE)
     columns: list[str] = []
+    samples: dict[str, str] = {}
     for rec in raw:
         columns.extend(k for k in rec.data if k not in columns)
+        for k, v in rec.data.items():
+            if k not in samples and v not in (None, "", [], {}):
+                samples[k] = _sample_text(v)
     try:
         detected, error = choose_adapter(raw, None, name).name, None
     except ImportFailure as e:
         detected, error = None, str(e)
-    return FileSample(columns=columns, detected=detected, detect_error=error)
+    return FileSample(columns=columns, detected=detected, detect_error=error, samples=samples)
+
+
+SAMPLE_CHARS = 120
+
+
+def _sample_text(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= SAMPLE_CHARS else text[: SAMPLE_CHARS - 1] + "…"
 
 
 def format_choices() -> list[str]:

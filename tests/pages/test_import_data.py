@@ -189,7 +189,13 @@ def test_generic_csv_through_a_field_mapping(database_url, db, tmp_path):
         writer.writerow(["c", "What is 1 + 1?", "Step 1: 1 + 1 = 2.\nStep 2: So it is 3.", "2", "z"])
     at = open_app(PAGE)
     at.text_input(key="import_path").set_value(str(path)).run()
-    assert "no known format matches" in at.error[0].value
+    # Issue 17: not a red error with a Python list of fields, but the fields with a value each, and the mapping.
+    assert not at.error
+    assert "None of the known formats matches" in at.warning[0].value
+    fields = next(d.value for d in at.dataframe if "field" in d.value.columns)
+    assert list(fields["field"]) == ["uid", "question", "solution", "err", "note"]
+    assert list(fields["a value from the file"])[:2] == ["a", "What is 2 + 2?"]
+    assert at.selectbox(key="import_map_problem").value == "question"  # the mapping form is open already
 
     at.selectbox(key="import_format").set_value("generic").run()
 
