@@ -81,7 +81,7 @@ def _trace_rows(project_id: int, start: int, stop: int, steps: int, rng: random.
     ]
 
 
-def build(url: str, traces: int, sequences: int, seed: int = 7) -> None:
+def build(url: str, traces: int, sequences: int, long_traces: int = 105, seed: int = 7) -> None:
     """The main project (8-step traces, the first half judged), a 300-step project, and the type-ahead ones."""
     from annotation.accounts.users import create_user
     from annotation.ops.startup import prepare
@@ -123,7 +123,7 @@ def build(url: str, traces: int, sequences: int, seed: int = 7) -> None:
             )
         work.refresh_completion(s, project_id=project.id, needed=1)
         long = queries.create_project(s, name=LONG_PROJECT)
-        queries.insert_traces(s, rows=_trace_rows(long.id, 0, 12, 300, rng, now))
+        queries.insert_traces(s, rows=_trace_rows(long.id, 0, long_traces, 300, rng, now))
         for steps in TYPE_AHEAD_STEPS:
             extra = queries.create_project(s, name=f"type-ahead-{steps}")
             count = sequences * len(INTERVALS_MS) + 5
@@ -273,7 +273,7 @@ def run_size(traces: int, args: argparse.Namespace, workdir: Path) -> dict[str, 
     db.unlink(missing_ok=True)
     url = f"sqlite:///{db}"
     start = time.perf_counter()
-    build(url, traces, args.sequences)
+    build(url, traces, args.sequences, long_traces=args.presses + 5)
     built = round(time.perf_counter() - start, 1)
     bare_script = workdir / "bare_page.py"
     bare_script.write_text(BARE_PAGE, encoding="utf-8")
@@ -289,7 +289,8 @@ def run_size(traces: int, args: argparse.Namespace, workdir: Path) -> dict[str, 
         open_annotate(page, PROJECT)
         presses = judge_traces(page, args.presses, 8, max_traces=args.presses + 5)
         open_annotate(page, LONG_PROJECT)
-        long = judge_traces(page, max(10, args.presses // 10), 300, max_traces=11)
+        # As many presses of each kind on 300-step traces as on the others (a submit a trace: that many traces).
+        long = judge_traces(page, args.presses, 300, max_traces=args.presses + 5)
         page.context.close()
         opens = open_times(browser, app, bare, storage)
         typed = type_ahead(browser, app, storage, args.sequences, engine, args.seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ from annotation.core.errors import ImportFailure
 from annotation.core.model import REFERENCE, InvalidValue, Source
 from annotation.importing.files import ParsedFile, import_file, parse_file
 from annotation.importing.formats.base import ConvertOptions
-from annotation.importing.formats.generic import MAPPABLE, FieldMapping
+from annotation.importing.formats.generic import MAPPABLE, BaseEvidence, FieldMapping
 from annotation.importing.formats.processbench import DEFAULT_PREDICTIONS_SOURCE
 from annotation.importing.formats.step_split import RULES
 from annotation.importing.preview import (
@@ -25,6 +26,7 @@ from annotation.importing.preview import (
     inspect_file,
     parse_no_error_values,
     preview_traces,
+    step_base_in_file,
     summary_lines,
 )
 from annotation.importing.server_paths import OutsideImportFolder, import_dir, resolve_typed_path
@@ -48,6 +50,15 @@ def sample_of(path: Path, name: str, version: tuple[float, int]) -> FileSample:
 @st.cache_data(max_entries=16, show_spinner=False)
 def preview_of(path: Path, name: str, version: tuple[float, int], fmt: str, options: ConvertOptions) -> ParsedFile:
     return parse_file(path, fmt=fmt, options=options, display_name=name, limit=PREVIEW_RECORDS)
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading the first-error column…")
+def base_of(path: Path, name: str, version: tuple[float, int], mapping: FieldMapping) -> BaseEvidence | None:
+    """What the whole file proves of how its first-error column counts steps."""
+    try:
+        return step_base_in_file(path, mapping, name)
+    except ImportFailure:
+        return None  # the preview says what is wrong with the file
 
 
 def file_version(path: Path) -> tuple[float, int]:
@@ -127,7 +138,7 @@ def parse_source(label: str, text: str) -> Source | None:
         return None
 
 
-def choose_mapping(columns: list[str]) -> FieldMapping | None:
+def choose_mapping(columns: list[str], path: Path, name: str) -> FieldMapping | None:
     """Which of the file's columns holds each of Redline's fields, and how to split a text into steps."""
     st.markdown("**Field mapping**")
     options = [NO_COLUMN, *columns]
@@ -147,12 +158,13 @@ def choose_mapping(columns: list[str]) -> FieldMapping | None:
     if rule == REGEX_RULE:
         pattern = split_col.text_input("Regex between steps", key="import_step_regex", placeholder=r"\n(?=\d+\.)")
         rule = f"regex:{pattern}"
-    base = base_col.radio(
+    chosen_base = base_col.radio(
         "First error counts steps from",
         (0, 1),
+        index=None,
         key="import_first_error_base",
         horizontal=True,
-        help="0 when the first step is step 0 in the file, 1 when it is step 1.",
+        help="0 when the first step is step 0 in the file, 1 when it is step 1. Read from the file when it shows it.",
     )
     no_error = no_error_col.text_input(
         "First-error values meaning 'no error'",
@@ -161,15 +173,26 @@ def choose_mapping(columns: list[str]) -> FieldMapping | None:
         help="Comma-separated.",
     )
     try:
-        return FieldMapping(
-            **chosen, step_split=rule, first_error_base=base, no_error_values=parse_no_error_values(no_error)
+        mapping = FieldMapping(
+            **chosen,
+            step_split=rule,
+            first_error_base=chosen_base or 0,
+            no_error_values=parse_no_error_values(no_error),
         )
     except InvalidValue as e:
         st.error(f"Field mapping: {md_escape(e.message)}")
         return None
+    if mapping.first_error is None or chosen_base is not None:
+        return mapping  # no first-error column, or the person said (their choice stays)
+    evidence = base_of(path, name, file_version(path), mapping)
+    if evidence is None:
+        base_col.info("The file does not show whether its first errors count from 0 or 1: choose above.")
+        return None
+    base_col.caption(f"Counted from {evidence.base}: {md_escape(evidence.reason)}.")
+    return replace(mapping, first_error_base=evidence.base)
 
 
-def choose_options(sample: FileSample, fmt: str) -> ConvertOptions | None:
+def choose_options(sample: FileSample, fmt: str, path: Path, name: str) -> ConvertOptions | None:
     """Whose labels the file carries, and for a generic file the mapping; None while something is invalid."""
     label_source = parse_source(
         "Labels source",
@@ -193,7 +216,7 @@ def choose_options(sample: FileSample, fmt: str) -> ConvertOptions | None:
         )
         if predictions_source is None:
             return None
-    mapping = choose_mapping(sample.columns) if fmt == "generic" else None
+    mapping = choose_mapping(sample.columns, path, name) if fmt == "generic" else None
     if label_source is None or (fmt == "generic" and mapping is None):
         return None
     return ConvertOptions(label_source=label_source, predictions_source=predictions_source, mapping=mapping)
@@ -288,7 +311,7 @@ def import_page() -> None:
     fmt = choose_format(sample)
     if fmt is None:
         return
-    options = choose_options(sample, fmt)
+    options = choose_options(sample, fmt, path, name)
     if options is None:
         return
     parsed = show_preview(path, name, fmt, options)

@@ -7,6 +7,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from annotation.accounts.users import has_users
@@ -17,7 +18,7 @@ from annotation.importing.formats import FORMATS
 from annotation.importing.formats.base import ConvertOptions
 from annotation.importing.formats.generic import DEFAULT_NO_ERROR, FieldMapping
 from annotation.importing.formats.step_split import RULES
-from annotation.importing.preview import summary_lines
+from annotation.importing.preview import step_base_in_file, summary_lines
 from annotation.ops.startup import prepare
 from annotation.projects.overview import NoSuchProject, list_overviews, project_overview
 
@@ -112,6 +113,17 @@ def _import(args: argparse.Namespace, engine) -> int:
             no_error_values=tuple(args.no_error) if args.no_error else None,
         )
     fmt = "generic" if args.map and not args.format else args.format
+    if mapping is not None and mapping.first_error and args.first_error_base is None:
+        # As on the Import page: read from the file when it shows it, never a silent guess.
+        evidence = step_base_in_file(args.path, mapping)
+        if evidence is None:
+            raise InvalidValue(
+                "first_error_base",
+                f"{args.path.name} does not show whether its first errors count steps from 0 or from 1 "
+                "(no 0, and no value equal to its record's number of steps): pass --first-error-base 0 or 1",
+            )
+        print(f"First errors counted from {evidence.base}: {evidence.reason}.", file=sys.stderr)
+        mapping = replace(mapping, first_error_base=evidence.base)
     options = ConvertOptions(label_source=label_source, predictions_source=predictions, mapping=mapping)
     progress, close = (None, lambda: None) if args.quiet else _tqdm_progress()
     try:

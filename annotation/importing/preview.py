@@ -14,7 +14,13 @@ from annotation.core.errors import ImportFailure
 from annotation.core.model import first_error_text
 from annotation.importing.files import DETECT_SAMPLE, ImportSummary, ParsedFile, choose_adapter
 from annotation.importing.formats import FORMATS
-from annotation.importing.formats.generic import DEFAULT_NO_ERROR, MAPPABLE
+from annotation.importing.formats.generic import (
+    DEFAULT_NO_ERROR,
+    MAPPABLE,
+    BaseEvidence,
+    FieldMapping,
+    first_error_base_evidence,
+)
 from annotation.importing.formats.reading import read_records
 
 AUTO_DETECT = "auto-detect"
@@ -152,3 +158,8 @@ def summary_lines(summary: ImportSummary) -> list[str]:
         revised = ", ".join(f"{n} {src}" for src, n in summary.judgments_revised.items())
         lines.append(f"Judgments revised (earlier revisions kept): {revised}")
     return lines
+
+
+def step_base_in_file(path: Path, mapping: FieldMapping, display_name: str | None = None) -> BaseEvidence | None:
+    """How the file's first-error column counts steps, as far as the whole file proves it."""
+    return first_error_base_evidence([r.data for r in read_records(path, display_name or path.name)], mapping)

@@ -346,3 +346,31 @@ def list_overviews_of(at):
         return list_overviews(engine)
     finally:
         engine.dispose()
+
+
+def _csv(path, rows):
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["question", "solution", "err"])
+        writer.writerows(rows)
+    return path
+
+
+def test_the_first_error_base_is_read_from_the_file_or_asked(database_url, tmp_path):
+    """Issue 17: a first-error column holding no 0 was still counted from 0, silently."""
+    one_based = _csv(
+        tmp_path / "one.csv", [["1 + 1?", "1 + 1 = 3.\nSo 3.", "2"], ["2 + 2?", "2 + 2 = 4.\nSo 4.", "N/A"]]
+    )
+    at = open_app(PAGE)
+    at.text_input(key="import_path").set_value(str(one_based)).run()
+    at.selectbox(key="import_map_first_error").set_value("err").run()
+    assert any("Counted from 1: record 1 has err = 2, its number of steps" in c.value for c in at.caption)
+    assert "reference: step 2" in texts(at)  # the last step, counted as people count
+
+    unknown = _csv(tmp_path / "unknown.csv", [["1 + 1?", "1 + 1 = 3.\nSo 3.\nDone.", "1"]])
+    at.text_input(key="import_path").set_value(str(unknown)).run()
+    at.selectbox(key="import_map_first_error").set_value("err").run()
+    assert any("does not show whether its first errors count from 0 or 1" in i.value for i in at.info)
+    assert not at.get("button") or "import_run" not in [b.key for b in at.button]  # nothing to import yet
+    at.radio(key="import_first_error_base").set_value(0).run()  # the person says; their choice stays
+    assert "reference: step 2" in texts(at)

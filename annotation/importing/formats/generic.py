@@ -149,3 +149,40 @@ class Generic(Adapter):
         if index < 0:
             raise InvalidValue(column, f"step {number} does not exist with base {m.first_error_base}")
         return index
+
+
+@dataclass(frozen=True, slots=True)
+class BaseEvidence:
+    """What a file proves of how its first-error column counts steps, and the record that proves it."""
+
+    base: int
+    reason: str
+
+
+def first_error_base_evidence(records: Sequence[dict[str, Any]], mapping: FieldMapping) -> BaseEvidence | None:
+    """A 0 in the first-error column proves it counts from 0; a value equal to its record's number of steps
+    proves it counts from 1 (counting from 0 the last step is one less). None when no record shows either:
+    then a person must say, never a silent guess."""
+    column = mapping.first_error
+    if not column:
+        return None
+    counted_from_one = None
+    for n, data in enumerate(records, start=1):
+        value = data.get(column)
+        spelled = "null" if value is None else str(value).strip()
+        if spelled in mapping.no_error_values or isinstance(value, bool):
+            continue
+        try:
+            number = float(spelled)
+        except ValueError:
+            continue
+        if number == 0:
+            return BaseEvidence(0, f"record {n} has {column} = 0")
+        if counted_from_one is None and number.is_integer():
+            try:
+                steps = split_steps(data.get(mapping.steps), mapping.step_split, mapping.steps or "steps")
+            except InvalidValue:
+                continue
+            if int(number) == len(steps):
+                counted_from_one = BaseEvidence(1, f"record {n} has {column} = {int(number)}, its number of steps")
+    return counted_from_one

@@ -85,3 +85,19 @@ def test_module_entry_point_runs_in_a_fresh_process(db, tmp_path):
     )
     (demo,) = json.loads(done.stdout)
     assert demo["project"].startswith("Demo") and demo["traces"] == 36
+
+
+def test_the_first_error_base_is_read_from_the_file_or_must_be_given(db, tmp_path, capsys):
+    """Issue 17: without --first-error-base a mapped first-error column was counted from 0, silently."""
+    args = ["--map", "problem=q", "--map", "steps=sol", "--map", "first_error=bad", "--step-split", "step-n"]
+    shown = tmp_path / "shown.csv"
+    shown.write_text('q,sol,bad\nA?,"Step 1: x\nStep 2: y",2\nB?,"Step 1: z",1\n')
+    code, _, err = run(capsys, "import", str(shown), "--project", "shown", *args, "--quiet", "--json")
+    assert code == 0, err
+    assert "First errors counted from 1: record 1 has bad = 2, its number of steps." in err
+    unclear = tmp_path / "unclear.csv"
+    unclear.write_text('q,sol,bad\nA?,"Step 1: x\nStep 2: y\nStep 3: w",2\n')
+    code, _, err = run(capsys, "import", str(unclear), "--project", "unclear", *args, "--quiet")
+    assert code != 0 and "pass --first-error-base 0 or 1" in err
+    code, _, err = run(capsys, "stats", "--project", "unclear", "--json")
+    assert code != 0  # nothing was imported
