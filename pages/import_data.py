@@ -13,7 +13,7 @@ from annotation.core.errors import ImportFailure
 from annotation.core.model import REFERENCE, InvalidValue, Source
 from annotation.importing.files import ParsedFile, import_file, parse_file
 from annotation.importing.formats.base import ConvertOptions
-from annotation.importing.formats.generic import MAPPABLE, BaseEvidence, FieldMapping
+from annotation.importing.formats.generic import JOIN, JOINABLE, MAPPABLE, BaseEvidence, FieldMapping
 from annotation.importing.formats.processbench import DEFAULT_PREDICTIONS_SOURCE
 from annotation.importing.formats.step_split import RULES
 from annotation.importing.preview import (
@@ -153,6 +153,18 @@ def choose_mapping(columns: list[str], path: Path, name: str) -> FieldMapping | 
             key=f"import_map_{field_name}",
         )
         chosen[field_name] = None if column == NO_COLUMN else column
+    with st.expander("Build a text field from several columns"):
+        st.caption("The columns are joined in order, a blank line between them (as `--map problem=Question+Options`).")
+        for field_name in JOINABLE:
+            if chosen[field_name] is None:
+                continue
+            more = st.multiselect(
+                f"After {chosen[field_name]}, also put in {field_name.replace('_', ' ')}",
+                [c for c in columns if c != chosen[field_name]],
+                key=f"import_join_{field_name}",
+            )
+            if more:
+                chosen[field_name] = JOIN.join([chosen[field_name], *more])
     split_col, base_col, no_error_col = st.columns(3)
     rule = split_col.selectbox("Split a text into steps by", RULES, key="import_step_split")
     if rule == REGEX_RULE:

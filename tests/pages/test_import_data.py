@@ -374,3 +374,16 @@ def test_the_first_error_base_is_read_from_the_file_or_asked(database_url, tmp_p
     assert not at.get("button") or "import_run" not in [b.key for b in at.button]  # nothing to import yet
     at.radio(key="import_first_error_base").set_value(0).run()  # the person says; their choice stays
     assert "reference: step 2" in texts(at)
+
+
+def test_a_problem_from_two_columns_on_the_page(database_url, tmp_path):
+    path = tmp_path / "mrben.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Question", "Options", "solution"])
+        writer.writerow(["Which is prime?", "A) 4 B) 5", "Choice B is prime.\nSo B."])
+    at = open_app(PAGE)
+    at.text_input(key="import_path").set_value(str(path)).run()
+    at.selectbox(key="import_map_problem").set_value("Question").run()
+    at.multiselect(key="import_join_problem").set_value(["Options"]).run()
+    assert "Which is prime?\n\nA) 4 B) 5" in texts(at)

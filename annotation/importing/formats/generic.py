@@ -23,6 +23,9 @@ MAPPABLE = (
     "critique",
 )
 DEFAULT_NO_ERROR = ("null", "-1", "N/A")
+# Text fields that may be built from several columns, joined in order ("Question+Options", as MR-Ben needs).
+JOINABLE = ("problem", "answer", "reference_answer", "reference_solution", "critique")
+JOIN = "+"
 
 
 @dataclass(slots=True)
@@ -64,6 +67,24 @@ class FieldMapping:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in MAPPABLE and getattr(self, f.name)}
 
 
+def joined_columns(spec: str, data: dict[str, Any] | None = None) -> list[str]:
+    """The columns a text field is read from: ``A+B`` is A then B, unless the file has a column named ``A+B``."""
+    if JOIN not in spec or (data is not None and spec in data):
+        return [spec]
+    return [c.strip() for c in spec.split(JOIN) if c.strip()]
+
+
+def _text_cell(data: dict[str, Any], spec: str | None, target: str, required: bool = False) -> str | None:
+    """A text field from one column, or from several joined in order by a blank line (empty ones left out)."""
+    if spec is None:
+        return None
+    columns = joined_columns(spec, data)
+    if len(columns) == 1:
+        return _as_text(_cell(data, columns[0], target, required), columns[0])
+    parts = [_as_text(_cell(data, c, target, required), c) for c in columns]
+    return "\n\n".join(p for p in parts if p) or None
+
+
 def _cell(data: dict[str, Any], column: str | None, target: str, required: bool = False) -> Any:
     if column is None:
         return None
@@ -97,17 +118,17 @@ class Generic(Adapter):
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
         m: FieldMapping = ctx.options.mapping or FieldMapping()
         d = raw.data
-        problem = _as_text(_cell(d, m.problem, "problem", required=True), m.problem)
+        problem = _text_cell(d, m.problem, "problem", required=True)
         if problem is None:
             raise InvalidValue(m.problem, "the problem is empty")
         steps = split_steps(_cell(d, m.steps, "steps", required=True), m.step_split, m.steps)
-        known = set(m.columns().values())
+        known = {c for spec in m.columns().values() for c in joined_columns(spec, d)}
         trace = Trace(
             problem=problem,
             steps=steps,
-            answer=_as_text(_cell(d, m.answer, "answer"), m.answer),
-            reference_answer=_as_text(_cell(d, m.reference_answer, "reference_answer"), m.reference_answer),
-            reference_solution=_as_text(_cell(d, m.reference_solution, "reference_solution"), m.reference_solution),
+            answer=_text_cell(d, m.answer, "answer"),
+            reference_answer=_text_cell(d, m.reference_answer, "reference_answer"),
+            reference_solution=_text_cell(d, m.reference_solution, "reference_solution"),
             generator=_as_text(_cell(d, m.generator, "generator"), m.generator),
             record_id=_as_text(_cell(d, m.id, "id"), m.id),
             source_file=ctx.file,
@@ -118,7 +139,7 @@ class Generic(Adapter):
             first_error = (
                 self._first_error(_cell(d, m.first_error, "first_error", required=True), m) if m.first_error else None
             )
-            critique = _as_text(_cell(d, m.critique, "critique"), m.critique)
+            critique = _text_cell(d, m.critique, "critique")
             judgments.append(
                 Judgment(
                     ctx.options.label_source,

@@ -101,3 +101,20 @@ def test_the_first_error_base_is_read_from_the_file_or_must_be_given(db, tmp_pat
     assert code != 0 and "pass --first-error-base 0 or 1" in err
     code, _, err = run(capsys, "stats", "--project", "unclear", "--json")
     assert code != 0  # nothing was imported
+
+
+def test_a_problem_joined_from_two_columns_on_the_command_line(db, tmp_path, capsys):
+    path = tmp_path / "mrben.csv"
+    path.write_text('Question,Options,sol\nWhich is prime?,A) 4 B) 5,"Choice B.\nSo B."\n')
+    code, _, err = run(
+        capsys, "import", str(path), "--project", "mr", "--map", "problem=Question+Options", "--map", "steps=sol",
+        "--step-split", "lines", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    from annotation.ops.startup import prepare
+    from annotation.projects.traces import load_traces
+
+    engine = prepare(db)
+    (trace,) = load_traces(engine, "mr")
+    engine.dispose()
+    assert trace.trace.problem == "Which is prime?\n\nA) 4 B) 5"

@@ -32,3 +32,21 @@ def test_nothing_proven_is_none_never_a_guess():
 def test_steps_split_from_text_count_as_the_import_would():
     mapping = FieldMapping(problem="q", steps="s", first_error="err", step_split="lines")
     assert first_error_base_evidence([{"q": "?", "s": "a\nb", "err": "2"}], mapping).base == 1
+
+
+def test_a_problem_built_from_several_columns_in_order():
+    """Issue 17: MR-Ben's steps talk about "Choice B", which sits in Options, not in Question."""
+    from annotation.importing.formats.base import ConvertContext, ConvertOptions
+    from annotation.importing.formats.generic import Generic
+    from annotation.importing.formats.reading import RawRecord
+
+    mapping = FieldMapping(problem="Question+Options", steps="s")
+    data = {"Question": "Which is prime?", "Options": "A) 4\nB) 5", "s": ["B is prime."], "extra": 1}
+    record = Generic().convert(RawRecord(1, 1, data), ConvertContext("f.jsonl", ConvertOptions(mapping=mapping)))
+    assert record.trace.problem == "Which is prime?\n\nA) 4\nB) 5"
+    assert record.trace.metadata == {"extra": 1}  # the joined columns are used, not kept again as metadata
+    named = FieldMapping(problem="A+B", steps="s")  # a file whose column is really called "A+B"
+    record = Generic().convert(
+        RawRecord(1, 1, {"A+B": "sum?", "s": ["x"]}), ConvertContext("f", ConvertOptions(mapping=named))
+    )
+    assert record.trace.problem == "sum?"
