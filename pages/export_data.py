@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from annotation.core.model import InvalidValue
 from annotation.exporting.formats import EXPORTS
 from annotation.exporting.formats.base import PAIR_KINDS, STEP_LABEL_MODES, ExportFailure, ExportOptions
+from annotation.exporting.formats.card import DISAGREEMENT_TITLES
 from annotation.exporting.formats.selection import parse_where
 from annotation.exporting.run import Download, export_download, preview, project_sources
 from annotation.judgments.visibility import ProjectView, project_view
@@ -57,6 +58,13 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
     with st.expander("Filters"):
         use_agreement = st.checkbox("Require human agreement", key="export_use_agreement")
         agreement = st.slider("Least share of humans agreeing", 0.5, 1.0, 1.0, 0.05, key="export_min_agreement")
+        disagreements = st.radio(
+            "Where the people who judged a trace disagree",
+            list(DISAGREEMENT_TITLES),
+            format_func=DISAGREEMENT_TITLES.get,
+            key="export_disagreements",
+            help="The summary and the dataset card say how many ties the most recent judgment settled.",
+        )
         unfinished = st.selectbox(
             "Labels that gave up or called the problem bad", list(UNFINISHED), key="export_unfinished"
         )
@@ -77,6 +85,7 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
         source=source,
         only_submitted=not drafts,
         min_agreement=agreement if use_agreement else None,
+        disagreements=disagreements,
         leave_out_unfinished=UNFINISHED[unfinished],
         where=where,
         limit=int(limit) or None,

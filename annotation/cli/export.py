@@ -10,7 +10,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from annotation.exporting.formats import EXPORTS
-from annotation.exporting.formats.base import PAIR_KINDS, STEP_LABEL_MODES, ExportFailure, ExportOptions
+from annotation.exporting.formats.base import (
+    DISAGREEMENTS,
+    PAIR_KINDS,
+    STEP_LABEL_MODES,
+    ExportFailure,
+    ExportOptions,
+)
 from annotation.exporting.formats.selection import parse_where
 
 NAME = "export"
@@ -43,6 +49,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--pairs", default=",".join(PAIR_KINDS), help=f"DPO: which pairs, comma-separated ({', '.join(PAIR_KINDS)})"
     )
     p.add_argument("--min-agreement", type=float, default=None, metavar="X", help="least share of humans agreeing")
+    p.add_argument(
+        "--disagreements",
+        choices=DISAGREEMENTS,
+        default="latest",
+        help="where humans disagree: the majority, a tie to the latest (latest); ties left out (majority); "
+        "every such trace left out (leave_out)",
+    )
     unfinished = p.add_mutually_exclusive_group()
     unfinished.add_argument(
         "--leave-out-unfinished",
@@ -69,6 +82,7 @@ def options_from(args: argparse.Namespace) -> ExportOptions:
         source=args.source,
         only_submitted=not args.include_drafts,
         min_agreement=args.min_agreement,
+        disagreements=args.disagreements,
         leave_out_unfinished=args.leave_out_unfinished,
         where=parse_where(args.where),
         limit=args.limit,

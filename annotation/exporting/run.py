@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from annotation.core.model import InvalidValue
 from annotation.exporting.formats import EXPORTS, UnknownExport
 from annotation.exporting.formats.base import (
+    DISAGREEMENTS,
     PAIR_KINDS,
     STEP_LABEL_MODES,
     Exporter,
@@ -84,6 +85,12 @@ class ExportSummary:
             lines.append(
                 "Label sources: " + "; ".join(f"{k} {n:,}" for k, n in Counter(f["label_sources"]).most_common(8))
             )
+        ties = f["agreement"].get("ties_settled_by_latest", 0)
+        if ties:
+            lines.append(
+                f"Ties settled by the most recent judgment: {ties:,} traces where people chose different first "
+                "errors equally often (choose 'ties left out' or 'leave out disagreements' to keep them out)"
+            )
         return lines
 
 
@@ -109,6 +116,8 @@ def check_options(exporter: Exporter, options: ExportOptions) -> ExportOptions:
     unknown = set(options.pairs) - set(PAIR_KINDS)
     if unknown or not options.pairs:
         raise InvalidValue("pairs", f"pairs must be some of {', '.join(PAIR_KINDS)}")
+    if options.disagreements not in DISAGREEMENTS:
+        raise InvalidValue("disagreements", f"{options.disagreements!r} is not one of {', '.join(DISAGREEMENTS)}")
     if options.min_agreement is not None and not 0 <= options.min_agreement <= 1:
         raise InvalidValue("min_agreement", f"agreement is a share between 0 and 1, got {options.min_agreement:g}")
     if options.output not in OUTPUTS:

@@ -135,3 +135,12 @@ def test_a_hugging_face_folder_comes_as_a_zip_that_loads(database_url, db, tmp_p
     assert download.name == "Labelled-trl-stepwise.zip"
     assert loaded.num_rows == 11 and loaded.column_names == ["prompt", "completions", "labels"]
     assert (tmp_path / "Labelled-trl-stepwise" / "README.md").read_text().startswith("---\nlicense: cc-by-4.0")
+
+
+def test_disagreements_can_be_left_out_on_the_page(database_url, db):
+    at = open_export(db)
+    at.radio(key="export_disagreements").set_value("majority").run()
+    download = prepared(at)
+    shown = [t.value for t in at.text]
+    assert any("a tie between the humans' first errors" in line for line in shown), shown
+    assert "- where the humans disagree: the majority's first error, ties left out" in download.card

@@ -23,6 +23,9 @@ PAIR_KINDS = ("critique", "correction")
 UNFINISHED = ("bad_problem", "give_up")
 #: "Best available" labels: consensus, else submitted human judgments, else reference.
 BEST = "best"
+#: When the humans on a trace chose different first errors: the majority, a tie going to the most recent
+#: judgment ("latest"); the majority with ties left out ("majority"); or no such trace at all ("leave_out").
+DISAGREEMENTS = ("latest", "majority", "leave_out")
 
 
 class ExportFailure(Exception):
@@ -39,6 +42,8 @@ class ExportOptions:
     only_submitted: bool = True
     #: Least share of the human judgments on a trace that must agree on its first error (needs two or more).
     min_agreement: float | None = None
+    #: How a human label is taken where the humans disagree (DISAGREEMENTS).
+    disagreements: str = "latest"
     #: Leave out traces whose label gave up or called the problem bad; None = the format's own default.
     leave_out_unfinished: bool | None = None
     #: Keep only traces whose metadata (or generator / source_file / record_id) has these values.
@@ -70,6 +75,9 @@ class ExportItem:
     #: Human judgments on the trace with a first error, and the share of them that agree with the majority.
     humans: int = 0
     agreement: float | None = None
+    #: The humans chose different first errors; and no single first error had the most votes.
+    disagreement: bool = False
+    tie: bool = False
     split: str = "train"
 
 

@@ -32,6 +32,11 @@ KNOWN_LICENCES = {
     "unknown",
 }
 TOP_SOURCES = 20
+DISAGREEMENT_TITLES = {
+    "latest": "the majority's first error, a tie going to the most recent judgment",
+    "majority": "the majority's first error, ties left out",
+    "leave_out": "left out",
+}
 
 
 def one_line(text: Any) -> str:
@@ -64,6 +69,8 @@ class CardFacts:
     left_out: Counter = field(default_factory=Counter)
     traces_seen: int = 0
     multi_judged: int = 0
+    #: Kept traces whose human label settled a tie between first errors by taking the most recent judgment.
+    ties_settled_by_latest: int = 0
     all_agree: int = 0
     agreement_sum: float = 0.0
 
@@ -73,6 +80,7 @@ class CardFacts:
             self.traces[item.split] += 1
             self.first_errors[first_error_class(item.label.first_error if item.label else None)] += 1
             self.label_sources[item.label_source or "none"] += 1
+            self.ties_settled_by_latest += item.tie and (item.label_source or "").startswith("human:")
         if item.agreement is not None:
             self.multi_judged += 1
             self.all_agree += item.agreement == 1.0
@@ -91,6 +99,7 @@ class CardFacts:
                 "traces_with_two_or_more_humans": self.multi_judged,
                 "share_all_agree": self.all_agree / self.multi_judged if self.multi_judged else None,
                 "mean_majority_share": self.agreement_sum / self.multi_judged if self.multi_judged else None,
+                "ties_settled_by_latest": self.ties_settled_by_latest,
             },
         }
 
@@ -117,6 +126,7 @@ def _options_lines(o: ExportOptions) -> list[str]:
     ]
     if o.min_agreement is not None:
         lines.append(f"- minimum human agreement: {o.min_agreement:g}")
+    lines.append(f"- where the humans disagree: {DISAGREEMENT_TITLES[o.disagreements]}")
     if o.leave_out_unfinished is not None:
         lines.append(f"- leave out bad_problem / give_up: {'yes' if o.leave_out_unfinished else 'no'}")
     if o.where:
@@ -183,6 +193,12 @@ def render_card(facts: CardFacts, now: datetime | None = None) -> str:
             f"- traces judged by two or more people: {stats['traces_with_two_or_more_humans']:,}",
             f"- share where they all chose the same first error: {stats['share_all_agree']:.1%}",
             f"- mean share agreeing with the majority: {stats['mean_majority_share']:.1%}",
+            f"- ties between first errors settled by the most recent judgment: {stats['ties_settled_by_latest']:,}"
+            + (
+                " (choose 'majority, ties left out' or 'leave out disagreements' to keep them out)"
+                if stats["ties_settled_by_latest"]
+                else ""
+            ),
         ]
     else:
         body.append("No trace was judged by two or more people, so there is no agreement figure.")

@@ -8,6 +8,10 @@ Without a named source the best available label is used, trace by trace:
    with it); on a tie between first errors, the most recently submitted judgment of the tied ones;
 3. else the reference label.
 
+Where the humans disagree, ``ExportOptions.disagreements`` says what happens: ``latest`` (the rule above),
+``majority`` (ties left out) or ``leave_out`` (no trace where they disagree). The summary and the card say how
+many ties the most recent judgment settled.
+
 A named source (``human:alice``, ``model:critic``, ``reference``, ``consensus``) uses only that one;
 ``human`` alone picks among the humans as in step 2. Model judgments are never chosen unless named.
 Agreement is the share of the trace's human judgments (with a first error) that chose the majority's
@@ -80,10 +84,20 @@ def human_majority(
     return chosen, len(judged), agreement
 
 
+def human_votes(judgments: dict[str, Judgment]) -> tuple[bool, bool]:
+    """Whether the humans chose different first errors, and whether the most chosen ones tie."""
+    votes = Counter(
+        j.first_error for src, j in judgments.items() if src.startswith("human:") and j.first_error is not None
+    )
+    top = max(votes.values(), default=0)
+    return len(votes) > 1, sum(1 for n in votes.values() if n == top) > 1
+
+
 def choose_label(item: ExportItem, options: ExportOptions) -> None:
     """Set the item's label, label source, human count and agreement."""
     judgments = item.judgments
     chosen_human, item.humans, item.agreement = human_majority(judgments, item.updated)
+    item.disagreement, item.tie = human_votes(judgments)
     source = options.source
     if source == BEST:
         if "consensus" in judgments:
@@ -109,6 +123,11 @@ def reason_to_leave_out(item: ExportItem, options: ExportOptions, leave_out_unfi
             return "fewer than two human judgments to measure agreement"
         if item.agreement is None or item.agreement < options.min_agreement:
             return f"human agreement below {options.min_agreement:g}"
+    human_label = (item.label_source or "").startswith("human:")
+    if human_label and item.disagreement and options.disagreements == "leave_out":
+        return "the humans disagree on the first error"
+    if human_label and item.tie and options.disagreements == "majority":
+        return "a tie between the humans' first errors"
     if leave_out_unfinished and item.label is not None and item.label.finish_reason in UNFINISHED:
         return f"labelled {item.label.finish_reason}"
     return None

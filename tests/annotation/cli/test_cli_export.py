@@ -120,3 +120,13 @@ def test_bad_input_is_a_clear_error(db, tmp_path, capsys):
     )
     assert code == 2 and "between 0 and 1" in err
     assert not (tmp_path / "k.jsonl").exists()
+
+
+def test_disagreements_left_out_from_the_command_line(db, tmp_path, capsys):
+    out = tmp_path / "pb.jsonl"
+    args = ["export", "--project", export_data.PROJECT, "--format", "processbench", "--out", str(out), "--quiet"]
+    code, stdout, _ = run(capsys, *args)
+    assert code == 0 and "Ties settled by the most recent judgment: 3 traces" in stdout
+    code, stdout, _ = run(capsys, *args, "--disagreements", "leave_out")
+    assert code == 0 and "3 the humans disagree on the first error" in stdout
+    assert "Ties settled" not in stdout

@@ -26,7 +26,9 @@ def test_card_reports_counts_labels_sources_agreement_and_licence(sqlite_engine,
         "traces_with_two_or_more_humans": 6,
         "share_all_agree": 0.5,
         "mean_majority_share": 0.75,
+        "ties_settled_by_latest": 3,  # 1, 3 and 5: two people, two first errors, the later one taken
     }
+    assert "- ties between first errors settled by the most recent judgment: 3" in card
     assert "- share where they all chose the same first error: 50.0%" in card
     assert "- test split: 50% of the problems" in card
 
@@ -54,3 +56,29 @@ def test_the_card_states_the_convention_once(sqlite_engine, tmp_path):
     card = (tmp_path / "README.md").read_text()
     assert card.count("Steps are counted from 1") == 1 and "0-based step index" not in card
     assert "(label " in card
+
+
+def test_disagreements_can_be_left_out_or_kept_to_a_clear_majority(sqlite_engine, tmp_path):
+    """Issue 17: "best" labels settled a disagreement between two annotators by whichever came last, silently."""
+    export_data.build(sqlite_engine)
+    kept = {}
+    for how in ("latest", "majority", "leave_out"):
+        summary = export_project(
+            sqlite_engine,
+            export_data.PROJECT,
+            "processbench",
+            tmp_path / f"{how}.jsonl",
+            ExportOptions(disagreements=how),
+        )
+        kept[how] = summary.facts
+    left = {how: facts["left_out"] for how, facts in kept.items()}
+    assert left["majority"].get("a tie between the humans' first errors") == 3
+    assert left["leave_out"].get("the humans disagree on the first error") == 3
+    assert kept["majority"]["agreement"]["ties_settled_by_latest"] == 0
+    assert kept["latest"]["agreement"]["ties_settled_by_latest"] == 3
+
+
+def test_the_summary_says_how_many_ties_the_latest_judgment_settled(sqlite_engine, tmp_path):
+    export_data.build(sqlite_engine)
+    summary = export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
+    assert any(line.startswith("Ties settled by the most recent judgment: 3 traces") for line in summary.lines())
