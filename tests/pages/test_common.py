@@ -23,3 +23,13 @@ def test_images_in_trace_markdown_read_as_text():
     shown = shown_markdown(text)
     assert "![" not in shown
     assert shown.count("!\\[") == 3
+
+
+def test_no_page_uses_components_v1_whose_removal_date_has_passed():
+    """Issue 17: the server log warned on every run that st.components.v1.html goes after 2026-06-01."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*root.glob("pages/**/*.py"), root / "app.py", root / "server.py"]
+    offenders = [p.name for p in sources if "components.v1" in p.read_text(encoding="utf-8")]
+    assert offenders == []
