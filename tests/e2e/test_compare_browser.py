@@ -63,6 +63,12 @@ def test_walk_through_a_critics_disagreements(page, import_folder: Path):
     )
     assert cut == [], cut
     expect(page.locator(".js-plotly-plot .xtick text", has_text="no error").first).to_be_visible()
+    # The first category's bars are drawn (three traces of the reference have no error).
+    heights = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')][0]
+            .querySelectorAll('.barlayer .trace')[1].querySelectorAll('.point path')[0].getBBox().height"""
+    )
+    assert heights > 0
 
     page.get_by_role("tab", name="Disagreements").click()
     expect(page.get_by_text("2 of 2 disagreements")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
