@@ -31,6 +31,7 @@ from annotation.importing.preview import (
 )
 from annotation.importing.server_paths import OutsideImportFolder, import_dir, resolve_typed_path
 from annotation.projects.overview import project_names
+from annotation.workflow.surface import shown_steps
 from pages.auth import require_admin
 from pages.common import get_engine, md_escape, save_upload
 
@@ -249,7 +250,7 @@ def show_preview(path: Path, name: str, fmt: str, options: ConvertOptions) -> Pa
                 st.text(f"id: {trace.record_id}")
             st.markdown("**Problem**")
             st.text(trace.problem)
-            for k, step in enumerate(trace.steps, start=1):
+            for k, step in enumerate(shown_steps(trace.steps), start=1):
                 st.markdown(f"**Step {k}**")
                 st.text(step)
             st.markdown("**First error**")

@@ -158,14 +158,19 @@ def shown_step(text: str, index: int, first_number: int) -> str:
     return text
 
 
-def trace_markup(trace_id: int, position: int, trace: Trace) -> dict[str, Any]:
-    first = _NUMBERING.match(trace.steps[0]) if trace.steps else None
+def shown_steps(steps: list[str]) -> list[str]:
+    """Every step as shown (``shown_step``), counted from the trace's own first number (0 or 1)."""
+    first = _NUMBERING.match(steps[0]) if steps else None
     first_number = 0 if first is not None and first.group(1) == "0" else 1
+    return [shown_step(step, i, first_number) for i, step in enumerate(steps)]
+
+
+def trace_markup(trace_id: int, position: int, trace: Trace) -> dict[str, Any]:
     return {
         "id": trace_id,
         "number": position + 1,
         "problem": to_html(trace.problem),
-        "steps": [to_html(shown_step(step, i, first_number)) for i, step in enumerate(trace.steps)],
+        "steps": [to_html(step) for step in shown_steps(trace.steps)],
         "answer": to_html(trace.answer),
         "reference_answer": to_html(trace.reference_answer),
         "reference_solution": to_html(trace.reference_solution),

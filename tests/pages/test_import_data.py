@@ -387,3 +387,12 @@ def test_a_problem_from_two_columns_on_the_page(database_url, tmp_path):
     at.selectbox(key="import_map_problem").set_value("Question").run()
     at.multiselect(key="import_join_problem").set_value(["Options"]).run()
     assert "Which is prime?\n\nA) 4 B) 5" in texts(at)
+
+
+def test_the_preview_does_not_repeat_a_steps_own_numbering(database_url, tmp_path):
+    record = processbench(0, 1) | {"steps": ["Step 1: Add 2 and 2.", "Step 2: It is 5."]}
+    path = write_jsonl(tmp_path / "numbered.jsonl", [record])
+    at = open_app(PAGE)
+    at.text_input(key="import_path").set_value(str(path)).run()
+    shown = texts(at)
+    assert "Add 2 and 2." in shown and "Step 1: Add 2 and 2." not in shown
