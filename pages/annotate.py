@@ -13,7 +13,7 @@ import streamlit as st
 from annotation.accounts.users import Account, projects_for
 from annotation.core.model import InvalidValue, first_error_text
 from annotation.workflow.queue import my_work, next_trace, still_open
-from annotation.workflow.surface import MessageRefused, read_message, trace_data, work_data
+from annotation.workflow.surface import MessageRefused, read_message, work_data
 from annotation.workflow.workbench import (
     DraftConflict,
     NotOpen,
@@ -155,7 +155,7 @@ def surface_data(d: Desk, account: Account) -> dict:
     upcoming = None
     if up is not None:
         upcoming = {
-            "trace": trace_data(up),
+            "trace": d.upcoming_markup,
             "work": work_data(up.work),
             "draft_version": up.draft_version,
             "caption": _caption(rules, up),
@@ -164,7 +164,7 @@ def surface_data(d: Desk, account: Account) -> dict:
         "user": account.username,
         "keys": KEYS,
         "key_help": HELP,
-        "trace": trace_data(opened),
+        "trace": d.markup,
         "work": work_data(d.work),
         "label_mode": rules.label_mode,
         "taxonomy": list(rules.taxonomy),

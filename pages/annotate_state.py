@@ -7,7 +7,6 @@ open trace, so the browser knows which of its changes the server holds.
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass, field, replace
 
@@ -16,7 +15,7 @@ import streamlit as st
 from annotation.accounts.users import Account
 from annotation.workflow.labelling import WorkingCopy
 from annotation.workflow.queue import hold, next_trace, progress, project_totals
-from annotation.workflow.surface import render_following
+from annotation.workflow.surface import render_following, trace_data
 from annotation.workflow.workbench import (
     DraftConflict,
     OpenTrace,
@@ -27,11 +26,11 @@ from annotation.workflow.workbench import (
     save_draft,
 )
 from pages.common import DATABASE_DOWN, DATABASE_DOWN_MESSAGE, get_engine
+from pages.judging.component import notice
 
 STATE = "annotate_state"
 # A pause longer than this between two actions is counted as this long: a person left the desk.
 IDLE_CAP_S = 300.0
-_NOTICES = itertools.count(1)
 
 
 @dataclass
@@ -58,6 +57,9 @@ class Desk:
     # The trace served after this one, held for this person and sent to the browser in advance, so that
     # submit-and-next shows it at once while the submission travels.
     upcoming: OpenTrace | None = None
+    # The traces as markup, built once when opened (not on every rerun the surface's messages cause).
+    markup: dict = field(default_factory=dict)
+    upcoming_markup: dict | None = None
 
     @property
     def work(self) -> WorkingCopy:
@@ -73,7 +75,7 @@ def desk() -> Desk | None:
 
 
 def say(d: Desk, kind: str, text: str) -> None:
-    d.notice = {"id": next(_NOTICES), "kind": kind, "text": text}
+    d.notice = notice(kind, text)
 
 
 def open_desk(trace_id: int, rules: ProjectRules, account: Account, *, keep: Desk | None = None) -> Desk:
@@ -89,6 +91,8 @@ def open_desk(trace_id: int, rules: ProjectRules, account: Account, *, keep: Des
     else:
         new.history = [trace_id]
     new.upcoming = _upcoming(new, account)
+    new.markup = trace_data(opened)
+    new.upcoming_markup = trace_data(new.upcoming) if new.upcoming is not None else None
     render_following(engine, rules, (new.upcoming or opened).position)
     st.session_state[STATE] = new
     # Only what changed: each write is a message to the browser.

@@ -33,12 +33,11 @@ from annotation.workflow.labelling import WorkingCopy
 from annotation.workflow.surface import MessageRefused, model_steps_data, read_message, trace_markup, work_data
 from pages.auth import require_account
 from pages.common import get_engine
-from pages.judging.component import judging_surface, sent
+from pages.judging.component import judging_surface, notice, sent
 from pages.judging.keymap import CHECK_HELP, CHECK_HELP_TABLE, KEYS
 
 STATE = "check_state"
 SURFACE_KEY = "check_judge"
-_NOTICES = iter(range(1, 10**9))
 
 
 @dataclass
@@ -65,7 +64,7 @@ def desk() -> CheckDesk | None:
 
 
 def say(d: CheckDesk, kind: str, text: str) -> None:
-    d.notice = {"id": next(_NOTICES), "kind": kind, "text": text}
+    d.notice = notice(kind, text)
 
 
 def load(project: str, source: str, account: Account) -> list[CritiqueToCheck]:

@@ -7,14 +7,12 @@ records to a writer. Files appear in their final place only once complete, with 
 
 from __future__ import annotations
 
-import gc
 import io
 import shutil
 import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from annotation.core.gc_pause import gc_paused
 from annotation.core.model import InvalidValue
 from annotation.exporting.formats import EXPORTS, UnknownExport
 from annotation.exporting.formats.base import (
@@ -92,19 +91,6 @@ class ExportSummary:
                 "errors equally often (choose 'ties left out' or 'leave out disagreements' to keep them out)"
             )
         return lines
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while exporting: the records form no cycles, and the collector would walk
-    the many short-lived objects again and again. Reference counting still frees them; the state is restored."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def check_options(exporter: Exporter, options: ExportOptions) -> ExportOptions:

@@ -7,11 +7,9 @@ transaction. Records already in the project (same id, problem and steps) are not
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from itertools import chain, islice
 from pathlib import Path
@@ -20,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from annotation.core.errors import ImportFailure
+from annotation.core.gc_pause import gc_paused
 from annotation.core.model import InvalidValue
 from annotation.core.records import trace_row
 from annotation.importing.formats import FORMATS, UnknownFormat
@@ -224,20 +223,6 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
         progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector during an import: it makes millions of objects that form no
-    cycles, and the collector would walk them again and again (a fifth of a 100,000-trace import).
-    Reference counting still frees everything; the previous state is restored afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def import_file(
     engine: Engine,
     path: Path,
@@ -248,6 +233,6 @@ def import_file(
     display_name: str | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    with _no_cycle_collection():
+    with gc_paused():
         parsed = parse_file(path, fmt=fmt, options=options, display_name=display_name, progress=progress)
         return write_parsed(engine, parsed, project=project, progress=progress)

@@ -7,6 +7,7 @@ beside this one, served as they are (no build step, so what is committed is what
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,3 +33,11 @@ def sent(key: str) -> Any:
     """The message the surface sent in this run (read in ``on_send``), or None."""
     state = st.session_state.get(key)
     return state.get("send") if state is not None else None
+
+
+_NOTICES = itertools.count(1)
+
+
+def notice(kind: str, text: str) -> dict[str, Any]:
+    """What the surface says next, once: a new id each time, so the same words said twice show twice."""
+    return {"id": next(_NOTICES), "kind": kind, "text": text}
