@@ -30,7 +30,14 @@ from annotation.workflow.checking import (
     work_from_check,
 )
 from annotation.workflow.labelling import WorkingCopy
-from annotation.workflow.surface import MessageRefused, model_steps_data, read_message, trace_markup, work_data
+from annotation.workflow.surface import (
+    MessageRefused,
+    model_steps_data,
+    read_message,
+    trace_images,
+    trace_markup,
+    work_data,
+)
 from pages.auth import require_account
 from pages.common import get_engine
 from pages.judging.component import judging_surface, notice, sent
@@ -152,7 +159,9 @@ def item_data(d: CheckDesk, index: int, work: WorkingCopy, rating: str | None) -
     state = "checked by you before" if is_checked(item, source) else "not checked yet"
     said = first_error_text(item.model.first_error, unset="nothing parsable")
     return {
-        "trace": trace_markup(item.trace_id, item.position, item.trace),
+        "trace": trace_markup(
+            item.trace_id, item.position, item.trace, trace_images(get_engine(), item.trace_id, item.trace)
+        ),
         "work": work_data(work) | {"rating": rating},
         "model_steps": model_steps_data(item.model_steps),
         "model_overall": to_html(item.model.critique),

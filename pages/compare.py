@@ -28,7 +28,7 @@ from annotation.metrics.processbench import rounded
 from annotation.metrics.steps import MATRIX_LABELS
 from annotation.workflow.adjudication import NotAllowed, adopt, consensus_of
 from annotation.workflow.labelling import WorkingCopy
-from annotation.workflow.surface import side_data, trace_markup, work_data
+from annotation.workflow.surface import side_data, trace_images, trace_markup, work_data
 from pages.auth import require_account
 from pages.common import get_engine, md_escape
 from pages.history_view import show_history
@@ -173,7 +173,7 @@ def side_by_side(account: Account, view: TraceView, a_source: str, b_source: str
         "key_help": [row for row in HELP if row[0].startswith(("J", "F", "?"))],
         "label_mode": "view",
         "taxonomy": [],
-        "trace": trace_markup(view.trace_id, view.position, trace),
+        "trace": trace_markup(view.trace_id, view.position, trace, trace_images(get_engine(), view.trace_id, trace)),
         "work": work_data(WorkingCopy.blank(n)),
         "sides": [
             side_data(f"A · {a_source}", a, n, judgment_summary(a)),

@@ -13,6 +13,7 @@ from annotation.core.errors import ImportFailure
 from annotation.core.model import REFERENCE, InvalidValue, Source
 from annotation.importing.files import ParsedFile, import_file, parse_file
 from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.conversation import STEPS_PER
 from annotation.importing.formats.generic import JOIN, JOINABLE, MAPPABLE, BaseEvidence, FieldMapping
 from annotation.importing.formats.processbench import DEFAULT_PREDICTIONS_SOURCE
 from annotation.importing.formats.step_split import RULES
@@ -40,6 +41,11 @@ PREVIEW_RECORDS = 5
 NO_COLUMN = "(none)"
 REGEX_RULE = "regex:PATTERN"
 NEW_PROJECT = "New project…"
+CONVERSATION_FORMATS = ("openai-messages", "anthropic-messages")
+STEPS_PER_LABELS = {
+    "turn": "one assistant turn with the tool results it received (agents)",
+    "message": "one message per step",
+}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -49,8 +55,10 @@ def sample_of(path: Path, name: str, version: tuple[float, int]) -> FileSample:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def preview_of(path: Path, name: str, version: tuple[float, int], fmt: str, options: ConvertOptions) -> ParsedFile:
-    return parse_file(path, fmt=fmt, options=options, display_name=name, limit=PREVIEW_RECORDS)
+def preview_of(
+    path: Path, name: str, version: tuple[float, int], fmt: str, options: ConvertOptions, image_dir: Path | None
+) -> ParsedFile:
+    return parse_file(path, fmt=fmt, options=options, display_name=name, limit=PREVIEW_RECORDS, image_dir=image_dir)
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading the first-error column…")
@@ -67,8 +75,9 @@ def file_version(path: Path) -> tuple[float, int]:
     return stat.st_mtime, stat.st_size
 
 
-def choose_file() -> tuple[Path, str] | None:
-    """The file to read, by upload or by a path on the server, with the name to show in messages."""
+def choose_file() -> tuple[Path, str, Path | None] | None:
+    """The file to read, by upload or by a path on the server, with the name to show in messages and the folder
+    its image paths are read from (none for an upload: it arrives alone)."""
     upload_col, path_col = st.columns(2)
     uploaded = upload_col.file_uploader("Upload a file", type=UPLOAD_TYPES, key="import_upload")
     typed = path_col.text_input(
@@ -78,7 +87,7 @@ def choose_file() -> tuple[Path, str] | None:
         help=f"Read in place from the import folder {import_dir()}: useful for files too big to upload.",
     ).strip()
     if uploaded is not None:
-        return save_upload(uploaded.file_id, uploaded.name, uploaded.getvalue()), uploaded.name
+        return save_upload(uploaded.file_id, uploaded.name, uploaded.getvalue()), uploaded.name, None
     if not typed:
         return None
     try:
@@ -86,7 +95,7 @@ def choose_file() -> tuple[Path, str] | None:
     except OutsideImportFolder as e:
         st.error(md_escape(str(e)), icon=":material/block:")
         return None
-    return path, path.name
+    return path, path.name, path.parent
 
 
 def choose_project(engine: Engine) -> str | None:
@@ -232,14 +241,32 @@ def choose_options(sample: FileSample, fmt: str, path: Path, name: str) -> Conve
     mapping = choose_mapping(sample.columns, path, name) if fmt == "generic" else None
     if label_source is None or (fmt == "generic" and mapping is None):
         return None
-    return ConvertOptions(label_source=label_source, predictions_source=predictions_source, mapping=mapping)
+    steps_per = "turn"
+    if fmt in CONVERSATION_FORMATS or fmt == "generic":
+        steps_per = st.radio(
+            "A conversation's steps",
+            STEPS_PER,
+            format_func=STEPS_PER_LABELS.get,
+            horizontal=True,
+            key="import_steps_per",
+            help="How a list of messages becomes steps. Labels given per message land on the step holding it.",
+        )
+    return ConvertOptions(
+        label_source=label_source,
+        predictions_source=predictions_source,
+        mapping=mapping,
+        steps_per=steps_per,
+        messages_field=mapping.steps if mapping is not None else None,
+    )
 
 
-def show_preview(path: Path, name: str, fmt: str, options: ConvertOptions) -> ParsedFile | None:
+def show_preview(
+    path: Path, name: str, fmt: str, options: ConvertOptions, image_dir: Path | None = None
+) -> ParsedFile | None:
     """The first records as they will be imported. Their text is the file's: shown as plain text only."""
     st.subheader("Preview")
     try:
-        parsed = preview_of(path, name, file_version(path), fmt, options)
+        parsed = preview_of(path, name, file_version(path), fmt, options, image_dir)
     except ImportFailure as e:
         st.error(md_escape(str(e)))
         return None
@@ -263,7 +290,15 @@ def show_preview(path: Path, name: str, fmt: str, options: ConvertOptions) -> Pa
     return parsed
 
 
-def run_import(engine: Engine, path: Path, name: str, project: str | None, fmt: str, options: ConvertOptions) -> None:
+def run_import(
+    engine: Engine,
+    path: Path,
+    name: str,
+    project: str | None,
+    fmt: str,
+    options: ConvertOptions,
+    image_dir: Path | None = None,
+) -> None:
     """Check the whole file, then write all of it or nothing, with a progress bar. The button is there from the
     start; without a project to import into it is disabled, and says why."""
     missing = (
@@ -283,7 +318,14 @@ def run_import(engine: Engine, path: Path, name: str, project: str | None, fmt: 
 
     try:
         summary = import_file(
-            engine, path, project=project, fmt=fmt, options=options, display_name=name, progress=progress
+            engine,
+            path,
+            project=project,
+            fmt=fmt,
+            options=options,
+            display_name=name,
+            progress=progress,
+            image_dir=image_dir,
         )
     except ImportFailure as e:
         bar.empty()
@@ -314,7 +356,7 @@ def import_page() -> None:
     if chosen is None:
         st.info("Upload a file or give a path on the server to begin.", icon=":material/info:")
         return
-    path, name = chosen
+    path, name, image_dir = chosen
     try:
         sample = sample_of(path, name, file_version(path))
     except ImportFailure as e:
@@ -327,10 +369,10 @@ def import_page() -> None:
     options = choose_options(sample, fmt, path, name)
     if options is None:
         return
-    parsed = show_preview(path, name, fmt, options)
+    parsed = show_preview(path, name, fmt, options, image_dir)
     if parsed is None:
         return
-    run_import(engine, path, name, project, fmt, options)
+    run_import(engine, path, name, project, fmt, options, image_dir)
 
 
 import_page()

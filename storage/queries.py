@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, update
 from sqlmodel import Session, select
 
-from storage.tables import JudgmentRevision, JudgmentRow, Project, TraceRow, utcnow
+from storage.tables import JudgmentRevision, JudgmentRow, Project, StoredImage, TraceRow, utcnow
 
 WRITE_CHUNK = 5_000
 
@@ -64,6 +65,48 @@ def insert_traces(session: Session, *, rows: Sequence[dict[str, Any]]) -> list[i
         result = session.exec(insert(table).returning(table.c.id, sort_by_parameter_order=True), params=chunk)
         ids.extend(result.scalars())
     return ids
+
+
+def store_images(session: Session, *, project_id: int, images: Iterable[Any], now: datetime) -> int:
+    """Images (each with ``name``, ``media_type``, ``data``) the project does not hold yet; how many were new."""
+    images = list(images)
+    if not images:
+        return 0
+    have = set(
+        session.exec(
+            select(StoredImage.name).where(
+                StoredImage.project_id == project_id, StoredImage.name.in_([i.name for i in images])
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "project_id": project_id,
+            "name": i.name,
+            "media_type": i.media_type,
+            "size": len(i.data),
+            "data": i.data,
+            "created_at": now,
+        }
+        for i in images
+        if i.name not in have
+    ]
+    for row in rows:
+        session.exec(insert(StoredImage.__table__), params=[row])
+    return len(rows)
+
+
+def images_named(session: Session, *, project_id: int, names: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+    """The stored images of the project by name: (media type, bytes)."""
+    names = list(set(names))
+    if not names:
+        return {}
+    rows = session.exec(
+        select(StoredImage.name, StoredImage.media_type, StoredImage.data).where(
+            StoredImage.project_id == project_id, StoredImage.name.in_(names)
+        )
+    ).all()
+    return {name: (media_type, data) for name, media_type, data in rows}
 
 
 def insert_judgments(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:

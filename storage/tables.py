@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -78,11 +89,32 @@ class TraceRow(SQLModel, table=True):
     reference_solution: str | None = Field(default=None, sa_type=Text)
     generator: str | None = None
     meta: dict[str, Any] = _json({})
+    # Steps made of parts, context and images (annotation.core.model.Trace.structure); NULL for text steps.
+    structure: dict[str, Any] | None = _json()
     # Quality-control traces are served to every annotator; their reference label scores each one.
     qc: bool = False
     priority: float = 0.0
     # True once the trace has the submitted human judgments its project asks for (kept by the queue).
     complete: bool = False
+    created_at: datetime = _when()
+
+
+class StoredImage(SQLModel, table=True):
+    """An image a trace shows, copied in at import: named by its content (SHA-256 and extension), kept once per
+    project, in the database so every server behind a proxy and every backup has it."""
+
+    __tablename__ = "stored_image"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", name="image_once_per_project"),
+        CheckConstraint("size >= 0", name="image_size_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False))
+    name: str = Field(max_length=80)
+    media_type: str = Field(max_length=40)
+    size: int
+    data: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = _when()
 
 

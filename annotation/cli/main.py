@@ -16,6 +16,7 @@ from annotation.core.model import REFERENCE, InvalidValue, Source
 from annotation.importing.files import Progress, import_file
 from annotation.importing.formats import FORMATS
 from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.conversation import STEPS_PER
 from annotation.importing.formats.generic import DEFAULT_NO_ERROR, FieldMapping
 from annotation.importing.formats.step_split import RULES
 from annotation.importing.preview import step_base_in_file, summary_lines
@@ -44,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help="generic format: field mapping")
     imp.add_argument("--step-split", default=None, metavar="RULE", help=f"generic format: one of {', '.join(RULES)}")
     imp.add_argument("--first-error-base", type=int, choices=(0, 1), default=None)
+    imp.add_argument(
+        "--steps-per",
+        choices=STEPS_PER,
+        default="turn",
+        help="conversations: one assistant turn with its tool results per step (default), or one message per step",
+    )
     imp.add_argument(
         "--no-error",
         action="append",
@@ -124,10 +131,24 @@ def _import(args: argparse.Namespace, engine) -> int:
             )
         print(f"First errors counted from {evidence.base}: {evidence.reason}.", file=sys.stderr)
         mapping = replace(mapping, first_error_base=evidence.base)
-    options = ConvertOptions(label_source=label_source, predictions_source=predictions, mapping=mapping)
+    options = ConvertOptions(
+        label_source=label_source,
+        predictions_source=predictions,
+        mapping=mapping,
+        steps_per=args.steps_per,
+        messages_field=mapping.steps if mapping is not None and args.map else None,
+    )
     progress, close = (None, lambda: None) if args.quiet else _tqdm_progress()
     try:
-        summary = import_file(engine, args.path, project=args.project, fmt=fmt, options=options, progress=progress)
+        summary = import_file(
+            engine,
+            args.path,
+            project=args.project,
+            fmt=fmt,
+            options=options,
+            progress=progress,
+            image_dir=args.path.parent,
+        )
     finally:
         close()
     if args.json:

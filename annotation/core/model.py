@@ -92,6 +92,13 @@ class Trace:
     record_id: str | None = None
     source_file: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Steps made of parts (annotation.core.parts.Step), when they are more than a line of text: then ``steps``
+    # holds each one's plain text. None: every step is one text part, the text in ``steps``.
+    step_parts: list[Any] | None = None
+    # Shown above the steps: ``system`` (a prompt), ``tools`` (the JSON schemas offered), ``passages``.
+    context: dict[str, Any] = field(default_factory=dict)
+    # The problem's images, by stored name or remote URL (never fetched).
+    images: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         if not isinstance(self.problem, str) or not self.problem.strip():
@@ -101,10 +108,27 @@ class Trace:
         for i, step in enumerate(self.steps):
             if not isinstance(step, str):
                 raise InvalidValue("steps", f"step {i + 1} is {type(step).__name__}, not text")
+        if self.step_parts is not None and len(self.step_parts) != len(self.steps):
+            raise InvalidValue("step_parts", f"{len(self.step_parts)} steps of parts for {len(self.steps)} steps")
+
+    def structure(self) -> dict[str, Any] | None:
+        """What a trace holds beyond text steps, as plain JSON (None for a trace of text steps only)."""
+        if self.step_parts is None and not self.context and not self.images:
+            return None
+        return {
+            "steps": None if self.step_parts is None else [s.as_dict() for s in self.step_parts],
+            "context": self.context,
+            "images": self.images,
+        }
 
     def key(self) -> str:
         """Identity for de-duplication: the same record imported twice is one trace."""
-        blob = json.dumps([self.record_id, self.problem, self.steps], ensure_ascii=False)
+        identity: list[Any] = [self.record_id, self.problem, self.steps]
+        structure = self.structure()
+        if structure is not None:  # only then, so that every text trace keeps the key it always had
+            # Sorted: PostgreSQL's JSONB and Redline's own export reorder keys, and the trace stays the same.
+            identity.append(json.dumps(structure, ensure_ascii=False, sort_keys=True))
+        blob = json.dumps(identity, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
+from annotation.core.parts import read_structure
 from storage.tables import JudgmentRow, TraceRow
 
 
@@ -24,6 +25,7 @@ def trace_row(trace: Trace, *, project_id: int, position: int, key: str, now: da
         "reference_solution": trace.reference_solution,
         "generator": trace.generator,
         "meta": trace.metadata,
+        "structure": trace.structure(),
         "created_at": now,
     }
 
@@ -41,7 +43,7 @@ def judgment_row(judgment: Judgment, *, trace_id: int, now: datetime) -> dict[st
 
 
 def trace_from_row(row: TraceRow) -> Trace:
-    return Trace(
+    trace = Trace(
         problem=row.problem,
         steps=list(row.steps),
         answer=row.answer,
@@ -52,6 +54,8 @@ def trace_from_row(row: TraceRow) -> Trace:
         source_file=row.source_file,
         metadata=dict(row.meta or {}),
     )
+    read_structure(trace, row.structure)
+    return trace
 
 
 def judgment_from_row(row: JudgmentRow) -> Judgment:

@@ -47,6 +47,7 @@ from annotation.exporting.formats.writers import (
     part_path,
     write_card,
 )
+from annotation.exporting.images import names_in, write_images
 from annotation.judgments.visibility import ProjectView
 from annotation.projects.overview import NoSuchProject
 
@@ -64,6 +65,8 @@ class ExportSummary:
     files: list[str] = field(default_factory=list)
     card: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    #: Image files written beside the data (``images/``).
+    images: int = 0
 
     @property
     def records(self) -> int:
@@ -90,6 +93,8 @@ class ExportSummary:
                 f"Ties settled by the most recent judgment: {ties:,} traces where people chose different first "
                 "errors equally often (choose 'ties left out' or 'leave out disagreements' to keep them out)"
             )
+        if self.images:
+            lines.append(f"Images: {self.images:,} files in images/ beside the data")
         return lines
 
 
@@ -235,6 +240,7 @@ def export_project(
     step = max(1, total // 100)
     writer_type = JsonlWriter if options.output == "jsonl" else ParquetWriter
     writers: dict[str, Any] = {}
+    images: set[str] = set()
     try:
         for s, path in targets.items():
             writers[s] = writer_type(path, schema)
@@ -245,6 +251,8 @@ def export_project(
                 writer = writers[item.split]
                 for record in records:
                     writer.write(record)
+                if records and exporter.writes_images:
+                    images.update(names_in(item.trace))
                 if progress and i % step == 0:
                     progress("exporting", min(i, total), total)
         if progress:
@@ -263,11 +271,13 @@ def export_project(
                     path.unlink(missing_ok=True)
             summary.files = [str(out)]
             summary.card = str(out / "README.md")
+            summary.images = len(write_images(engine, proj["id"], images, out))
             if progress:
                 progress("saving", 1, 1)
         else:
             summary.files = [str(p) for p in written.values()]
             summary.card = str(write_card(card_path(next(iter(written.values()))), card))
+            summary.images = len(write_images(engine, proj["id"], images, out.parent))
         return summary
     except BaseException:
         for w in writers.values():

@@ -25,6 +25,7 @@ from annotation.importing.formats import FORMATS, UnknownFormat
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.importing.formats.reading import RawRecord, iter_records
 from annotation.importing.formats.storable import check_storable
+from annotation.importing.images import ImageBlob
 from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
 from storage import queries
 from storage.db import session as open_session
@@ -41,6 +42,7 @@ class ParsedFile:
     format: str
     records: list[ImportedRecord]
     warnings: list[str] = field(default_factory=list)
+    images: dict[str, ImageBlob] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +54,7 @@ class ImportSummary:
     traces_added: int = 0
     traces_already_present: int = 0
     steps_added: int = 0
+    images_added: int = 0
     judgments_added: Counter = field(default_factory=Counter)
     judgments_unchanged: int = 0
     judgments_revised: Counter = field(default_factory=Counter)
@@ -92,15 +95,17 @@ def parse_file(
     display_name: str | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    image_dir: Path | None = None,
 ) -> ParsedFile:
-    """Read and check every record (or the first ``limit``), touching no database."""
+    """Read and check every record (or the first ``limit``), touching no database. Image paths in records are
+    read from ``image_dir`` (the file's own folder, for a file on disk), never from anywhere else."""
     name = display_name or path.name
     if progress:
         progress("reading", 0, 1)
     stream = iter_records(path, name, limit=limit)
     head = list(islice(stream, DETECT_SAMPLE))
     adapter = choose_adapter(head, fmt, name)
-    ctx = ConvertContext(file=name, options=options or ConvertOptions())
+    ctx = ConvertContext(file=name, options=options or ConvertOptions(), image_dir=image_dir)
     records: list[ImportedRecord] = []
     warned: set[str] = set()
     # Raw records are converted as they stream in, so only the converted form is held in memory.
@@ -125,7 +130,7 @@ def parse_file(
             progress("checking", i, total)
     if progress:
         progress("checking", len(records), len(records))
-    return ParsedFile(file=name, format=adapter.name, records=records, warnings=ctx.warnings)
+    return ParsedFile(file=name, format=adapter.name, records=records, warnings=ctx.warnings, images=ctx.images)
 
 
 def _file_field(adapter: Adapter, name: str, options: ConvertOptions) -> str:
@@ -202,6 +207,7 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
         position += 1
     if progress:
         progress("writing", 0, len(new_rows) + len(old_records))
+    summary.images_added = queries.store_images(s, project_id=proj.id, images=parsed.images.values(), now=now)
     ids = queries.insert_traces(s, rows=new_rows)
     summary.traces_added = len(ids)
     summary.traces_already_present = len(old_records)
@@ -232,7 +238,10 @@ def import_file(
     options: ConvertOptions | None = None,
     display_name: str | None = None,
     progress: Progress | None = None,
+    image_dir: Path | None = None,
 ) -> ImportSummary:
     with gc_paused():
-        parsed = parse_file(path, fmt=fmt, options=options, display_name=display_name, progress=progress)
+        parsed = parse_file(
+            path, fmt=fmt, options=options, display_name=display_name, progress=progress, image_dir=image_dir
+        )
         return write_parsed(engine, parsed, project=project, progress=progress)

@@ -151,6 +151,7 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     lines = [
         f"Traces: {summary.traces_added} added, {summary.traces_already_present} already present",
         f"Steps added: {summary.steps_added}",
+        *([f"Images stored: {summary.images_added}"] if summary.images_added else []),
         f"Judgments added: {added}",
         f"Judgments unchanged: {summary.judgments_unchanged}",
     ]

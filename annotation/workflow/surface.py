@@ -10,17 +10,22 @@ tags that do not belong. A refused message changes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 
 from annotation.core.model import NO_ERROR, VERDICT_NAMES, VERDICTS, Judgment, StepLabel, Trace, steps_from_first_error
+from annotation.core.parts import data_uri, image_refs, is_remote
+from annotation.core.records import trace_from_row
 from annotation.rendering.markup import render_soon, to_html
+from annotation.rendering.parts import context_html, images_html, part_texts, step_html
 from annotation.workflow.labelling import CHOSEN_FINISH, StepWork, WorkingCopy
 from annotation.workflow.workbench import OpenTrace, ProjectRules
 from storage import queries
 from storage.db import session
+from storage.tables import TraceRow
 
 # What the browser may ask for: keep a draft, or act on the trace (the working copy comes with each).
 MESSAGE_KINDS = ("draft", "submit", "skip", "back", "load_newer", "take_over")
@@ -142,7 +147,7 @@ def work_data(work: WorkingCopy) -> dict[str, Any]:
 
 def trace_data(opened: OpenTrace) -> dict[str, Any]:
     """The trace as sanitised markup (annotation.rendering): nothing in it runs or fetches."""
-    return trace_markup(opened.trace_id, opened.position, opened.trace)
+    return trace_markup(opened.trace_id, opened.position, opened.trace, opened.images)
 
 
 # "Step 3:", "**Step 3.**", "3)" at the start of a step: numbering the page already shows.
@@ -165,16 +170,34 @@ def shown_steps(steps: list[str]) -> list[str]:
     return [shown_step(step, i, first_number) for i, step in enumerate(steps)]
 
 
-def trace_markup(trace_id: int, position: int, trace: Trace) -> dict[str, Any]:
+def trace_markup(trace_id: int, position: int, trace: Trace, images: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``images``: the data URIs of the project's stored images the trace names (``trace_images``)."""
+    images = images or {}
+    if trace.step_parts is None:
+        steps = [to_html(step) for step in shown_steps(trace.steps)]
+    else:
+        steps = [step_html(step, images) for step in trace.step_parts]
     return {
         "id": trace_id,
         "number": position + 1,
-        "problem": to_html(trace.problem),
-        "steps": [to_html(step) for step in shown_steps(trace.steps)],
+        "context": context_html(trace.context),
+        "problem": to_html(trace.problem) + images_html(trace.images, images),
+        "steps": steps,
         "answer": to_html(trace.answer),
         "reference_answer": to_html(trace.reference_answer),
         "reference_solution": to_html(trace.reference_solution),
     }
+
+
+def trace_images(engine: Engine, trace_id: int, trace: Trace) -> dict[str, str]:
+    """The stored images trace ``trace_id`` shows, as data URIs by name."""
+    names = {ref for ref in image_refs(trace) if not is_remote(ref)}
+    if not names:
+        return {}
+    with session(engine) as s:
+        row = s.get(TraceRow, trace_id)
+        found = queries.images_named(s, project_id=row.project_id, names=names) if row is not None else {}
+    return {name: data_uri(media_type, data) for name, (media_type, data) in found.items()}
 
 
 def model_steps_data(labels: list[StepLabel]) -> list[dict[str, Any]]:
@@ -201,7 +224,9 @@ def render_following(engine: Engine, rules: ProjectRules, position: int, *, coun
     """Start rendering the traces that follow ``position``: in import order they are served next."""
     with session(engine) as s:
         rows = queries.traces_after(s, project_id=rules.id, position=position, limit=count)
-        texts = [text for row in rows for text in (row.problem, *row.steps, row.answer)]
+        traces = [trace_from_row(row) for row in rows]
+    texts = [text for t in traces for text in (t.problem, t.answer, *(t.steps if t.step_parts is None else ()))]
+    texts += part_texts(step for t in traces for step in t.step_parts or ())
     render_soon(texts)
 
 

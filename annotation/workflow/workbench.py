@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
+from annotation.core.parts import data_uri, image_refs, is_remote
 from annotation.core.records import judgment_from_row, trace_from_row
 from annotation.judgments.visibility import ProjectView
 from annotation.judgments.writing import JudgmentWrite, NotOpen, StaleJudgment, record
@@ -78,6 +79,8 @@ class OpenTrace:
     draft_version: int | None
     submitted: bool
     others: dict[str, Judgment] = field(default_factory=dict)
+    # The stored images the trace shows, as data URIs by name.
+    images: dict[str, str] = field(default_factory=dict)
 
 
 def project_rules(engine: Engine, project: str) -> ProjectRules | None:
@@ -104,7 +107,8 @@ def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRu
             for j in queries.judgments_on(s, trace_ids=[trace_id])
             if view.may_see(j.source_kind, j.source_name, qc=row.qc)
         ]
-    trace = trace_from_row(row)
+        trace = trace_from_row(row)
+        stored = queries.images_named(s, project_id=rules.id, names=[r for r in image_refs(trace) if not is_remote(r)])
     if not view.sees_reference_fields(qc=row.qc):
         trace.reference_answer = None
         trace.reference_solution = None
@@ -132,6 +136,7 @@ def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRu
         draft_version=draft.version if draft is not None else None,
         submitted=mine is not None and mine.status == "submitted" and draft is None,
         others=others,
+        images={name: data_uri(media_type, data) for name, (media_type, data) in stored.items()},
     )
 
 

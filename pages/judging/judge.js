@@ -576,6 +576,7 @@ class Surface {
         this.noticeBox,
         this.conflictBox,
         this.help,
+        t.context ? this.markup(t.context, "rl-context") : null,
         el("h3", { text: "Problem" }),
         this.markup(t.problem, "rl-problem"),
         steps,
@@ -590,9 +591,13 @@ class Surface {
   }
 
   markup(html, className) {
-    // Sanitised on the server (annotation/rendering/markup.py): an allow-list of tags, no script, no image.
+    // Built on the server (annotation/rendering): sanitised text, no script; images only as the project's own data URIs.
     const node = el("div", { className: `rl-markup ${className}` });
     node.innerHTML = html;
+    // An image (only ever the project's own, as a data URI) opens large on a click and closes on the next.
+    node.addEventListener("click", (e) => {
+      if (e.target instanceof HTMLImageElement) e.target.classList.toggle("rl-zoomed");
+    });
     return node;
   }
 

@@ -89,6 +89,8 @@ class Exporter(ABC):
     leaves_out_unfinished: ClassVar[bool] = True
     #: False for formats that write every trace, labelled or not.
     needs_label: ClassVar[bool] = True
+    #: Formats whose records name the traces' images (as ``images/NAME``): the files are written beside them.
+    writes_images: ClassVar[bool] = False
 
     @abstractmethod
     def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:

@@ -3,6 +3,12 @@
 ``meta`` and each judgment's ``extra`` are free-form, so they are written as JSON text: one column type
 for every row, in JSONL, Parquet and Hugging Face folders alike. ``label_source`` and ``first_error``
 say which judgment the export's source choice picked (null when none).
+
+Steps made of parts are in ``step_parts`` (null for a trace whose steps are text only, whose ``steps`` say
+everything): each step an object with ``role``, ``agent``, ``text`` and ``parts``, each part with its
+``type`` and fields. ``context`` (system prompt, tools, passages) is JSON text. Images are files beside the
+export, named by paths relative to it (``images/SHA256.png``); importing the export again (format
+``redline``) gives the same traces and judgments.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from annotation.core.model import NO_ERROR
+from annotation.core.parts import Step, image_path
 from annotation.exporting.formats.base import Exporter, ExportItem, ExportOptions
 
 
@@ -35,15 +42,43 @@ def _judgment(source: str, item: ExportItem) -> dict[str, Any]:
     }
 
 
+PART_COLUMNS = ("type", "text", "name", "arguments", "call_id", "content", "is_error", "image")
+
+
+def _parted_step(step: Step) -> dict[str, Any]:
+    return {
+        "role": step.role,
+        "agent": step.agent,
+        "text": step.text,
+        "messages": list(step.messages),
+        "parts": [
+            {k: image_path(p.image) if k == "image" and p.image else getattr(p, k) for k in PART_COLUMNS}
+            for p in step.parts
+        ],
+    }
+
+
 class Redline(Exporter):
     name = "redline"
     title = "Redline (every judgment)"
     description = "one record per trace: the trace, the chosen label, and every judgment with its step labels"
     leaves_out_unfinished = False
     needs_label = False
+    writes_images = True
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
+
+        part = pa.struct([(name, pa.bool_() if name == "is_error" else pa.string()) for name in PART_COLUMNS])
+        parted_step = pa.struct(
+            [
+                ("role", pa.string()),
+                ("agent", pa.string()),
+                ("text", pa.string()),
+                ("messages", pa.list_(pa.int64())),
+                ("parts", pa.list_(part)),
+            ]
+        )
 
         step = pa.struct(
             [
@@ -79,6 +114,9 @@ class Redline(Exporter):
                 ("reference_solution", pa.string()),
                 ("generator", pa.string()),
                 ("meta", pa.string()),
+                ("step_parts", pa.list_(parted_step)),
+                ("context", pa.string()),
+                ("images", pa.list_(pa.string())),
                 ("label_source", pa.string()),
                 ("first_error", pa.int64()),
                 ("human_agreement", pa.float64()),
@@ -100,6 +138,9 @@ class Redline(Exporter):
             "reference_solution": t.reference_solution,
             "generator": t.generator,
             "meta": json.dumps(t.metadata, ensure_ascii=False, sort_keys=True),
+            "step_parts": None if t.step_parts is None else [_parted_step(s) for s in t.step_parts],
+            "context": json.dumps(t.context, ensure_ascii=False, sort_keys=True) if t.context else None,
+            "images": [image_path(ref) for ref in t.images],
             "label_source": item.label_source,
             "first_error": item.label.first_error if item.label else None,
             "human_agreement": item.agreement,

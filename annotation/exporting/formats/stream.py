@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, Text, func, select, type_coerce
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
+from annotation.core.parts import read_structure
 from annotation.exporting.formats.base import ExportItem
 from annotation.judgments.visibility import ProjectView
 from storage.tables import JudgmentRow, Project, TraceRow
@@ -36,6 +37,7 @@ TRACE_COLUMNS = (
     _T.reference_solution,
     _T.generator,
     type_coerce(_T.meta, Text).label("meta"),
+    type_coerce(_T.structure, Text).label("structure"),
     _T.qc,
 )
 JUDGMENT_COLUMNS = (
@@ -131,7 +133,7 @@ def iter_items(
             if only_submitted:
                 query = query.where(_J.status == "submitted")
             judgments = c.execute(query).all()
-        trace_json = _decode_all([v for t in traces for v in (t.steps, t.meta)])
+        trace_json = _decode_all([v for t in traces for v in (t.steps, t.meta, t.structure)])
         judgment_json = _decode_all([v for j in judgments for v in (j.steps, j.extra)])
         by_trace: dict[int, list] = {}
         qc = {t.id: bool(t.qc) for t in traces}
@@ -139,7 +141,7 @@ def iter_items(
             if view.may_see(j.source_kind, j.source_name, qc=qc[j.trace_id]):
                 by_trace.setdefault(j.trace_id, []).append((j, judgment_json[2 * k], judgment_json[2 * k + 1]))
         for k, t in enumerate(traces):
-            item = _item(t, trace_json[2 * k], trace_json[2 * k + 1], by_trace.get(t.id, ()))
+            item = _item(t, *trace_json[3 * k : 3 * k + 3], by_trace.get(t.id, ()))
             if not view.sees_reference_fields(qc=qc[t.id]):
                 item.trace.reference_answer = item.trace.reference_solution = None
             yield item
@@ -154,7 +156,7 @@ def _source(kind: str, name: str, known: dict[tuple[str, str], Source] = {}) -> 
     return found
 
 
-def _item(t: Any, steps: list[str], meta: dict[str, Any] | None, rows: Any) -> ExportItem:
+def _item(t: Any, steps: list[str], meta: dict[str, Any] | None, structure: Any, rows: Any) -> ExportItem:
     trace = Trace(
         problem=t.problem,
         steps=steps,
@@ -166,6 +168,7 @@ def _item(t: Any, steps: list[str], meta: dict[str, Any] | None, rows: Any) -> E
         source_file=t.source_file,
         metadata=meta or {},
     )
+    read_structure(trace, structure)
     item = ExportItem(trace_id=t.id, position=t.position, trace=trace, judgments={})
     for j, raw_steps, extra in rows:
         source = _source(j.source_kind, j.source_name)

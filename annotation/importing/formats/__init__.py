@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from annotation.importing.formats.anthropic_messages import AnthropicMessages
 from annotation.importing.formats.base import Adapter
 from annotation.importing.formats.bigbench_mistake import BigBenchMistake
 from annotation.importing.formats.generic import Generic
 from annotation.importing.formats.math_shepherd import MathShepherd
+from annotation.importing.formats.openai_messages import OpenAIMessages
 from annotation.importing.formats.prm800k import PRM800K
 from annotation.importing.formats.prmbench import PRMBench
 from annotation.importing.formats.processbench import ProcessBench
+from annotation.importing.formats.redline import RedlineExport
 from annotation.importing.formats.trl_stepwise import TRLStepwise
 
 
@@ -58,5 +61,16 @@ class Registry:
 
 
 FORMATS = Registry()
-for _adapter in (ProcessBench(), BigBenchMistake(), PRM800K(), PRMBench(), TRLStepwise(), MathShepherd(), Generic()):
+for _adapter in (
+    ProcessBench(),
+    BigBenchMistake(),
+    PRM800K(),
+    PRMBench(),
+    TRLStepwise(),
+    MathShepherd(),
+    OpenAIMessages(),
+    AnthropicMessages(),
+    RedlineExport(),
+    Generic(),
+):
     FORMATS.register(_adapter)

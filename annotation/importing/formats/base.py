@@ -5,10 +5,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from annotation.core.model import REFERENCE, InvalidValue, Judgment, Source, Trace
+from annotation.importing import images
 from annotation.importing.formats.reading import RawRecord
+from annotation.importing.images import ImageBlob
 
 
 @dataclass(slots=True)
@@ -28,6 +31,10 @@ class ConvertOptions:
     label_source: Source = REFERENCE
     predictions_source: Source | None = None
     mapping: Any = None  # a FieldMapping for the generic adapter
+    # Conversations: one assistant turn with its tool results per step, or one message per step.
+    steps_per: str = "turn"
+    # The record's field holding the messages, when it is not one a chat format looks for by itself.
+    messages_field: str | None = None
 
 
 @dataclass(slots=True)
@@ -35,10 +42,18 @@ class ConvertContext:
     file: str
     options: ConvertOptions
     warnings: list[str] = field(default_factory=list)
+    # Where image paths in the file are read from (its folder); None when it was uploaded on its own.
+    image_dir: Path | None = None
+    # Images the records named, by stored name: written with the traces.
+    images: dict[str, ImageBlob] = field(default_factory=dict)
 
     def warn(self, raw: RawRecord, message: str) -> None:
         where = f"record {raw.number}" + (f", line {raw.line}" if raw.line else "")
         self.warnings.append(f"{self.file}, {where}: {message}")
+
+    def image(self, ref: Any, where: str) -> str:
+        """A part's image: a remote URL as it is, else the name of the image copied in (see importing.images)."""
+        return images.take(ref, base_dir=self.image_dir, where=where, found=self.images)
 
 
 class Adapter(ABC):

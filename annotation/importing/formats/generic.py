@@ -7,7 +7,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from annotation.core.model import NO_ERROR, InvalidValue, Judgment, Trace
+from annotation.core.parts import step_of_message, steps_of
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
+from annotation.importing.formats.chat import conversation_record
+from annotation.importing.formats.openai_messages import looks_like_messages
 from annotation.importing.formats.reading import RawRecord
 from annotation.importing.formats.step_split import check_rule, split_steps
 
@@ -118,6 +121,8 @@ class Generic(Adapter):
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord:
         m: FieldMapping = ctx.options.mapping or FieldMapping()
         d = raw.data
+        if looks_like_messages(d.get(m.steps)):
+            return self._conversation(raw, ctx, m)
         problem = _text_cell(d, m.problem, "problem", required=True)
         if problem is None:
             raise InvalidValue(m.problem, "the problem is empty")
@@ -149,6 +154,41 @@ class Generic(Adapter):
                 )
             )
         return ImportedRecord(trace, judgments, raw.number, raw.line)
+
+    def _conversation(self, raw: RawRecord, ctx: ConvertContext, m: FieldMapping) -> ImportedRecord:
+        """The steps column holds messages: grouped as the importer chose, with a first error given as the index
+        of a message landing on the step that holds that message."""
+        d = raw.data
+        imported = conversation_record(raw, ctx, d, m.steps)
+        trace = imported.trace
+        trace.problem = _text_cell(d, m.problem, "problem") or trace.problem
+        trace.answer = _text_cell(d, m.answer, "answer")
+        trace.reference_answer = _text_cell(d, m.reference_answer, "reference_answer")
+        trace.reference_solution = _text_cell(d, m.reference_solution, "reference_solution")
+        trace.generator = _as_text(_cell(d, m.generator, "generator"), m.generator) or trace.generator
+        trace.record_id = _as_text(_cell(d, m.id, "id"), m.id) or trace.record_id
+        known = {c for spec in m.columns().values() for c in joined_columns(spec, d)}
+        trace.metadata = {k: v for k, v in trace.metadata.items() if k not in known}
+        if m.first_error or m.critique:
+            first_error = None
+            if m.first_error:
+                message = self._first_error(_cell(d, m.first_error, "first_error", required=True), m)
+                first_error = message if message == NO_ERROR else step_of_message(steps_of(trace), message)
+                if first_error is None:
+                    raise InvalidValue(
+                        m.first_error,
+                        f"message {message + m.first_error_base} (counted from {m.first_error_base}) is not in "
+                        "any step: it is the problem or the system prompt",
+                    )
+            imported.judgments.append(
+                Judgment(
+                    ctx.options.label_source,
+                    first_error=first_error,
+                    critique=_text_cell(d, m.critique, "critique"),
+                    solution_correct=None if first_error is None else first_error == NO_ERROR,
+                )
+            )
+        return imported
 
     @staticmethod
     def _first_error(value: Any, m: FieldMapping) -> int:

@@ -80,6 +80,8 @@ def check_storable(record: ImportedRecord, warn: Warn) -> None:
         check_text(step, f"steps[{i}]", optional=False)
     for name in ("answer", "reference_answer", "reference_solution", "generator", "record_id", "source_file"):
         check_text(getattr(trace, name), name)
+    if (structure := trace.structure()) is not None:
+        plain_json(structure, "step_parts", warn)  # every text in the parts, the context and the image names
     # Metadata keys are the file's own fields, so errors name them as they are (an empty prefix).
     trace.metadata = plain_json(trace.metadata, "", warn)
     for judgment in record.judgments:
