@@ -13,6 +13,7 @@ import streamlit as st
 from annotation.accounts.users import Account, projects_for
 from annotation.core.model import InvalidValue, first_error_text
 from annotation.workflow.queue import my_work, next_trace, still_open
+from annotation.workflow.restructure import CannotRestructure, restructure
 from annotation.workflow.surface import MessageRefused, read_message, work_data
 from annotation.workflow.workbench import (
     DraftConflict,
@@ -66,6 +67,22 @@ def on_send() -> None:
         skip(d, account)
     elif message.kind == "back":
         back(d, account)
+    elif message.kind in ("merge", "split"):
+        restructure_steps(d, account, message.kind, message.step, message.at)
+
+
+def restructure_steps(d: Desk, account: Account, op: str, step: int, at: int | None) -> None:
+    """Merge or split steps before judging (annotation/workflow/restructure.py), then show the new steps."""
+    try:
+        said = restructure(
+            get_engine(), trace_id=d.trace_id, username=account.username, op=op, step=step, at=at, copy=timed(d)
+        )
+    except (CannotRestructure, InvalidValue) as e:
+        say(d, "warning", f"The steps stay as they are: {e.message if isinstance(e, InvalidValue) else e}.")
+        return
+    fresh = open_desk(d.trace_id, d.rules, account, keep=d)
+    fresh.ack, fresh.reset = d.ack, d.reset + 1
+    say(fresh, "success", f"Trace #{d.opened.position + 1}: {said}. Everyone now sees the new steps.")
 
 
 def submit_and_next(d: Desk, account: Account) -> None:

@@ -20,6 +20,7 @@ from annotation.workflow.workbench import (
     DraftConflict,
     OpenTrace,
     ProjectRules,
+    StaleJudgment,
     discard_draft,
     judgment_version,
     open_trace,
@@ -133,6 +134,10 @@ def change(d: Desk, account: Account, copy: WorkingCopy) -> None:
         d.opened.work = copy
         d.unsaved = True
         say(d, "error", DATABASE_DOWN_MESSAGE)
+    except StaleJudgment as e:
+        d.opened.work = copy
+        d.conflict_kind = "stale"
+        d.conflict = f"Not saved: {e}."
     except DraftConflict:
         d.opened.work = copy
         d.conflict_kind = "draft"

@@ -109,6 +109,16 @@ def images_named(session: Session, *, project_id: int, names: Iterable[str]) -> 
     return {name: (media_type, data) for name, media_type, data in rows}
 
 
+def restructured(session: Session, *, trace_ids: Sequence[int]) -> set[int]:
+    """Those of the traces whose steps an annotator merged or split since import."""
+    found: set[int] = set()
+    for start in range(0, len(trace_ids), WRITE_CHUNK):
+        chunk = list(trace_ids[start : start + WRITE_CHUNK])
+        query = select(TraceRow.id).where(TraceRow.id.in_(chunk), TraceRow.steps_version > 1)
+        found.update(session.exec(query).all())
+    return found
+
+
 def insert_judgments(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
     table = JudgmentRow.__table__
     for start in range(0, len(rows), WRITE_CHUNK):

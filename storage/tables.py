@@ -66,6 +66,7 @@ class TraceRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("project_id", "content_key", name="trace_once_per_project"),
         CheckConstraint("n_steps >= 1", name="trace_has_steps"),
+        CheckConstraint("steps_version >= 1", name="trace_steps_version_positive"),
         CheckConstraint("position >= 0", name="trace_position_not_negative"),
         # One trace per position: imports take turns, and exports page by position without losing one.
         Index("trace_position_once_per_project", "project_id", "position", unique=True),
@@ -91,11 +92,29 @@ class TraceRow(SQLModel, table=True):
     meta: dict[str, Any] = _json({})
     # Steps made of parts, context and images (annotation.core.model.Trace.structure); NULL for text steps.
     structure: dict[str, Any] | None = _json()
+    # Bumped when an annotator merges or splits steps; the steps before are kept in trace_revision.
+    steps_version: int = 1
     # Quality-control traces are served to every annotator; their reference label scores each one.
     qc: bool = False
     priority: float = 0.0
     # True once the trace has the submitted human judgments its project asks for (kept by the queue).
     complete: bool = False
+    created_at: datetime = _when()
+
+
+class TraceRevision(SQLModel, table=True):
+    """A trace's steps before an annotator merged or split them: nothing a trace showed is ever lost."""
+
+    __tablename__ = "trace_revision"
+    __table_args__ = (UniqueConstraint("trace_id", "steps_version", name="trace_revision_once_per_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trace_id: int = Field(sa_column=Column(Integer, ForeignKey("trace.id", ondelete="CASCADE"), nullable=False))
+    steps_version: int
+    steps: list[str] = _json([])
+    structure: dict[str, Any] | None = _json()
+    changed_by: str
+    change: str = ""
     created_at: datetime = _when()
 
 

@@ -241,3 +241,10 @@ IMAGE_FOLDER = "images"
 def image_path(ref: str) -> str:
     """An image as an export names it: a stored image by its path beside the export, a remote URL as it is."""
     return ref if is_remote(ref) else f"{IMAGE_FOLDER}/{ref}"
+
+
+def splittable_text(step: Step) -> str | None:
+    """The step's one text (or thinking) part, which a person may cut in two; None for any other step."""
+    if len(step.parts) == 1 and step.parts[0].type in ("text", "thinking"):
+        return step.parts[0].text or ""
+    return None

@@ -26,6 +26,7 @@ def trace_row(trace: Trace, *, project_id: int, position: int, key: str, now: da
         "generator": trace.generator,
         "meta": trace.metadata,
         "structure": trace.structure(),
+        "steps_version": 1,
         "created_at": now,
     }
 

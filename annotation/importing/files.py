@@ -212,6 +212,18 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
     summary.traces_added = len(ids)
     summary.traces_already_present = len(old_records)
     summary.steps_added = sum(r["n_steps"] for r in new_rows)
+    resplit = queries.restructured(s, trace_ids=[trace_id for trace_id, rec in old_records if rec.judgments])
+    if resplit:
+        kept = []
+        for trace_id, rec in old_records:
+            if trace_id in resplit and rec.judgments:
+                summary.warnings.append(
+                    f"{parsed.file}, record {rec.number}: an annotator merged or split this trace's steps; its labels "
+                    "here are for the steps as imported, so they were left out"
+                )
+                continue
+            kept.append((trace_id, rec))
+        old_records = kept
     on_traces = chain(zip(ids, new_records, strict=True), old_records)
     writes = [
         JudgmentWrite(trace_id, j, expected_version=ANY_VERSION, changed_by=f"import:{summary.file}")

@@ -11,7 +11,9 @@ rules hold for each of them in the same way, in the caller's transaction:
    not once others' submissions and holds cover what the project asks for (NotOpen), though they may
    always revise their own judgment, and quality-control traces go to everyone;
 4. a changed judgment keeps its earlier state as a revision, an equal one is left alone;
-5. the writer's hold on the trace is released and each touched trace's completion is recomputed.
+5. the writer's hold on the trace is released and each touched trace's completion is recomputed;
+6. a write that names the steps it was made on (``steps_version``) is refused with StaleJudgment when an
+   annotator has merged or split the trace's steps since (annotation/workflow/restructure.py).
 
 Nothing is committed here: the caller commits, or rolls everything back when a later step fails.
 """
@@ -54,6 +56,8 @@ class JudgmentWrite:
     changed_by: str = ""
     # A person submitting their own work, who may only take a trace still open to them.
     by_worker: bool = False
+    # The trace's steps as the author saw them (TraceRow.steps_version); None: not checked.
+    steps_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class _TraceFacts:
     project_id: int
     n_steps: int
     qc: bool
+    steps_version: int
 
 
 def record(s: Session, writes: Sequence[JudgmentWrite], *, now: datetime | None = None) -> list[WriteResult]:
@@ -88,6 +93,10 @@ def record(s: Session, writes: Sequence[JudgmentWrite], *, now: datetime | None 
         trace = facts.get(w.trace_id)
         if trace is None:
             raise LookupError(f"no trace with id {w.trace_id}")
+        if w.steps_version is not None and w.steps_version != trace.steps_version:
+            raise StaleJudgment(
+                f"the steps of trace {w.trace_id} were merged or split since you opened it; reload to judge them"
+            )
         w.judgment.validate(trace.n_steps)
         source = w.judgment.source
         row = existing.get((w.trace_id, source.kind, source.name))
@@ -119,9 +128,11 @@ def _facts(s: Session, trace_ids: list[int]) -> dict[int, _TraceFacts]:
     found: dict[int, _TraceFacts] = {}
     for start in range(0, len(trace_ids), queries.WRITE_CHUNK):
         chunk = trace_ids[start : start + queries.WRITE_CHUNK]
-        query = select(TraceRow.id, TraceRow.project_id, TraceRow.n_steps, TraceRow.qc).where(TraceRow.id.in_(chunk))
-        for trace_id, project_id, n_steps, qc in s.execute(query):
-            found[trace_id] = _TraceFacts(project_id, n_steps, bool(qc))
+        query = select(TraceRow.id, TraceRow.project_id, TraceRow.n_steps, TraceRow.qc, TraceRow.steps_version).where(
+            TraceRow.id.in_(chunk)
+        )
+        for trace_id, project_id, n_steps, qc, steps_version in s.execute(query):
+            found[trace_id] = _TraceFacts(project_id, n_steps, bool(qc), steps_version or 1)
     return found
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from annotation.core.model import NO_ERROR, VERDICT_NAMES, VERDICTS, Judgment, StepLabel, Trace, steps_from_first_error
-from annotation.core.parts import data_uri, image_refs, is_remote
+from annotation.core.parts import data_uri, image_refs, is_remote, splittable_text
 from annotation.core.records import trace_from_row
 from annotation.rendering.markup import render_soon, to_html
 from annotation.rendering.parts import context_html, images_html, part_texts, step_html
@@ -28,7 +28,7 @@ from storage.db import session
 from storage.tables import TraceRow
 
 # What the browser may ask for: keep a draft, or act on the trace (the working copy comes with each).
-MESSAGE_KINDS = ("draft", "submit", "skip", "back", "load_newer", "take_over")
+MESSAGE_KINDS = ("draft", "submit", "skip", "back", "load_newer", "take_over", "merge", "split")
 # Longer than any critique a person types; a bigger field is a forged or broken message.
 MAX_TEXT = 50_000
 MAX_TAGS = 64
@@ -48,6 +48,9 @@ class Message:
     kind: str
     seq: int
     work: WorkingCopy | None
+    # merge: the step joined with the next; split: the step cut, at ``at`` (code points into its text).
+    step: int | None = None
+    at: int | None = None
 
 
 def read_message(
@@ -68,9 +71,19 @@ def read_message(
     if raw.get("user", username) != username:
         raise MessageRefused("user", f"the message is in the name of {raw.get('user')!r}, not of who is signed in")
     work = raw.get("work")
+    step = at = None
+    if kind in ("merge", "split"):
+        step = _index(raw.get("step"), "step", len(before.steps) - (1 if kind == "merge" else 0))
+        at = _index(raw.get("at"), "at", MAX_TEXT * 100) if kind == "split" else None
     if work is None and kind in ("skip", "back", "load_newer"):
         return Message(kind, seq, None)
-    return Message(kind, seq, read_work(work, before=before, taxonomy=taxonomy))
+    return Message(kind, seq, read_work(work, before=before, taxonomy=taxonomy), step, at)
+
+
+def _index(value: Any, field: str, limit: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < limit:
+        raise MessageRefused(field, f"{value!r} is not a position in this trace")
+    return value
 
 
 def read_work(raw: Any, *, before: WorkingCopy, taxonomy: tuple[str, ...] = ()) -> WorkingCopy:
@@ -175,14 +188,18 @@ def trace_markup(trace_id: int, position: int, trace: Trace, images: Mapping[str
     images = images or {}
     if trace.step_parts is None:
         steps = [to_html(step) for step in shown_steps(trace.steps)]
+        texts: list[str | None] = list(trace.steps)
     else:
         steps = [step_html(step, images) for step in trace.step_parts]
+        texts = [splittable_text(step) for step in trace.step_parts]
     return {
         "id": trace_id,
         "number": position + 1,
         "context": context_html(trace.context),
         "problem": to_html(trace.problem) + images_html(trace.images, images),
         "steps": steps,
+        # Each step's text as stored, where it is one text: what a split points into.
+        "texts": texts,
         "answer": to_html(trace.answer),
         "reference_answer": to_html(trace.reference_answer),
         "reference_solution": to_html(trace.reference_solution),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import data_uri, image_refs, is_remote
@@ -81,6 +82,8 @@ class OpenTrace:
     others: dict[str, Judgment] = field(default_factory=dict)
     # The stored images the trace shows, as data URIs by name.
     images: dict[str, str] = field(default_factory=dict)
+    # Which version of the trace's steps this person sees (bumped when someone merges or splits them).
+    steps_version: int = 1
 
 
 def project_rules(engine: Engine, project: str) -> ProjectRules | None:
@@ -137,14 +140,21 @@ def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRu
         submitted=mine is not None and mine.status == "submitted" and draft is None,
         others=others,
         images={name: data_uri(media_type, data) for name, (media_type, data) in stored.items()},
+        steps_version=row.steps_version or 1,
     )
 
 
 def save_draft(
     engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCopy, hold_minutes: int = 30
 ) -> OpenTrace:
-    """Keep the work as a draft; returns the trace with the new draft version. Raises DraftConflict."""
+    """Keep the work as a draft; returns the trace with the new draft version. Raises DraftConflict, and
+    StaleJudgment when the trace's steps were merged or split since it was opened."""
     with session(engine) as s:
+        now_version = s.exec(select(TraceRow.steps_version).where(TraceRow.id == opened.trace_id)).first()
+        if now_version is not None and now_version != opened.steps_version:
+            raise StaleJudgment(
+                f"the steps of trace {opened.trace_id} were merged or split since you opened it; reload to judge them"
+            )
         version = work.save_draft(
             s,
             trace_id=opened.trace_id,
@@ -187,7 +197,12 @@ def submit(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCop
     judgment = Judgment(source=Source("human", username), **(content | {"steps": labels}))
     judgment.validate(len(opened.trace.steps))
     write = JudgmentWrite(
-        opened.trace_id, judgment, expected_version=opened.base_version, changed_by=username, by_worker=True
+        opened.trace_id,
+        judgment,
+        expected_version=opened.base_version,
+        changed_by=username,
+        by_worker=True,
+        steps_version=opened.steps_version,
     )
     with session(engine) as s:
         (result,) = record(s, [write])

@@ -203,7 +203,9 @@ class Surface {
       this.work = clone(data.work);
       this.acked = this.seq;
       this.forgetStored();
-      this.renderTrace();
+      // The steps themselves may have changed (merged or split): draw them anew.
+      this.cursor = Math.min(this.cursor, this.work.steps.length - 1);
+      this.renderTrace(true);
     } else if (this.acked >= this.seq) {
       this.forgetStored();
       if (!sameWork(this.work, data.work)) {
@@ -447,6 +449,16 @@ class Surface {
       case "accept":
       case "reject":
         return this.judgeModel(action);
+      case "merge":
+        if (mode === "check" || this.readOnly()) return;
+        if (this.cursor >= n - 1) {
+          this.notice("info", "The last step has no step after it to merge with.");
+          return;
+        }
+        return this.restructure("merge", { step: this.cursor });
+      case "split":
+        if (mode === "check" || this.readOnly()) return;
+        return this.openSplit();
       case "rate_helpful":
       case "rate_partly":
       case "rate_misleading":
@@ -527,6 +539,71 @@ class Surface {
       this.transmit(kind);
     };
     go();
+  }
+
+  restructure(kind, extra) {
+    // Merge or split steps (before judging): the server checks nobody judged the trace, keeps the old steps as a
+    // revision and answers with the new ones (same trace, reset bumped). One message at a time, like a submit.
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.seq += 1;
+    this.store();
+    this.navigating = { kind, seq: this.seq };
+    this.status.textContent = kind === "merge" ? "Merging the steps…" : "Splitting the step…";
+    const go = () => {
+      if (!this.navigating || this.navigating.seq !== this.seq) return;
+      if (this.inflight) return setTimeout(go, 5);
+      this.inflight = { kind, seq: this.seq, at: Date.now(), message: { ...this.message(kind), ...extra } };
+      this.resend();
+    };
+    go();
+  }
+
+  openSplit() {
+    const i = this.cursor;
+    const text = this.data.trace.texts && this.data.trace.texts[i];
+    const node = this.stepNodes[i];
+    if (typeof text !== "string") {
+      this.notice("info", `Step ${i + 1} is not one text (it holds tool calls, results or images): it cannot be split.`);
+      return;
+    }
+    if (node.splitBox) node.splitBox.remove();
+    // The step's own text, as stored: the caret in it is the cut. Edits are refused (not readOnly: Chromium moves
+    // no caret in a read-only box), so keys only move the caret.
+    const box = el("textarea", { className: "rl-split", rows: 8, "aria-label": `Split step ${i + 1}` });
+    box.value = text;
+    box.addEventListener("beforeinput", (e) => e.preventDefault());
+    const wrap = el(
+      "div",
+      { className: "rl-split-wrap" },
+      el("p", { className: "rl-split-help", text: "Put the caret where the step should end, then Enter. Esc leaves." }),
+      box,
+    );
+    node.splitBox = wrap;
+    node.box.append(wrap);
+    const close = () => {
+      wrap.remove();
+      node.splitBox = null;
+      this.root.focus({ preventScroll: true });
+    };
+    box.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        close();
+      } else if (e.key === "Enter" && !e.ctrlKey && !e.metaKey) {
+        e.preventDefault();
+        e.stopPropagation();
+        // The server counts in Unicode code points, the textarea in UTF-16 units.
+        const at = Array.from(box.value.slice(0, box.selectionStart)).length;
+        close();
+        this.restructure("split", { step: i, at });
+      } else if (!e.ctrlKey && !e.metaKey) {
+        e.stopPropagation(); // single keys move the caret here, they do not judge
+      }
+    });
+    box.focus({ preventScroll: true });
+    box.setSelectionRange(0, 0);
   }
 
   // ---- drawing ----

@@ -19,6 +19,9 @@ KEYS = {
     "x": "skip",
     "b": "back",
     "?": "help",
+    # Annotate, before judging: change where the steps begin and end.
+    "u": "merge",
+    "s": "split",
     # Check critiques: take the model's verdict on the step, or the opposite; rate the critique as a whole.
     "y": "accept",
     "n": "reject",
@@ -38,6 +41,8 @@ HELP = [
     ("Ctrl+Enter", "submit and go to the next trace, from anywhere"),
     ("X", "skip this trace for now"),
     ("B", "back to the trace before"),
+    ("U", "merge the current step with the next one (before anyone judged the trace)"),
+    ("S", "split the current step: put the caret where it should end, then Enter (Esc leaves)"),
     ("Esc", "leave a text box (single keys type text there)"),
     ("?", "show these keys"),
 ]

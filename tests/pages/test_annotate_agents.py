@@ -5,12 +5,14 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.generic import FieldMapping
 from storage.db import session
 from storage.work import human_judgment
 from tests.pages.conftest import open_app
 from tests.utils.chat_records import openai_record, png
 from tests.utils.files import write_jsonl
-from tests.utils.surface import Surface
+from tests.utils.surface import Surface, notice
 
 
 class Images(HTMLParser):
@@ -47,3 +49,55 @@ def test_agent_steps_show_calls_results_and_the_stored_image_and_take_a_judgment
     with session(db) as s:
         stored = human_judgment(s, trace_id=trace["id"], username="admin")
     assert stored.first_error == 0 and stored.steps[0]["critique"].startswith("get_shipping")
+
+
+THINKING = "<think>First, 2+2=4.\n\nSo the sum is 4. Wait, the question asks for 2+3.</think>\n\nIt is 5."
+
+
+def reasoning_trace(db, tmp_path, n=1):
+    options = ConvertOptions(mapping=FieldMapping(step_split="reflections"))
+    records = [{"problem": f"What is 2+3? ({i})", "steps": THINKING} for i in range(n)]
+    import_file(db, write_jsonl(tmp_path / "r.jsonl", records), project="Reasoning", fmt="generic", options=options)
+
+
+def test_an_annotator_merges_and_splits_steps_and_everyone_sees_the_new_ones(database_url, db, tmp_path):
+    reasoning_trace(db, tmp_path)
+    at = open_app("pages/annotate.py")
+    at.selectbox(key="annotate_project").set_value("Reasoning").run()
+    surface = Surface(at)
+    data = surface.data()
+    assert data["trace"]["texts"] == [
+        "First, 2+2=4.",
+        "So the sum is 4.",
+        "Wait, the question asks for 2+3.",
+        "It is 5.",
+    ]
+    assert "rl-thinking" in data["trace"]["steps"][0]
+
+    surface.send("merge", surface.judge([1]), step=0)
+    data = surface.data()
+    assert notice(at) == "Trace #1: steps 1 and 2 merged. Everyone now sees the new steps."
+    assert data["trace"]["texts"][0] == "First, 2+2=4.\n\nSo the sum is 4." and len(data["work"]["steps"]) == 3
+    assert data["work"]["steps"][0]["verdict"] == 1 and data["reset"] == 1
+
+    surface.send("split", data["work"], step=0, at=len("First, 2+2=4."))
+    assert len(surface.data()["trace"]["texts"]) == 4
+
+    surface.send("split", surface.data()["work"], step=3, at=99)
+    assert notice(at).startswith("The steps stay as they are: cut inside the text of step 4")
+
+
+def test_a_judged_trace_keeps_its_steps(database_url, db, tmp_path):
+    reasoning_trace(db, tmp_path, n=2)
+    at = open_app("pages/annotate.py")
+    at.selectbox(key="annotate_project").set_value("Reasoning").run()
+    surface = Surface(at)
+    first = surface.trace_id
+    surface.send("submit", surface.judge([1, 1, 1, 1]))
+    assert surface.trace_id != first
+    # Reopen the submitted trace by its URL, as "My earlier work" does.
+    at.query_params["trace"] = str(first)
+    at.run()
+    assert surface.trace_id == first
+    surface.send("merge", step=0)
+    assert "already has judgments (human:admin)" in notice(at)

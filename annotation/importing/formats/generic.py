@@ -7,12 +7,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from annotation.core.model import NO_ERROR, InvalidValue, Judgment, Trace
-from annotation.core.parts import step_of_message, steps_of
+from annotation.core.parts import set_steps, step_of_message, steps_of
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.importing.formats.chat import conversation_record
 from annotation.importing.formats.openai_messages import looks_like_messages
 from annotation.importing.formats.reading import RawRecord
-from annotation.importing.formats.step_split import check_rule, split_steps
+from annotation.importing.formats.step_split import check_rule, reasoning_steps, split_steps
 
 MAPPABLE = (
     "id",
@@ -126,7 +126,9 @@ class Generic(Adapter):
         problem = _text_cell(d, m.problem, "problem", required=True)
         if problem is None:
             raise InvalidValue(m.problem, "the problem is empty")
-        steps = split_steps(_cell(d, m.steps, "steps", required=True), m.step_split, m.steps)
+        cell = _cell(d, m.steps, "steps", required=True)
+        reasoning = reasoning_steps(cell, m.step_split, m.steps)
+        steps = split_steps(cell, m.step_split, m.steps) if reasoning is None else []
         known = {c for spec in m.columns().values() for c in joined_columns(spec, d)}
         trace = Trace(
             problem=problem,
@@ -139,6 +141,8 @@ class Generic(Adapter):
             source_file=ctx.file,
             metadata={k: v for k, v in d.items() if k not in known},
         )
+        if reasoning is not None:
+            set_steps(trace, reasoning)
         judgments = []
         if m.first_error or m.critique:
             first_error = (
@@ -241,7 +245,8 @@ def first_error_base_evidence(records: Sequence[dict[str, Any]], mapping: FieldM
             return BaseEvidence(0, f"record {n} has {column} = 0")
         if counted_from_one is None and number.is_integer():
             try:
-                steps = split_steps(data.get(mapping.steps), mapping.step_split, mapping.steps or "steps")
+                cell, field = data.get(mapping.steps), mapping.steps or "steps"
+                steps = reasoning_steps(cell, mapping.step_split, field) or split_steps(cell, mapping.step_split, field)
             except InvalidValue:
                 continue
             if int(number) == len(steps):

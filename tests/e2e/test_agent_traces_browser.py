@@ -1,0 +1,117 @@
+"""Agent trajectories and long reasoning in the real app through Chromium: parts shown as what they are, judged
+with the keyboard, the stored image shown from the page itself, and steps merged before judging."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from annotation.accounts.users import create_user, set_members
+from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.generic import FieldMapping
+from annotation.ops.startup import prepare
+from annotation.projects.traces import load_traces
+from tests.e2e.conftest import PAGE_TIMEOUT_MS, PASSWORD
+from tests.e2e.test_annotate_browser import open_annotate, press, saved
+from tests.utils.chat_records import openai_record, png
+from tests.utils.files import write_jsonl
+
+
+@pytest.fixture(scope="module")
+def db(app_database: str) -> Engine:
+    engine = prepare(app_database)
+    yield engine
+    engine.dispose()
+
+
+def test_judge_an_agent_trajectory_with_the_keyboard(open_page, db, tmp_path):
+    from playwright.sync_api import expect
+
+    create_user(db, username="agentann", password=PASSWORD)
+    record = openai_record(png(40, 30))
+    record["messages"][6]["content"] = [
+        {"type": "text", "text": "It was not! See:"},
+        {"type": "image_url", "image_url": {"url": "https://images.example.org/receipt.png"}},
+    ]
+    import_file(db, write_jsonl(tmp_path / "agent.jsonl", [record]), project="Agents")
+    set_members(db, project="Agents", usernames=["agentann"])
+    page = open_page("agentann")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_annotate(page, "Trace #1")
+
+    first = page.locator('.rl-step[data-step="0"]')
+    expect(first.locator(".rl-call code").first).to_have_text("get_order")
+    expect(first.locator(".rl-invalid")).to_have_text("arguments are not valid JSON; shown as given")
+    expect(first.locator(".rl-result summary").first).to_contain_text("result of get_order")
+    expect(first.locator(".rl-role")).to_have_text("assistant")
+    expect(page.locator('.rl-step[data-step="2"] .rl-role')).to_have_text("user")
+    image = page.locator(".rl-problem img")
+    expect(image).to_be_visible()
+    assert image.get_attribute("src").startswith("data:image/png;base64,")
+    image.click()
+    expect(image).to_have_class("rl-zoomed")
+    image.click()
+    remote = page.locator('.rl-step[data-step="2"] .rl-image-link')
+    expect(remote).to_contain_text("[remote image, not loaded] https://images.example.org/receipt.png")
+
+    # The first step (the tool calls) is where it went wrong: mark it, say why, submit.
+    page.locator(".rl-title").first.click()
+    press(page, "3", "First error: Step 1.")
+    press(page, "e")
+    box = page.get_by_role("textbox", name="Critique of step 1")
+    expect(box).to_be_focused(timeout=PAGE_TIMEOUT_MS)
+    page.keyboard.type("get_shipping is called with arguments cut short")
+    page.keyboard.press("Escape")
+    saved(page)
+    press(page, "Control+Enter")
+    expect(page.get_by_text("Nothing left for you in this project")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+
+    judged = load_traces(db, "Agents")[0].judgments["human:agentann"]
+    assert judged.first_error == 0 and judged.steps[0].critique == "get_shipping is called with arguments cut short"
+    # The image came with the page; the remote one in the conversation is a link, never fetched.
+    assert not [url for url in requests if "images.example.org" in url]
+    assert page.get_by_role("link", name="https://images.example.org/receipt.png").count() == 0
+
+
+def test_merge_two_steps_of_a_long_reasoning_trace_before_judging(open_page, db, tmp_path):
+    from playwright.sync_api import expect
+
+    create_user(db, username="merger", password=PASSWORD)
+    thinking = "<think>First, 2+2=4.\n\nSo the sum is 4. Wait, the question asks for 2+3.</think>\n\nIt is 5."
+    options = ConvertOptions(mapping=FieldMapping(step_split="reflections"))
+    path = write_jsonl(tmp_path / "r.jsonl", [{"problem": "What is 2+3?", "steps": thinking}])
+    import_file(db, path, project="Long reasoning", fmt="generic", options=options)
+    set_members(db, project="Long reasoning", usernames=["merger"])
+    page = open_page("merger")
+    open_annotate(page, "Trace #1")
+    expect(page.locator(".rl-step")).to_have_count(4)
+    expect(page.locator('.rl-step[data-step="0"] .rl-thinking')).to_contain_text("First, 2+2=4.")
+
+    page.locator(".rl-title").first.click()
+    press(page, "u", "steps 1 and 2 merged")
+    expect(page.locator(".rl-step")).to_have_count(3)
+    expect(page.locator('.rl-step[data-step="0"]')).to_contain_text("So the sum is 4.")
+
+    # Split the last thinking step again, at a caret put there with the keyboard alone.
+    press(page, "j")
+    press(page, "s")
+    box = page.get_by_role("textbox", name="Split step 2")
+    expect(box).to_be_focused()
+    for _ in range(len("Wait,")):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    expect(page.locator(".rl-step")).to_have_count(4, timeout=PAGE_TIMEOUT_MS)
+    expect(page.locator('.rl-step[data-step="1"] .rl-thinking')).to_have_text("Thinking · 5 BWait,")
+    expect(page.locator('.rl-step[data-step="2"]')).to_contain_text("the question asks for 2+3.")
+
+    page.locator(".rl-title").first.click()
+    press(page, "k")  # the cursor stayed on the split step: back to the first
+    press(page, "1")
+    press(page, "1")
+    press(page, "3", "First error: Step 3.")
+    press(page, "Control+Enter")
+    expect(page.get_by_text("Nothing left for you in this project")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    [stored] = load_traces(db, "Long reasoning")
+    assert len(stored.trace.steps) == 4 and stored.judgments["human:merger"].first_error == 2
