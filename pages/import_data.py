@@ -56,9 +56,25 @@ def sample_of(path: Path, name: str, version: tuple[float, int]) -> FileSample:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def preview_of(
-    path: Path, name: str, version: tuple[float, int], fmt: str, options: ConvertOptions, image_dir: Path | None
+    path: Path,
+    name: str,
+    version: tuple[float, int],
+    fmt: str,
+    options: ConvertOptions,
+    image_dir: Path | None,
+    skip_invalid: bool = False,
+    where: dict[str, str] | None = None,
 ) -> ParsedFile:
-    return parse_file(path, fmt=fmt, options=options, display_name=name, limit=PREVIEW_RECORDS, image_dir=image_dir)
+    return parse_file(
+        path,
+        fmt=fmt,
+        options=options,
+        display_name=name,
+        limit=PREVIEW_RECORDS,
+        image_dir=image_dir,
+        skip_invalid=skip_invalid,
+        where=where or None,
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading the first-error column…")
@@ -194,12 +210,19 @@ def choose_mapping(columns: list[str], path: Path, name: str) -> FieldMapping | 
         key="import_no_error",
         help="Comma-separated.",
     )
+    pattern = no_error_col.text_input(
+        "First error written as text: pattern",
+        key="import_first_error_pattern",
+        placeholder=r"Step (\d+)",
+        help="A regular expression whose first group is the step number, for a column like 'Step 4 is wrong'.",
+    ).strip()
     try:
         mapping = FieldMapping(
             **chosen,
             step_split=rule,
             first_error_base=chosen_base or 0,
             no_error_values=parse_no_error_values(no_error),
+            first_error_pattern=pattern or None,
         )
     except InvalidValue as e:
         st.error(f"Field mapping: {md_escape(e.message)}")
@@ -261,12 +284,18 @@ def choose_options(sample: FileSample, fmt: str, path: Path, name: str) -> Conve
 
 
 def show_preview(
-    path: Path, name: str, fmt: str, options: ConvertOptions, image_dir: Path | None = None
+    path: Path,
+    name: str,
+    fmt: str,
+    options: ConvertOptions,
+    image_dir: Path | None = None,
+    skip_invalid: bool = False,
+    where: dict[str, str] | None = None,
 ) -> ParsedFile | None:
     """The first records as they will be imported. Their text is the file's: shown as plain text only."""
     st.subheader("Preview")
     try:
-        parsed = preview_of(path, name, file_version(path), fmt, options, image_dir)
+        parsed = preview_of(path, name, file_version(path), fmt, options, image_dir, skip_invalid, where or {})
     except ImportFailure as e:
         st.error(md_escape(str(e)))
         return None
@@ -287,7 +316,35 @@ def show_preview(
                 st.text("no labels in this record")
     for warning in parsed.warnings:
         st.warning(md_escape(warning))
+    for reason in parsed.skipped:
+        st.warning("Left out: " + md_escape(reason), icon=":material/block:")
     return parsed
+
+
+def choose_filters() -> tuple[bool, dict[str, str]] | None:
+    """Which records to import: only those with given values, and whether bad ones stop the import."""
+    where_col, skip_col = st.columns(2)
+    typed = where_col.text_input(
+        "Keep only records where",
+        key="import_where",
+        placeholder="info.domain=airline",
+        help="FIELD=VALUE, several separated by commas; a.b reaches into objects.",
+    )
+    skip = skip_col.checkbox(
+        "Leave out bad records (each is listed with its reason)",
+        key="import_skip_invalid",
+        help="Otherwise the first bad record stops the import and nothing is written.",
+    )
+    where: dict[str, str] = {}
+    for pair in (p.strip() for p in typed.split(",")):
+        if not pair:
+            continue
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            where_col.error(f"{md_escape(pair)}: write FIELD=VALUE")
+            return None
+        where[key.strip()] = value.strip()
+    return skip, where
 
 
 def run_import(
@@ -298,6 +355,8 @@ def run_import(
     fmt: str,
     options: ConvertOptions,
     image_dir: Path | None = None,
+    skip_invalid: bool = False,
+    where: dict[str, str] | None = None,
 ) -> None:
     """Check the whole file, then write all of it or nothing, with a progress bar. The button is there from the
     start; without a project to import into it is disabled, and says why."""
@@ -326,6 +385,8 @@ def run_import(
             display_name=name,
             progress=progress,
             image_dir=image_dir,
+            skip_invalid=skip_invalid,
+            where=where,
         )
     except ImportFailure as e:
         bar.empty()
@@ -369,10 +430,14 @@ def import_page() -> None:
     options = choose_options(sample, fmt, path, name)
     if options is None:
         return
-    parsed = show_preview(path, name, fmt, options, image_dir)
+    filters = choose_filters()
+    if filters is None:
+        return
+    skip_invalid, where = filters
+    parsed = show_preview(path, name, fmt, options, image_dir, skip_invalid, where)
     if parsed is None:
         return
-    run_import(engine, path, name, project, fmt, options, image_dir)
+    run_import(engine, path, name, project, fmt, options, image_dir, skip_invalid, where)
 
 
 import_page()

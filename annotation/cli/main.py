@@ -71,6 +71,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SOURCE",
         help="ProcessBench evaluation output: source for its predictions (default model:processbench-predictions)",
     )
+    imp.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="keep only records whose FIELD is VALUE (repeatable; a.b reaches into objects)",
+    )
+    imp.add_argument(
+        "--first-error-pattern",
+        default=None,
+        metavar="REGEX",
+        help=r"generic: a first error written as text, its step number in group 1 (e.g. 'Step (\d+)')",
+    )
+    imp.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="leave out bad records and list each with its reason (default: a bad record stops the import)",
+    )
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -108,6 +126,16 @@ def _tqdm_progress() -> tuple[Progress, Callable[[], None]]:
     return progress, bar.close
 
 
+def where_pairs(pairs: list[str]) -> dict[str, str]:
+    where = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidValue("where", f"{pair!r}: use FIELD=VALUE")
+        where[key.strip()] = value
+    return where
+
+
 def _import(args: argparse.Namespace, engine) -> int:
     label_source = Source.parse(args.as_source)
     predictions = Source.parse(args.predictions_as) if args.predictions_as else None
@@ -118,6 +146,7 @@ def _import(args: argparse.Namespace, engine) -> int:
             step_split=args.step_split,
             first_error_base=args.first_error_base,
             no_error_values=tuple(args.no_error) if args.no_error else None,
+            first_error_pattern=args.first_error_pattern,
         )
     fmt = "generic" if args.map and not args.format else args.format
     if mapping is not None and mapping.first_error and args.first_error_base is None:
@@ -147,7 +176,9 @@ def _import(args: argparse.Namespace, engine) -> int:
             fmt=fmt,
             options=options,
             progress=progress,
-            image_dir=args.path.parent,
+            image_dir=args.path if args.path.is_dir() else args.path.parent,
+            skip_invalid=args.skip_invalid,
+            where=where_pairs(args.where),
         )
     finally:
         close()

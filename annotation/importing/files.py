@@ -43,6 +43,9 @@ class ParsedFile:
     records: list[ImportedRecord]
     warnings: list[str] = field(default_factory=list)
     images: dict[str, ImageBlob] = field(default_factory=dict)
+    # Records left out: bad ones (with skip_invalid), each with its reason; and those --where did not keep.
+    skipped: list[str] = field(default_factory=list)
+    not_matching: int = 0
 
 
 @dataclass
@@ -55,6 +58,8 @@ class ImportSummary:
     traces_already_present: int = 0
     steps_added: int = 0
     images_added: int = 0
+    skipped: list[str] = field(default_factory=list)
+    not_matching: int = 0
     judgments_added: Counter = field(default_factory=Counter)
     judgments_unchanged: int = 0
     judgments_revised: Counter = field(default_factory=Counter)
@@ -96,41 +101,98 @@ def parse_file(
     limit: int | None = None,
     progress: Progress | None = None,
     image_dir: Path | None = None,
+    skip_invalid: bool = False,
+    where: dict[str, str] | None = None,
 ) -> ParsedFile:
     """Read and check every record (or the first ``limit``), touching no database. Image paths in records are
-    read from ``image_dir`` (the file's own folder, for a file on disk), never from anywhere else."""
+    read from ``image_dir`` (the file's own folder, for a file on disk), never from anywhere else.
+
+    All or nothing by default: the first bad record stops the import, named. With ``skip_invalid`` bad records
+    are left out and listed, each with its reason. ``where`` keeps only the records whose fields have these
+    values (``info.task=airline`` reaches into objects)."""
     name = display_name or path.name
     if progress:
         progress("reading", 0, 1)
-    stream = iter_records(path, name, limit=limit)
+    # With a filter the limit counts the records kept, not those read.
+    stream = iter_records(path, name, limit=None if where else limit, skip_invalid=skip_invalid)
     head = list(islice(stream, DETECT_SAMPLE))
-    adapter = choose_adapter(head, fmt, name)
+    readable = [r for r in head if r.error is None]
+    adapter = choose_adapter(readable, fmt, name)
     ctx = ConvertContext(file=name, options=options or ConvertOptions(), image_dir=image_dir)
     records: list[ImportedRecord] = []
     warned: set[str] = set()
     # Raw records are converted as they stream in, so only the converted form is held in memory.
     total = limit or _estimate_records(path, head)
     step = max(1, total // 100)
+    skipped: list[str] = []
+    not_matching = 0
     for i, rec in enumerate(chain(head, stream)):
+        if rec.error is None and where and not matches_where(rec.data, where):
+            not_matching += 1
+            continue
         try:
-            converted = adapter.convert(rec, ctx)
-        except InvalidValue as e:
-            raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=e.field) from e
-        try:
-            converted.trace.validate()
-            for j in converted.judgments:
-                j.validate(len(converted.trace.steps))
-            check_storable(converted, warn=lambda field, message, rec=rec: _warn_once(ctx, warned, rec, field, message))
-        except InvalidValue as e:
-            field = _file_field(adapter, e.field, ctx.options)
-            raise ImportFailure(e.message, file=name, record=rec.number, line=rec.line, field=field) from e
+            converted = _convert(adapter, rec, ctx, name, warned)
+        except ImportFailure as e:
+            if not skip_invalid:
+                raise
+            skipped.append(str(e))
+            continue
         records.append(converted)
+        if limit and len(records) >= limit:
+            break
         if progress and i % step == 0:
             total = max(total, i + 1)
             progress("checking", i, total)
     if progress:
         progress("checking", len(records), len(records))
-    return ParsedFile(file=name, format=adapter.name, records=records, warnings=ctx.warnings, images=ctx.images)
+    if not records and (skipped or not_matching):
+        why = f"all {len(skipped)} records are bad" if skipped else f"no record has {where_text(where or {})}"
+        raise ImportFailure(f"nothing to import: {why}", file=name)
+    return ParsedFile(
+        file=name,
+        format=adapter.name,
+        records=records,
+        warnings=ctx.warnings,
+        images=ctx.images,
+        skipped=skipped,
+        not_matching=not_matching,
+    )
+
+
+def _convert(adapter: Adapter, rec: RawRecord, ctx: ConvertContext, name: str, warned: set[str]) -> ImportedRecord:
+    """One record converted and checked; ImportFailure names its file, record, line and field."""
+    file = f"{name}/{rec.origin}" if rec.origin else name
+    if rec.error is not None:
+        raise rec.error
+    try:
+        converted = adapter.convert(rec, ctx)
+    except InvalidValue as e:
+        raise ImportFailure(e.message, file=file, record=rec.number, line=rec.line, field=e.field) from e
+    try:
+        converted.trace.validate()
+        for j in converted.judgments:
+            j.validate(len(converted.trace.steps))
+        check_storable(converted, warn=lambda field, message: _warn_once(ctx, warned, rec, field, message))
+    except InvalidValue as e:
+        field = _file_field(adapter, e.field, ctx.options)
+        raise ImportFailure(e.message, file=file, record=rec.number, line=rec.line, field=field) from e
+    if converted.trace.record_id is None and rec.origin:
+        converted.trace.record_id = rec.origin  # a folder's files name their records
+    return converted
+
+
+def matches_where(data: dict, where: dict[str, str]) -> bool:
+    for path, wanted in where.items():
+        value: object = data
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None or (str(value).lower() if isinstance(value, bool) else str(value)) != wanted:
+            return False
+    return True
+
+
+def where_text(where: dict[str, str]) -> str:
+    return " and ".join(f"{k} = {v!r}" for k, v in where.items())
 
 
 def _file_field(adapter: Adapter, name: str, options: ConvertOptions) -> str:
@@ -159,6 +221,8 @@ def write_parsed(
     for attempt in (1, 2):
         summary = ImportSummary(file=parsed.file, format=parsed.format, project=project, records=len(parsed.records))
         summary.warnings = list(parsed.warnings)
+        summary.skipped = list(parsed.skipped)
+        summary.not_matching = parsed.not_matching
         try:
             with open_session(engine) as s, s.begin():
                 _write(s, parsed, project, summary, now, progress)
@@ -251,9 +315,18 @@ def import_file(
     display_name: str | None = None,
     progress: Progress | None = None,
     image_dir: Path | None = None,
+    skip_invalid: bool = False,
+    where: dict[str, str] | None = None,
 ) -> ImportSummary:
     with gc_paused():
         parsed = parse_file(
-            path, fmt=fmt, options=options, display_name=display_name, progress=progress, image_dir=image_dir
+            path,
+            fmt=fmt,
+            options=options,
+            display_name=display_name,
+            progress=progress,
+            image_dir=image_dir,
+            skip_invalid=skip_invalid,
+            where=where,
         )
         return write_parsed(engine, parsed, project=project, progress=progress)

@@ -155,6 +155,11 @@ def summary_lines(summary: ImportSummary) -> list[str]:
         f"Judgments added: {added}",
         f"Judgments unchanged: {summary.judgments_unchanged}",
     ]
+    if summary.not_matching:
+        lines.append(f"Records not matching --where, left out: {summary.not_matching}")
+    if summary.skipped:
+        lines.append(f"Bad records left out: {len(summary.skipped)}")
+        lines.extend(f"  {reason}" for reason in summary.skipped)
     if summary.judgments_revised:
         revised = ", ".join(f"{n} {src}" for src, n in summary.judgments_revised.items())
         lines.append(f"Judgments revised (earlier revisions kept): {revised}")

@@ -45,3 +45,23 @@ def test_turns_are_the_default(database_url, db, tmp_path):
 
     [stored] = load_traces(db, "Turns")
     assert [s.role for s in steps_of(stored.trace)] == ["assistant", "assistant", "user", "assistant"]
+
+
+def test_bad_records_can_be_left_out_and_records_filtered(database_url, db, tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    good = [openai_record() | {"id": f"run-{i}", "domain": "air" if i else "sea"} for i in range(3)]
+    bad = openai_record() | {"id": "broken", "domain": "air"}
+    del bad["messages"][3]["role"]
+    write_jsonl(path, [*good, bad])
+    at = open_app(PAGE)
+    at.text_input(key="import_path").set_value(str(path)).run()
+    assert any("record 4" in e.value and "role" in e.value for e in at.error)
+
+    at.checkbox(key="import_skip_invalid").check().run()
+    at.text_input(key="import_where").set_value("domain=air").run()
+    assert any(w.value.startswith("Left out: mixed.jsonl, record 4") for w in at.warning)
+    choose_new_project(at, "Filtered")
+    at.button(key="import_run").click().run()
+    shown = texts(at)
+    assert "Traces: 2 added, 0 already present" in shown
+    assert "Records not matching --where, left out: 1" in shown and "Bad records left out: 1" in shown

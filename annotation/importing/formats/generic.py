@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -24,6 +25,7 @@ MAPPABLE = (
     "generator",
     "first_error",
     "critique",
+    "image",
 )
 DEFAULT_NO_ERROR = ("null", "-1", "N/A")
 # Text fields that may be built from several columns, joined in order ("Question+Options", as MR-Ben needs).
@@ -44,12 +46,23 @@ class FieldMapping:
     generator: str | None = None
     first_error: str | None = None
     critique: str | None = None
+    # The problem's image: a path relative to the file, a data URI, a URL (or a list of them).
+    image: str | None = None
     step_split: str = "auto"
     first_error_base: int = 0
     no_error_values: tuple[str, ...] = field(default=DEFAULT_NO_ERROR)
+    # A first error written as text ("Step 4 is wrong"): the step number is the regex's first group.
+    first_error_pattern: str | None = None
 
     def __post_init__(self) -> None:
         check_rule(self.step_split)
+        if self.first_error_pattern is not None:
+            try:
+                compiled = re.compile(self.first_error_pattern)
+            except re.error as e:
+                raise InvalidValue("first_error_pattern", f"the regex does not compile: {e}") from e
+            if compiled.groups < 1:
+                raise InvalidValue("first_error_pattern", "the regex needs a group around the step number: (\\d+)")
         if self.first_error_base not in (0, 1):
             raise InvalidValue("first_error_base", "the first-error base is 0 or 1")
         if not self.problem or not self.steps:
@@ -143,6 +156,7 @@ class Generic(Adapter):
         )
         if reasoning is not None:
             set_steps(trace, reasoning)
+        trace.images = self._images(d, m, ctx)
         judgments = []
         if m.first_error or m.critique:
             first_error = (
@@ -171,6 +185,7 @@ class Generic(Adapter):
         trace.reference_solution = _text_cell(d, m.reference_solution, "reference_solution")
         trace.generator = _as_text(_cell(d, m.generator, "generator"), m.generator) or trace.generator
         trace.record_id = _as_text(_cell(d, m.id, "id"), m.id) or trace.record_id
+        trace.images = trace.images + self._images(d, m, ctx)
         known = {c for spec in m.columns().values() for c in joined_columns(spec, d)}
         trace.metadata = {k: v for k, v in trace.metadata.items() if k not in known}
         if m.first_error or m.critique:
@@ -195,11 +210,26 @@ class Generic(Adapter):
         return imported
 
     @staticmethod
+    def _images(d: dict[str, Any], m: FieldMapping, ctx: ConvertContext) -> list[str]:
+        value = _cell(d, m.image, "image")
+        if value is None or value == "":
+            return []
+        refs = value if isinstance(value, list) else [value]
+        return [ctx.image(ref, m.image if len(refs) == 1 else f"{m.image}[{k}]") for k, ref in enumerate(refs)]
+
+    @staticmethod
     def _first_error(value: Any, m: FieldMapping) -> int:
         column = m.first_error or "first_error"
         spelled = "null" if value is None else str(value).strip()
         if spelled in m.no_error_values or (value is None and "null" in m.no_error_values):
             return NO_ERROR
+        if m.first_error_pattern and isinstance(value, str):
+            found = re.search(m.first_error_pattern, value)
+            if found is None or found.group(1) is None:
+                raise InvalidValue(
+                    column, f"{value!r} does not match the first-error pattern {m.first_error_pattern!r}"
+                )
+            value = spelled = found.group(1).strip()
         if value is None or spelled == "":
             raise InvalidValue(column, "empty, and empty is not one of the no-error values " + repr(m.no_error_values))
         try:
@@ -237,6 +267,11 @@ def first_error_base_evidence(records: Sequence[dict[str, Any]], mapping: FieldM
         spelled = "null" if value is None else str(value).strip()
         if spelled in mapping.no_error_values or isinstance(value, bool):
             continue
+        if mapping.first_error_pattern and isinstance(value, str):
+            found = re.search(mapping.first_error_pattern, value)
+            if found is None or found.group(1) is None:
+                continue
+            spelled = found.group(1).strip()
         try:
             number = float(spelled)
         except ValueError:

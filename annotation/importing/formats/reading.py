@@ -1,4 +1,6 @@
-"""Turn a file into numbered records (dicts), whatever its container: JSON array, JSONL, CSV, Parquet.
+"""Turn a file into numbered records (dicts), whatever its container: JSON array, JSONL, CSV, Parquet, one JSON
+object (a SWE-agent ``.traj``, a pretty-printed export), or a folder of JSON files (one record each, or an
+array: each record's ``origin`` names its file, and its index when the file holds several).
 
 Every record knows its 1-based record number and the line it starts on, so that an adapter's
 complaint can point a person at the exact place in the file.
@@ -53,6 +55,13 @@ class RawRecord:
     number: int
     line: int | None
     data: dict[str, Any]
+    # In a folder: the file the record came from ("a.json", "b.json#2"); its default record id.
+    origin: str | None = None
+    # A record that could not be read (with skip_invalid): why. ``data`` is empty then.
+    error: ImportFailure | None = None
+
+
+FOLDER_SUFFIXES = (".json", ".jsonl", ".traj")
 
 
 def container_of(path: Path, head: bytes) -> str:
@@ -70,9 +79,15 @@ def read_records(path: Path, display_name: str | None = None, limit: int | None 
     return list(iter_records(path, display_name, limit))
 
 
-def iter_records(path: Path, display_name: str | None = None, limit: int | None = None) -> Iterator[RawRecord]:
-    """Records one by one; JSONL is streamed line by line so a large file is never held whole."""
+def iter_records(
+    path: Path, display_name: str | None = None, limit: int | None = None, *, skip_invalid: bool = False
+) -> Iterator[RawRecord]:
+    """Records one by one; JSONL is streamed line by line so a large file is never held whole. With
+    ``skip_invalid``, a JSONL line that is not a JSON object comes as a record with its ``error``."""
     name = display_name or path.name
+    if path.is_dir():
+        yield from _read_folder(path, name, limit, skip_invalid)
+        return
     try:
         with path.open("rb") as f:
             head = f.read(8)
@@ -82,10 +97,15 @@ def iter_records(path: Path, display_name: str | None = None, limit: int | None 
     kind = container_of(path, head)
     if kind != "jsonl" or not limit:  # only a JSONL preview reads no more than it shows
         check_file_size(size, name)
+    if kind == "jsonl" and path.suffix.lower() in (".json", ".traj") and size <= max_file_bytes():
+        whole = _one_object(path, name)
+        if whole is not None:
+            yield whole
+            return
     if kind == "parquet":
         yield from _read_parquet(path, name, limit)
     elif kind == "jsonl":
-        yield from _read_jsonl(path, name, limit)
+        yield from _read_jsonl(path, name, limit, skip_invalid)
     else:
         text = _decode(path.read_bytes(), name)
         if kind == "csv":
@@ -112,7 +132,41 @@ def _as_record(value: Any, name: str, number: int, line: int) -> dict[str, Any]:
     return value
 
 
-def _read_jsonl(path: Path, name: str, limit: int | None) -> Iterator[RawRecord]:
+def _one_object(path: Path, name: str) -> RawRecord | None:
+    """A ``.json`` or ``.traj`` file holding one JSON object, however it is laid out; None when it is JSON Lines
+    after all (objects one per line: decoding the whole stops at the second)."""
+    text = _decode(path.read_bytes(), name)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        if e.msg == "Extra data":
+            return None
+        if "\n" not in text.strip():
+            return None  # one line: JSONL's reader names the error as it does for any line
+        raise ImportFailure(
+            f"not valid JSON ({e.msg}, line {e.lineno} column {e.colno})", file=name, record=1, line=e.lineno
+        ) from e
+    except (ValueError, RecursionError) as e:
+        raise ImportFailure(_unreadable_json(e), file=name, record=1, line=1) from e
+    return RawRecord(1, 1, _as_record(value, name, 1, 1))
+
+
+def _read_folder(folder: Path, name: str, limit: int | None, skip_invalid: bool) -> Iterator[RawRecord]:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES)
+    if not files:
+        raise ImportFailure(f"the folder holds no {', '.join(FOLDER_SUFFIXES)} files", file=name)
+    number = 0
+    for file in files:
+        inner = list(iter_records(file, f"{name}/{file.name}", skip_invalid=skip_invalid))
+        for k, rec in enumerate(inner, start=1):
+            number += 1
+            origin = file.name if len(inner) == 1 else f"{file.name}#{k}"
+            yield RawRecord(number, rec.line, rec.data, origin=origin, error=rec.error)
+            if limit and number >= limit:
+                return
+
+
+def _read_jsonl(path: Path, name: str, limit: int | None, skip_invalid: bool = False) -> Iterator[RawRecord]:
     loads = json.loads
     number = 0
     with path.open("rb") as f:
@@ -138,17 +192,23 @@ def _read_jsonl(path: Path, name: str, limit: int | None) -> Iterator[RawRecord]
                 continue
             number += 1
             try:
-                value = loads(line)
-            except json.JSONDecodeError as e:
-                raise ImportFailure(
-                    f"not valid JSON ({e.msg} at column {e.colno}); is the line cut short?",
-                    file=name,
-                    record=number,
-                    line=line_no,
-                ) from e
-            except (ValueError, RecursionError) as e:
-                raise ImportFailure(_unreadable_json(e), file=name, record=number, line=line_no) from e
-            yield RawRecord(number, line_no, _as_record(value, name, number, line_no))
+                try:
+                    value = loads(line)
+                except json.JSONDecodeError as e:
+                    raise ImportFailure(
+                        f"not valid JSON ({e.msg} at column {e.colno}); is the line cut short?",
+                        file=name,
+                        record=number,
+                        line=line_no,
+                    ) from e
+                except (ValueError, RecursionError) as e:
+                    raise ImportFailure(_unreadable_json(e), file=name, record=number, line=line_no) from e
+                record = RawRecord(number, line_no, _as_record(value, name, number, line_no))
+            except ImportFailure as e:
+                if not skip_invalid:
+                    raise
+                record = RawRecord(number, line_no, {}, error=e)
+            yield record
             if limit and number >= limit:
                 return
     if number == 0:
