@@ -43,7 +43,9 @@ FIELDS = {
     "critics_samples": ("samples", 1),
     "critics_timeout": ("timeout_s", 120.0),
     "critics_retries": ("retries", 3),
+    "critics_vision": ("vision", None),
 }
+VISION_TITLES = {None: "as litellm knows the model", True: "sent (a vision model)", False: "not sent (text only)"}
 
 
 @st.cache_resource
@@ -58,7 +60,7 @@ def load_into_form() -> None:
     config = get_critic(get_engine(), choice) if choice and choice != NEW else None
     for key, (attr, default) in FIELDS.items():
         value = getattr(config, attr) if config is not None else default
-        st.session_state[key] = default if value is None else value
+        st.session_state[key] = default if value is None and key != "critics_vision" else value
     if st.session_state["critics_template"] != CUSTOM:
         st.session_state["critics_prompt"] = BUILT_IN[st.session_state["critics_template"]].text
 
@@ -78,6 +80,7 @@ def form_config() -> CriticConfig:
         timeout_s=float(s["critics_timeout"]),
         retries=int(s["critics_retries"]),
         api_key_env=s["critics_key_env"].strip() or None,
+        vision=s.get("critics_vision"),
     )
 
 
@@ -121,9 +124,16 @@ def critic_form(engine: Engine) -> None:
     numbers[0].number_input("Temperature", 0.0, 2.0, step=0.1, key="critics_temperature")
     numbers[1].number_input("Max tokens", 1, 200_000, step=256, key="critics_max_tokens")
     numbers[2].number_input("Samples (majority vote)", 1, 32, key="critics_samples")
-    more = right.columns(2)
+    more = right.columns(3)
     more[0].number_input("Timeout per request (s)", 1.0, 3600.0, step=10.0, key="critics_timeout")
     more[1].number_input("Retries", 0, 10, key="critics_retries")
+    more[2].selectbox(
+        "A trace's images",
+        list(VISION_TITLES),
+        format_func=VISION_TITLES.get,
+        key="critics_vision",
+        help="Sent as image parts to a model that sees images; a text-only model is told how many it is not shown.",
+    )
     template = st.session_state["critics_template"]
     if template != CUSTOM:
         st.session_state["critics_last_template"] = template

@@ -12,6 +12,7 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +80,7 @@ class Critique:
         return [s.parsed.first_error for s in self.samples]
 
 
-def prompt_hash(messages: list[dict[str, str]]) -> str:
+def prompt_hash(messages: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
@@ -143,7 +144,7 @@ class Caller:
             kwargs["mock_response"] = self.mock_response
         return kwargs
 
-    async def _complete(self, messages: list[dict[str, str]], tally: list[int]) -> tuple[str, Any]:
+    async def _complete(self, messages: list[dict[str, Any]], tally: list[int]) -> tuple[str, Any]:
         """One completion, retried with exponential backoff (and jitter) on rate limits, timeouts and 5xx."""
         attempt = 0
         while True:
@@ -161,7 +162,7 @@ class Caller:
                 delay = min(BACKOFF_MAX_S, self.backoff_base_s * 2 ** (attempt - 1))
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
-    async def _sample(self, trace: Trace, messages: list[dict[str, str]], tally: list[int]) -> Sample:
+    async def _sample(self, trace: Trace, messages: list[dict[str, Any]], tally: list[int]) -> Sample:
         text, response = await self._complete(messages, tally)
         responses = [response]
         verify = render_verify(self.template, trace)
@@ -183,8 +184,9 @@ class Caller:
             sample.cost += _cost(r)
         return sample
 
-    async def critique(self, trace: Trace) -> Critique:
-        messages = render(self.template, trace)
+    async def critique(self, trace: Trace, images: Mapping[str, str] | None = None) -> Critique:
+        """``images``: the trace's stored images as data URIs, given to a critic that sees images."""
+        messages = render(self.template, trace, images if self.config.sees_images() else None)
         tally: list[int] = []
         start = time.perf_counter()
         samples = await asyncio.gather(*(self._sample(trace, messages, tally) for _ in range(self.config.samples)))

@@ -45,6 +45,8 @@ class CriticConfig:
     # The NAME of the environment variable or Streamlit secret holding the API key; never the key.
     api_key_env: str | None = None
     extra_params: dict[str, Any] = field(default_factory=dict)
+    # Whether the model is sent a trace's images: None asks litellm's model map (supports_vision).
+    vision: bool | None = None
 
     @property
     def source(self) -> Source:
@@ -52,6 +54,16 @@ class CriticConfig:
 
     def prompt_template(self) -> PromptTemplate:
         return resolve(self.template, self.prompt)
+
+    def sees_images(self) -> bool:
+        if self.vision is not None:
+            return bool(self.vision)
+        import litellm  # here, not at the top: importing litellm takes seconds, and most pages never call a model
+
+        try:
+            return bool(litellm.supports_vision(model=self.model))
+        except Exception:  # a model litellm does not know: assume text only, and say so in the prompt
+            return False
 
     def config_hash(self) -> str:
         """What decides a critique's content; a run skips traces already critiqued under the same hash."""
@@ -64,6 +76,8 @@ class CriticConfig:
                 "temperature": float(self.temperature),
                 "max_tokens": int(self.max_tokens),
                 "samples": int(self.samples),
+                # Only when set, so that every critic saved before keeps its hash (and its cached critiques).
+                **({"vision": bool(self.vision)} if self.vision is not None else {}),
             },
             sort_keys=True,
         )
@@ -116,7 +130,7 @@ def api_key_for(config: CriticConfig, secrets: Mapping[str, Any] | None = None) 
     return keys.api_key(config.api_key_env, secrets)
 
 
-_PARAMS = ("timeout_s", "retries", "api_key_env", "extra_params")
+_PARAMS = ("timeout_s", "retries", "api_key_env", "extra_params", "vision")
 
 
 def _from_row(row: Critic) -> CriticConfig:
@@ -134,6 +148,7 @@ def _from_row(row: Critic) -> CriticConfig:
         retries=int(params.get("retries", DEFAULT_RETRIES)),
         api_key_env=params.get("api_key_env") or None,
         extra_params=dict(params.get("extra_params") or {}),
+        vision=params.get("vision"),
     )
 
 

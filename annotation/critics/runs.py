@@ -25,9 +25,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from annotation.core.model import InvalidValue, Judgment
+from annotation.core.parts import data_uri, image_refs, is_remote
 from annotation.core.records import trace_from_row
 from annotation.critics.config import CriticConfig, api_key_for, critic_id, scrub
 from annotation.critics.family import family_warning
+from annotation.critics.templates import unseen_images
 from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
 from annotation.projects.overview import NoSuchProject
 from storage import queries
@@ -85,6 +87,8 @@ class RunProgress:
     elapsed_s: float = 0.0
     status: str = "running"
     warning: str | None = None
+    # Traces with images the critic is not shown (a text-only model, or links never fetched): it is told so.
+    unseen_images: int = 0
     error: str | None = None
     # When the latest results came in (seconds into the run): the pace is read from these, not from the start.
     marks: deque[float] = field(default_factory=lambda: deque(maxlen=PACE_WINDOW))
@@ -119,6 +123,8 @@ class _Work:
     trace_id: int
     n_steps: int
     trace: Any  # annotation.core.model.Trace
+    # The trace's stored images as data URIs (only for a critic that sees images).
+    images: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -376,7 +382,7 @@ async def _run(
                 # for this one event loop) at the same instant, round after round.
                 await asyncio.sleep(index * min(RAMP_S, RAMP_MAX_S / concurrency))
             try:
-                critique = await caller.critique(work.trace)
+                critique = await caller.critique(work.trace, work.images)
                 judgment = _success(config, critique, work, run_id, config_hash)
                 result = _Result(work, judgment, False, critique.parsed.unparsed, critique.cost)
             except asyncio.CancelledError:
@@ -454,6 +460,17 @@ async def _run(
         await writing
 
 
+def _load_images(engine: Engine, project_id: int, todo: list[_Work]) -> None:
+    names = {ref for w in todo for ref in image_refs(w.trace) if not is_remote(ref)}
+    if not names:
+        return
+    with session(engine) as s:
+        found = queries.images_named(s, project_id=project_id, names=names)
+    uris = {name: data_uri(media_type, data) for name, (media_type, data) in found.items()}
+    for w in todo:
+        w.images = {ref: uris[ref] for ref in image_refs(w.trace) if ref in uris}
+
+
 def run_critic(
     engine: Engine,
     config: CriticConfig,
@@ -479,9 +496,19 @@ def run_critic(
     config_hash = config.config_hash()
     existing = _existing(engine, [r.id for r in rows], config)
     todo = [_Work(r.id, r.n_steps, trace_from_row(r)) for r in rows if existing.get(r.id) != (config_hash, "submitted")]
+    if config.sees_images():
+        _load_images(engine, project_id, todo)
     run_id = start_run(engine, config, project_id, len(rows), filters)
     state = _State(RunProgress(run_id=run_id, total=len(rows), skipped=len(rows) - len(todo)), time.monotonic())
     state.progress.warning = family_warning(config.model, Counter(r.generator for r in rows if r.generator))
+    state.progress.unseen_images = sum(1 for w in todo if unseen_images(w.trace, w.images))
+    if state.progress.unseen_images:
+        seen = "cannot see images" if not config.sees_images() else "is not sent remote image links"
+        note = (
+            f"{state.progress.unseen_images} trace(s) show images that {config.model} {seen}; "
+            "its prompt says how many it is not shown."
+        )
+        state.progress.warning = f"{state.progress.warning} {note}" if state.progress.warning else note
     if on_start is not None:
         on_start(state.progress)
     if progress is not None:

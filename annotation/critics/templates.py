@@ -7,10 +7,14 @@ never evaluated. A template may have a second pass (``verify``), sent after the 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from string import Template as _Text
+from typing import Any
 
 from annotation.core.model import InvalidValue, Trace
+from annotation.core.parts import image_refs
 
 CUSTOM = "custom"
 
@@ -173,10 +177,29 @@ def resolve(template: str, prompt: str | None = None) -> PromptTemplate:
     return BUILT_IN[template]
 
 
+def problem_text(trace: Trace) -> str:
+    """The problem as a critic reads it: for an agent, after the system prompt, tools and passages it was given."""
+    context = trace.context or {}
+    blocks = []
+    if context.get("system"):
+        blocks.append(f"[System prompt given to the model]\n{context['system']}")
+    if context.get("tools"):
+        blocks.append(f"[Tools offered]\n{json.dumps(context['tools'], ensure_ascii=False, indent=2)}")
+    if context.get("passages"):
+        passages = "\n\n".join(
+            f"({k + 1}) {p.get('title', '')}: {p.get('text', '')}" if isinstance(p, dict) else f"({k + 1}) {p}"
+            for k, p in enumerate(context["passages"])
+        )
+        blocks.append(f"[Passages]\n{passages}")
+    if not blocks:
+        return trace.problem
+    return "\n\n".join([*blocks, f"[Task]\n{trace.problem}"])
+
+
 def _values(trace: Trace) -> dict[str, str]:
     none = "(none given)"
     return {
-        "problem": trace.problem,
+        "problem": problem_text(trace),
         "tagged_steps": "\n\n".join(f"<paragraph_{i}>\n{s}\n</paragraph_{i}>" for i, s in enumerate(trace.steps)),
         "numbered_steps": "\n".join(f"Step {i}: {s}" for i, s in enumerate(trace.steps)),
         "n_steps": str(len(trace.steps)),
@@ -187,9 +210,29 @@ def _values(trace: Trace) -> dict[str, str]:
     }
 
 
-def render(template: PromptTemplate, trace: Trace) -> list[dict[str, str]]:
-    """The first pass's chat messages for one trace."""
-    return [{"role": "user", "content": _Text(template.text).substitute(_values(trace))}]
+def render(template: PromptTemplate, trace: Trace, images: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The first pass's chat messages for one trace. Steps are their plain text, tool calls and results named as
+    such (annotation.core.parts). ``images``: the trace's stored images as data URIs, for a critic that sees
+    images; they follow the text, each after its name. Without them, a trace with images says how many the
+    critic cannot see. Remote image links are never sent: Redline does not make anyone fetch them."""
+    text = _Text(template.text).substitute(_values(trace))
+    refs = image_refs(trace)
+    shown = [ref for ref in dict.fromkeys(refs) if images and ref in images]
+    unseen = len(refs) - sum(refs.count(ref) for ref in shown)
+    if unseen:
+        text += f"\n\n(Note: this trace shows {unseen} image(s) that you are not shown; judge what the text allows.)"
+    if not shown:
+        return [{"role": "user", "content": text}]
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    for ref in shown:
+        content.append({"type": "text", "text": f"[image: {ref}]"})
+        content.append({"type": "image_url", "image_url": {"url": images[ref]}})
+    return [{"role": "user", "content": content}]
+
+
+def unseen_images(trace: Trace, images: Mapping[str, str] | None) -> int:
+    """How many of the trace's images a critic given ``images`` does not see."""
+    return sum(1 for ref in image_refs(trace) if not images or ref not in images)
 
 
 def render_verify(template: PromptTemplate, trace: Trace) -> str | None:
@@ -199,7 +242,8 @@ def render_verify(template: PromptTemplate, trace: Trace) -> str | None:
 
 def preview(template: PromptTemplate, trace: Trace) -> str:
     """What the model is sent for this trace, as one readable text (the page's preview)."""
-    text = render(template, trace)[0]["content"]
+    content = render(template, trace)[0]["content"]
+    text = content if isinstance(content, str) else content[0]["text"]
     second = render_verify(template, trace)
     if second is not None:
         text += "\n\n--- after the model's first answer, it is sent: ---\n\n" + second

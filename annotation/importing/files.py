@@ -137,8 +137,9 @@ def parse_file(
                 raise
             skipped.append(str(e))
             continue
-        records.append(converted)
+        records.extend(converted)
         if limit and len(records) >= limit:
+            del records[limit:]
             break
         if progress and i % step == 0:
             total = max(total, i + 1)
@@ -159,25 +160,29 @@ def parse_file(
     )
 
 
-def _convert(adapter: Adapter, rec: RawRecord, ctx: ConvertContext, name: str, warned: set[str]) -> ImportedRecord:
-    """One record converted and checked; ImportFailure names its file, record, line and field."""
+def _convert(
+    adapter: Adapter, rec: RawRecord, ctx: ConvertContext, name: str, warned: set[str]
+) -> list[ImportedRecord]:
+    """One record converted (into the traces it holds, usually one) and checked; ImportFailure names its file,
+    record, line and field."""
     file = f"{name}/{rec.origin}" if rec.origin else name
     if rec.error is not None:
         raise rec.error
     try:
-        converted = adapter.convert(rec, ctx)
+        converted = adapter.convert_all(rec, ctx)
     except InvalidValue as e:
         raise ImportFailure(e.message, file=file, record=rec.number, line=rec.line, field=e.field) from e
-    try:
-        converted.trace.validate()
-        for j in converted.judgments:
-            j.validate(len(converted.trace.steps))
-        check_storable(converted, warn=lambda field, message: _warn_once(ctx, warned, rec, field, message))
-    except InvalidValue as e:
-        field = _file_field(adapter, e.field, ctx.options)
-        raise ImportFailure(e.message, file=file, record=rec.number, line=rec.line, field=field) from e
-    if converted.trace.record_id is None and rec.origin:
-        converted.trace.record_id = rec.origin  # a folder's files name their records
+    for one in converted:
+        try:
+            one.trace.validate()
+            for j in one.judgments:
+                j.validate(len(one.trace.steps))
+            check_storable(one, warn=lambda field, message: _warn_once(ctx, warned, rec, field, message))
+        except InvalidValue as e:
+            field = _file_field(adapter, e.field, ctx.options)
+            raise ImportFailure(e.message, file=file, record=rec.number, line=rec.line, field=field) from e
+        if one.trace.record_id is None and rec.origin:
+            one.trace.record_id = rec.origin  # a folder's files name their records
     return converted
 
 

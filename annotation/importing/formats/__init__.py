@@ -9,12 +9,15 @@ from annotation.importing.formats.anthropic_messages import AnthropicMessages
 from annotation.importing.formats.base import Adapter
 from annotation.importing.formats.bigbench_mistake import BigBenchMistake
 from annotation.importing.formats.generic import Generic
+from annotation.importing.formats.langfuse import LangfuseTrace
 from annotation.importing.formats.math_shepherd import MathShepherd
 from annotation.importing.formats.openai_messages import OpenAIMessages
+from annotation.importing.formats.otel_genai import OTelGenAI
 from annotation.importing.formats.prm800k import PRM800K
 from annotation.importing.formats.prmbench import PRMBench
 from annotation.importing.formats.processbench import ProcessBench
 from annotation.importing.formats.redline import RedlineExport
+from annotation.importing.formats.swe_agent import SWEAgent
 from annotation.importing.formats.trl_stepwise import TRLStepwise
 
 
@@ -70,6 +73,9 @@ for _adapter in (
     MathShepherd(),
     OpenAIMessages(),
     AnthropicMessages(),
+    SWEAgent(),
+    OTelGenAI(),
+    LangfuseTrace(),
     RedlineExport(),
     Generic(),
 ):

@@ -75,6 +75,10 @@ class Adapter(ABC):
     @abstractmethod
     def convert(self, raw: RawRecord, ctx: ConvertContext) -> ImportedRecord: ...
 
+    def convert_all(self, raw: RawRecord, ctx: ConvertContext) -> list[ImportedRecord]:
+        """Every trace one record holds: one, unless the format packs several (an OTLP export request)."""
+        return [self.convert(raw, ctx)]
+
 
 def need(data: dict[str, Any], key: str) -> Any:
     if key not in data:

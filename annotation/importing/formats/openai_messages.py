@@ -65,7 +65,8 @@ class OpenAIMessages(Adapter):
     def detect(self, sample: Sequence[dict[str, Any]]) -> bool:
         for record in sample:
             found = next((record[f] for f in MESSAGE_FIELDS if looks_like_messages(record.get(f))), None)
-            if found is None or anthropic_shaped(record):
+            # SWE-agent keeps its chat in "history" beside the "trajectory" that is its steps.
+            if found is None or anthropic_shaped(record) or isinstance(record.get("trajectory"), list):
                 return False
         return bool(sample)
 
