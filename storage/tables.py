@@ -21,6 +21,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# None stored as SQL NULL rather than JSON null.
+NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -90,8 +92,9 @@ class TraceRow(SQLModel, table=True):
     reference_solution: str | None = Field(default=None, sa_type=Text)
     generator: str | None = None
     meta: dict[str, Any] = _json({})
-    # Steps made of parts, context and images (annotation.core.model.Trace.structure); NULL for text steps.
-    structure: dict[str, Any] | None = _json()
+    # Steps made of parts, context and images (annotation.core.model.Trace.structure); NULL (SQL's, so that
+    # "which traces have parts" is an index-free IS NOT NULL) for text steps.
+    structure: dict[str, Any] | None = Field(default=None, sa_type=NULLABLE_JSON)
     # Bumped when an annotator merges or splits steps; the steps before are kept in trace_revision.
     steps_version: int = 1
     # Quality-control traces are served to every annotator; their reference label scores each one.

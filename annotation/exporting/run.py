@@ -35,7 +35,7 @@ from annotation.exporting.formats.base import (
 from annotation.exporting.formats.card import CardFacts, render_card
 from annotation.exporting.formats.selection import choose_label, matches, parse_source, reason_to_leave_out
 from annotation.exporting.formats.split import TEST, TRAIN, check_share, split_of
-from annotation.exporting.formats.stream import count_traces, iter_items, project_row, sources_in
+from annotation.exporting.formats.stream import count_traces, iter_items, project_row, project_shape, sources_in
 from annotation.exporting.formats.writers import (
     OUTPUTS,
     JsonlWriter,
@@ -129,10 +129,13 @@ def _exporter(fmt: str) -> Exporter:
         raise ExportFailure(str(e)) from None
 
 
-def _project(engine: Engine, project: str) -> dict[str, Any]:
+def _project(engine: Engine, project: str, options: ExportOptions | None = None) -> dict[str, Any]:
+    """The project's row; ``options`` learn what its traces hold (tool calls, images)."""
     row = project_row(engine, project)
     if row is None:
         raise NoSuchProject(f"no project named {project!r}")
+    if options is not None:
+        options.tools, options.images = project_shape(engine, row["id"])
     return row
 
 
@@ -203,7 +206,7 @@ def preview(
     that gives few records must not read a whole project on every rerun of the page); nothing is written."""
     exporter = _exporter(fmt)
     options = check_options(exporter, options)
-    proj = _project(engine, project)
+    proj = _project(engine, project, options)
     facts = new_facts(proj, exporter, options)
     items = islice(labelled_items(engine, proj["id"], exporter, options, facts, view), max_traces)
     records = (r for _, recs in items for r in recs)
@@ -222,7 +225,7 @@ def export_project(
     """Write the project's labels in ``format`` to ``out`` (a file, or a folder for ``hf``) with a dataset card."""
     exporter = _exporter(format)
     options = check_options(exporter, options or ExportOptions())
-    proj = _project(engine, project)
+    proj = _project(engine, project, options)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if options.output == "hf":

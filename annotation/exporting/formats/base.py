@@ -56,6 +56,10 @@ class ExportOptions:
     pairs: tuple[str, ...] = PAIR_KINDS
     #: ``jsonl``, ``parquet`` or ``hf`` (a Hugging Face ``save_to_disk`` folder).
     output: str = "jsonl"
+    #: Set from the project, not by the person: its traces have tool calls (chat columns carry their fields), and
+    #: it holds images (an ``images`` column, with the files beside the export).
+    tools: bool = False
+    images: bool = False
 
 
 @dataclass(slots=True)

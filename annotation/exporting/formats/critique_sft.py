@@ -1,7 +1,8 @@
 """Critique SFT as chat messages: the problem and its numbered steps in, a step-by-step critique out.
 
-The user turn is ProcessBench's critic prompt (steps as ``<paragraph_i>``, indexed from 0); the assistant
-turn judges each step in turn with the label's own critiques, up to the first error, and ends with that
+The user turn is ProcessBench's critic prompt (steps as ``<paragraph_i>``, indexed from 0); for an agent's
+trace, the conversation itself with tool calls and results (chat_turns), then the critic's request. The
+assistant turn judges each step in turn with the label's own critiques, up to the first error, and ends with that
 step's index in ``\\boxed{}`` (-1 when every step is right).
 """
 
@@ -13,13 +14,9 @@ from typing import Any
 
 from annotation.core.model import NO_ERROR
 from annotation.exporting.formats.base import Exporter, ExportItem, ExportOptions
-from annotation.exporting.formats.critique_text import critique_answer, critique_prompt
-
-
-def message_type():
-    import pyarrow as pa
-
-    return pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+from annotation.exporting.formats.chat_turns import critique_messages, message_type
+from annotation.exporting.formats.critique_text import critique_answer
+from annotation.exporting.formats.preference import with_image_files, with_images
 
 
 class CritiqueSFT(Exporter):
@@ -27,21 +24,19 @@ class CritiqueSFT(Exporter):
     title = "Critique SFT (chat messages)"
     description = "messages: the problem with numbered steps, then a step-by-step critique ending in \\boxed{index}"
 
+    writes_images = True
+
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
 
-        return pa.schema([("messages", message_type())])
+        return with_images(pa.schema([("messages", message_type(options.tools))]), options)
 
     def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
         if item.label is None or item.label.first_error is None:
             tally["no first error given"] += 1
             return
-        yield {
-            "messages": [
-                {"role": "user", "content": critique_prompt(item.trace)},
-                {"role": "assistant", "content": critique_answer(item.label, len(item.trace.steps))},
-            ]
-        }
+        answer = {"role": "assistant", "content": critique_answer(item.label, len(item.trace.steps))}
+        yield with_image_files({"messages": [*critique_messages(item.trace), answer]}, item, options)
 
     def record_label(self, record: dict[str, Any]) -> str:
         return "no error" if record["messages"][-1]["content"].endswith(f"\\boxed{{{NO_ERROR}}}") else "has an error"

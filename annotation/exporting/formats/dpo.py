@@ -18,10 +18,16 @@ from annotation.exporting.formats.base import Exporter, ExportItem, ExportOption
 from annotation.exporting.formats.critique_text import (
     correction_prompt,
     critique_answer,
-    critique_prompt,
     model_critique,
 )
-from annotation.exporting.formats.preference import human_checked, text_or_messages, turn
+from annotation.exporting.formats.preference import (
+    critic_input,
+    human_checked,
+    text_or_messages,
+    turn,
+    with_image_files,
+    with_images,
+)
 
 
 def critique_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str, Any]]:
@@ -29,14 +35,14 @@ def critique_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str,
     assert label is not None and label.first_error is not None
     n = len(item.trace.steps)
     chosen = critique_answer(label, n)
-    prompt = critique_prompt(item.trace)
+    prompt = critic_input(item.trace, conversational)
     for source, judgment in item.judgments.items():
         if not source.startswith("model:") or judgment.first_error in (None, label.first_error):
             continue
         rejected = model_critique(judgment, n)
         if rejected:
             yield {
-                "prompt": turn("user", prompt, conversational),
+                "prompt": prompt,
                 "chosen": turn("assistant", chosen, conversational),
                 "rejected": turn("assistant", rejected, conversational),
             }
@@ -63,14 +69,15 @@ def correction_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[st
 
 class DPO(Exporter):
     name = "dpo"
+    writes_images = True
     title = "DPO preference pairs"
     description = "prompt, chosen, rejected: human critiques over wrong model critiques; corrections over wrong steps"
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
 
-        kind = text_or_messages(options.conversational)
-        return pa.schema([("prompt", kind), ("chosen", kind), ("rejected", kind)])
+        kind = text_or_messages(options.conversational, options.tools)
+        return with_images(pa.schema([("prompt", kind), ("chosen", kind), ("rejected", kind)]), options)
 
     def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
         if not human_checked(item):
@@ -80,15 +87,15 @@ class DPO(Exporter):
         if "critique" in options.pairs and item.label is not None and item.label.first_error is not None:
             for pair in critique_pairs(item, options.conversational):
                 made += 1
-                yield pair
+                yield with_image_files(pair, item, options)
         if "correction" in options.pairs:
             for pair in correction_pairs(item, options.conversational):
                 made += 1
-                yield pair
+                yield with_image_files(pair, item, options)
         if not made:
             tally["nothing to pair"] += 1
 
     def record_label(self, record: dict[str, Any]) -> str:
         prompt = record["prompt"]
-        text = prompt if isinstance(prompt, str) else prompt[0]["content"]
+        text = prompt if isinstance(prompt, str) else prompt[-1]["content"]
         return "correction pair" if text.startswith("[Problem]") else "critique pair"

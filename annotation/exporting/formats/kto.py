@@ -11,20 +11,28 @@ from collections.abc import Iterator
 from typing import Any
 
 from annotation.exporting.formats.base import Exporter, ExportItem, ExportOptions
-from annotation.exporting.formats.critique_text import critique_prompt, model_critique
-from annotation.exporting.formats.preference import human_checked, text_or_messages, turn
+from annotation.exporting.formats.critique_text import model_critique
+from annotation.exporting.formats.preference import (
+    critic_input,
+    human_checked,
+    text_or_messages,
+    turn,
+    with_image_files,
+    with_images,
+)
 
 
 class KTO(Exporter):
     name = "kto"
+    writes_images = True
     title = "KTO unpaired preference"
     description = "prompt, completion (a critic's critique), label (true when it found the labelled first error)"
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
 
-        kind = text_or_messages(options.conversational)
-        return pa.schema([("prompt", kind), ("completion", kind), ("label", pa.bool_())])
+        kind = text_or_messages(options.conversational, options.tools)
+        return with_images(pa.schema([("prompt", kind), ("completion", kind), ("label", pa.bool_())]), options)
 
     def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
         label = item.label
@@ -32,7 +40,7 @@ class KTO(Exporter):
             tally["no human-checked first error"] += 1
             return
         made = 0
-        prompt = critique_prompt(item.trace)
+        prompt = critic_input(item.trace, options.conversational)
         for source, judgment in item.judgments.items():
             if not source.startswith("model:"):
                 continue
@@ -40,11 +48,12 @@ class KTO(Exporter):
             if not completion:
                 continue
             made += 1
-            yield {
-                "prompt": turn("user", prompt, options.conversational),
+            record = {
+                "prompt": prompt,
                 "completion": turn("assistant", completion, options.conversational),
                 "label": judgment.first_error == label.first_error,
             }
+            yield with_image_files(record, item, options)
         if not made:
             tally["no model critique"] += 1
 

@@ -20,7 +20,7 @@ from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure
 from annotation.exporting.formats.base import ExportItem
 from annotation.judgments.visibility import ProjectView
-from storage.tables import JudgmentRow, Project, TraceRow
+from storage.tables import JudgmentRow, Project, StoredImage, TraceRow
 
 CHUNK = 2_000
 _T = TraceRow.__table__.c
@@ -73,6 +73,15 @@ def project_row(engine: Engine, name: str) -> dict[str, Any] | None:
     with engine.connect() as c:
         row = c.execute(select(p.id, p.name, p.licence, p.description).where(p.name == name)).first()
     return None if row is None else dict(row._mapping)
+
+
+def project_shape(engine: Engine, project_id: int) -> tuple[bool, bool]:
+    """Whether any of the project's traces has parts (or context), and whether the project stores images."""
+    i = StoredImage.__table__.c
+    with engine.connect() as c:
+        parts = c.execute(select(_T.id).where(_T.project_id == project_id, _T.structure.is_not(None)).limit(1)).first()
+        images = c.execute(select(i.id).where(i.project_id == project_id).limit(1)).first()
+    return parts is not None, images is not None
 
 
 def count_traces(engine: Engine, project_id: int) -> int:
