@@ -19,6 +19,7 @@ OUT = Path(__file__).resolve().parent / "out"
 #: Module names under ``benchmarks``, run in this order by ``python -m benchmarks``.
 BENCHMARKS = (
     "import_speed",
+    "agent_traces",
     "annotate_speed",
     "export_speed",
     "critic_speed",
