@@ -94,3 +94,24 @@ def test_redline_export_keeps_every_part_and_image_and_imports_back_unchanged(en
     assert len(copied) == 2 and {j.steps[0]["critique"] for j in copied} == {
         "get_shipping was called with broken arguments"
     }
+
+
+def test_tau_bench_round_trips_through_the_redline_export(sqlite_engine, datasets, tmp_path):
+    source = datasets / "tau-bench" / "gpt-4o-airline.json"
+    import_file(sqlite_engine, source, project="tau")
+    out = tmp_path / "tau.jsonl"
+    export_project(sqlite_engine, "tau", "redline", out, ExportOptions())
+    again = import_file(sqlite_engine, out, project="tau")
+    assert (again.traces_added, again.traces_already_present) == (0, 200)
+    import_file(sqlite_engine, out, project="tau-copy")
+    before, after = traces_of(sqlite_engine, "tau"), traces_of(sqlite_engine, "tau-copy")
+    assert len(before) == len(after) == 200
+    for a, b in zip(before, after, strict=True):
+        assert (a.step_parts, a.context, a.steps, a.problem, a.metadata, a.record_id) == (
+            b.step_parts,
+            b.context,
+            b.steps,
+            b.problem,
+            b.metadata,
+            b.record_id,
+        )
