@@ -155,13 +155,14 @@ def read_message(raw: Any, index: int, where: str, ctx: ConvertContext) -> conv.
     if calls is not None:
         if not isinstance(calls, list):
             raise InvalidValue(f"{where}.tool_calls", f"expected a list, got {type(calls).__name__}")
-        parts.extend(_tool_call(c, f"{where}.tool_calls[{k}]") for k, c in enumerate(calls))
+        parts.extend(tool_call_part(c, f"{where}.tool_calls[{k}]") for k, c in enumerate(calls))
     if isinstance(raw.get("function_call"), dict):
-        parts.append(_tool_call({"function": raw["function_call"]}, f"{where}.function_call"))
+        parts.append(tool_call_part({"function": raw["function_call"]}, f"{where}.function_call"))
     return conv.Message(index, role, parts, agent=name)
 
 
-def _tool_call(raw: Any, where: str) -> Part:
+def tool_call_part(raw: Any, where: str) -> Part:
+    """An OpenAI tool call (``{id, type, function: {name, arguments}}``, or the legacy ``function_call``) as a part."""
     if not isinstance(raw, dict):
         raise InvalidValue(where, f"a tool call is an object, got {type(raw).__name__}")
     function = raw.get("function", raw)

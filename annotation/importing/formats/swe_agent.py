@@ -46,9 +46,10 @@ from pathlib import PurePath
 from typing import Any
 
 from annotation.core.model import InvalidValue, Trace
-from annotation.core.parts import Part, Step, arguments_text, set_steps
+from annotation.core.parts import Part, Step, set_steps
 from annotation.importing.formats import conversation as conv
 from annotation.importing.formats.base import Adapter, ConvertContext, ImportedRecord
+from annotation.importing.formats.openai_messages import tool_call_part
 from annotation.importing.formats.reading import RawRecord
 
 STEP_TEXTS = ("thought", "action", "observation")
@@ -206,7 +207,7 @@ def _turns(history: list[dict[str, Any]]) -> list[_Turn]:
         raw_calls = message.get("tool_calls")
         if raw_calls is not None and not isinstance(raw_calls, list):
             raise InvalidValue(f"{where}.tool_calls", f"expected a list, got {type(raw_calls).__name__}")
-        calls = [_tool_call(c, f"{where}.tool_calls[{n}]") for n, c in enumerate(raw_calls or [])]
+        calls = [tool_call_part(c, f"{where}.tool_calls[{n}]") for n, c in enumerate(raw_calls or [])]
         turn = _Turn(i, action, action is not None, calls)
         after = history[i + 1] if i + 1 < len(history) else None
         if after is not None and after["role"] in ("tool", "user") and not after.get("is_demo"):
@@ -214,23 +215,6 @@ def _turns(history: list[dict[str, Any]]) -> list[_Turn]:
             turn.answer_ids = _answer_ids(after, f"history[{i + 1}]")
         turns.append(turn)
     return turns
-
-
-def _tool_call(raw: Any, where: str) -> Part:
-    if not isinstance(raw, dict):
-        raise InvalidValue(where, f"a tool call is an object, got {type(raw).__name__}")
-    function = raw.get("function", raw)
-    if not isinstance(function, dict):
-        raise InvalidValue(f"{where}.function", f"expected an object, got {type(function).__name__}")
-    name = function.get("name")
-    if not isinstance(name, str) or not name:
-        raise InvalidValue(f"{where}.function.name", "missing: a tool call names its tool")
-    return Part(
-        "tool_call",
-        name=name,
-        arguments=arguments_text(function.get("arguments")),
-        call_id=conv.optional_text(raw, "id", where),
-    )
 
 
 def _answer_ids(message: dict[str, Any], where: str) -> list[str]:
