@@ -264,6 +264,16 @@ def choose_options(sample: FileSample, fmt: str, path: Path, name: str) -> Conve
     mapping = choose_mapping(sample.columns, path, name) if fmt == "generic" else None
     if label_source is None or (fmt == "generic" and mapping is None):
         return None
+    answer_split = "whole"
+    if fmt == "fgrlhf":
+        answer_split = st.radio(
+            "The judged answer (prediction 1) as",
+            ("whole", "sentences"),
+            format_func={"whole": "one step", "sentences": "one step per sentence"}.get,
+            horizontal=True,
+            key="import_answer_split",
+            help="Either way, span offsets are kept into the whole answer and exported back exactly.",
+        )
     steps_per = "turn"
     if fmt in CONVERSATION_FORMATS or fmt == "generic":
         steps_per = st.radio(
@@ -280,6 +290,7 @@ def choose_options(sample: FileSample, fmt: str, path: Path, name: str) -> Conve
         mapping=mapping,
         steps_per=steps_per,
         messages_field=mapping.steps if mapping is not None else None,
+        answer_split=answer_split,
     )
 
 

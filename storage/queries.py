@@ -109,6 +109,10 @@ def images_named(session: Session, *, project_id: int, names: Iterable[str]) -> 
     return {name: (media_type, data) for name, media_type, data in rows}
 
 
+def set_taxonomy(session: Session, *, project_id: int, taxonomy: list[str]) -> None:
+    session.exec(update(Project).where(Project.id == project_id).values(taxonomy=taxonomy))
+
+
 def restructured(session: Session, *, trace_ids: Sequence[int]) -> set[int]:
     """Those of the traces whose steps an annotator merged or split since import."""
     found: set[int] = set()
@@ -170,6 +174,9 @@ def judgment_content(row: JudgmentRow) -> dict[str, Any]:
         "status": row.status,
         "time_spent_s": row.time_spent_s,
         "extra": row.extra,
+        "spans": row.spans or [],
+        "missing": row.missing or [],
+        "corrected_answer": row.corrected_answer,
     }
 
 

@@ -177,6 +177,10 @@ class JudgmentRow(SQLModel, table=True):
     status: str = "submitted"
     time_spent_s: float | None = None
     extra: dict[str, Any] = _json({})
+    # Finer than a step (annotation.core.spans): spans of wrong text, missing entries, the corrected answer.
+    spans: list[dict[str, Any]] = _json([])
+    missing: list[dict[str, Any]] = _json([])
+    corrected_answer: str | None = Field(default=None, sa_type=Text)
     version: int = 1
     created_at: datetime = _when()
     updated_at: datetime = _when()

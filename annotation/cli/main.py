@@ -165,6 +165,7 @@ def _import(args: argparse.Namespace, engine) -> int:
         predictions_source=predictions,
         mapping=mapping,
         steps_per=args.steps_per,
+        answer_split="sentences" if args.step_split == "sentences" and not args.map else "whole",
         messages_field=mapping.steps if mapping is not None and args.map else None,
     )
     progress, close = (None, lambda: None) if args.quiet else _tqdm_progress()

@@ -70,6 +70,9 @@ class StepLabel:
     tags: list[str] = field(default_factory=list)
     # What the step should have said, where an annotator wrote it (preference pairs use it).
     correction: str | None = None
+    # A wrong step that is wrong only because it builds on step ``because_of`` (an earlier one); None: an
+    # original error (the first error always is).
+    because_of: int | None = None
 
     def is_empty(self) -> bool:
         return self.verdict is None and not self.critique and not self.tags and not self.correction
@@ -78,6 +81,8 @@ class StepLabel:
         out = {"verdict": self.verdict, "critique": self.critique, "tags": list(self.tags)}
         if self.correction:
             out["correction"] = self.correction
+        if self.because_of is not None:
+            out["because_of"] = self.because_of
         return out
 
 
@@ -143,6 +148,11 @@ class Judgment:
     status: str = "submitted"
     time_spent_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Finer than a step (annotation.core.spans): wrong text with its error type, what is missing, and the
+    # whole answer as it should have been.
+    spans: list[Any] = field(default_factory=list)
+    missing: list[Any] = field(default_factory=list)
+    corrected_answer: str | None = None
 
     @property
     def is_judged(self) -> bool:
@@ -167,6 +177,14 @@ class Judgment:
         for i, label in enumerate(self.steps):
             if label.verdict is not None and label.verdict not in VERDICTS:
                 raise InvalidValue("steps", f"step {i + 1}: verdict {label.verdict!r} is not one of -1, 0, +1")
+            if label.because_of is not None:
+                k = label.because_of
+                if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < i:
+                    raise InvalidValue("steps", f"step {i + 1} can be wrong only because of an earlier step, not {k!r}")
+                if label.verdict != WRONG:
+                    raise InvalidValue("steps", f"step {i + 1} is wrong because of step {k + 1}, so it must be wrong")
+                if i == self.first_error:
+                    raise InvalidValue("steps", f"step {i + 1} is the first error: it is an original error")
         if self.finish_reason is not None and self.finish_reason not in FINISH_REASONS:
             raise InvalidValue("finish_reason", f"{self.finish_reason!r} is not one of {', '.join(FINISH_REASONS)}")
         if self.status not in STATUSES:
@@ -185,6 +203,9 @@ class Judgment:
             "status": self.status,
             "time_spent_s": self.time_spent_s,
             "extra": self.extra,
+            "spans": [s.as_dict() for s in self.spans],
+            "missing": [m.as_dict() for m in self.missing],
+            "corrected_answer": self.corrected_answer,
         }
 
 

@@ -100,6 +100,9 @@ class Step:
     agent: str | None = None
     # Which messages of the source this step holds (0-based), so labels given per message find their step.
     messages: list[int] = field(default_factory=list)
+    # Where the step's text starts in the source's one text, when the steps were cut from it (a Fine-Grained
+    # RLHF answer split into sentences): offsets into the whole are this plus offsets into the step.
+    offset: int | None = None
 
     @property
     def text(self) -> str:
@@ -112,8 +115,10 @@ class Step:
     def is_plain(self) -> bool:
         """One text part and nothing else: a step as Redline always had them."""
         return (
-            len(self.parts) == 1 and self.parts[0].type == "text" and self.role is None and self.agent is None
-        ) and not self.messages
+            (len(self.parts) == 1 and self.parts[0].type == "text" and self.role is None and self.agent is None)
+            and not self.messages
+            and self.offset is None
+        )
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"parts": [p.as_dict() for p in self.parts]}
@@ -123,6 +128,8 @@ class Step:
             out["agent"] = self.agent
         if self.messages:
             out["messages"] = list(self.messages)
+        if self.offset is not None:
+            out["offset"] = self.offset
         return out
 
     @classmethod
@@ -138,11 +145,15 @@ class Step:
         messages = raw.get("messages") or []
         if not isinstance(messages, list) or not all(isinstance(m, int) and not isinstance(m, bool) for m in messages):
             raise InvalidValue(f"{where}.messages", "expected a list of message indices")
+        offset = raw.get("offset")
+        if offset is not None and (not isinstance(offset, int) or isinstance(offset, bool) or offset < 0):
+            raise InvalidValue(f"{where}.offset", f"{offset!r} is not an offset")
         return cls(
             parts=[Part.from_dict(p, f"{where}.parts[{k}]") for k, p in enumerate(parts)],
             role=raw.get("role"),
             agent=raw.get("agent"),
             messages=list(messages),
+            offset=offset,
         )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure
+from annotation.core.spans import missing_from_data, spans_from_data
 from storage.tables import JudgmentRow, TraceRow
 
 
@@ -70,4 +71,7 @@ def judgment_from_row(row: JudgmentRow) -> Judgment:
         status=row.status,
         time_spent_s=row.time_spent_s,
         extra=dict(row.extra or {}),
+        spans=spans_from_data(row.spans),
+        missing=missing_from_data(row.missing),
+        corrected_answer=row.corrected_answer,
     )

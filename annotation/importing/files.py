@@ -21,6 +21,7 @@ from annotation.core.errors import ImportFailure
 from annotation.core.gc_pause import gc_paused
 from annotation.core.model import InvalidValue
 from annotation.core.records import trace_row
+from annotation.core.spans import check_spans
 from annotation.importing.formats import FORMATS, UnknownFormat
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.importing.formats.reading import RawRecord, iter_records
@@ -64,6 +65,8 @@ class ImportSummary:
     judgments_unchanged: int = 0
     judgments_revised: Counter = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    # Error types of the file's spans and missing entries that the project's taxonomy lacked, added to it.
+    taxonomy_added: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         # Not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs, counting the pairs.
@@ -177,6 +180,7 @@ def _convert(
             one.trace.validate()
             for j in one.judgments:
                 j.validate(len(one.trace.steps))
+                check_spans(one.trace, j.spans, j.missing)
             check_storable(one, warn=lambda field, message: _warn_once(ctx, warned, rec, field, message))
         except InvalidValue as e:
             field = _file_field(adapter, e.field, ctx.options)
@@ -256,6 +260,11 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
     proj = queries.ensure_project(s, name=project)
     # Imports into one project take turns: each numbers its traces after the last one's.
     queries.lock_project(s, project_id=proj.id)
+    used = [x.type for rec in parsed.records for j in rec.judgments for x in (*j.spans, *j.missing)]
+    new_types = [t for t in dict.fromkeys(used) if t not in (proj.taxonomy or [])]
+    if new_types:
+        queries.set_taxonomy(s, project_id=proj.id, taxonomy=[*(proj.taxonomy or []), *new_types])
+        summary.taxonomy_added = new_types
     known = queries.trace_keys(s, project_id=proj.id)
     position = queries.next_position(s, project_id=proj.id)
     new_rows, new_records, old_records = [], [], []

@@ -155,6 +155,8 @@ def summary_lines(summary: ImportSummary) -> list[str]:
         f"Judgments added: {added}",
         f"Judgments unchanged: {summary.judgments_unchanged}",
     ]
+    if summary.taxonomy_added:
+        lines.append("Error types added to the project's taxonomy: " + ", ".join(summary.taxonomy_added))
     if summary.not_matching:
         lines.append(f"Records not matching --where, left out: {summary.not_matching}")
     if summary.skipped:

@@ -12,7 +12,8 @@ rules hold for each of them in the same way, in the caller's transaction:
    always revise their own judgment, and quality-control traces go to everyone;
 4. a changed judgment keeps its earlier state as a revision, an equal one is left alone;
 5. the writer's hold on the trace is released and each touched trace's completion is recomputed;
-6. a write that names the steps it was made on (``steps_version``) is refused with StaleJudgment when an
+6. spans lie inside the text they name and missing entries between the steps (annotation.core.spans);
+7. a write that names the steps it was made on (``steps_version``) is refused with StaleJudgment when an
    annotator has merged or split the trace's steps since (annotation/workflow/restructure.py).
 
 Nothing is committed here: the caller commits, or rolls everything back when a later step fails.
@@ -31,7 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from annotation.core.model import Judgment
-from annotation.core.records import judgment_row
+from annotation.core.records import judgment_row, trace_from_row
+from annotation.core.spans import check_spans
 from storage import queries, work
 from storage.queries import StaleJudgment
 from storage.tables import JudgmentRow, Project, TraceRow, utcnow
@@ -84,6 +86,7 @@ def record(s: Session, writes: Sequence[JudgmentWrite], *, now: datetime | None 
     trace_ids = sorted({w.trace_id for w in writes})
     work.lock_traces(s, trace_ids=trace_ids)
     facts = _facts(s, trace_ids)
+    _check_fine(s, [w for w in writes if w.judgment.spans or w.judgment.missing])
     existing = {(j.trace_id, j.source_kind, j.source_name): j for j in queries.judgments_on(s, trace_ids=trace_ids)}
     needed = _needed(s, {f.project_id for f in facts.values()})
     results: list[WriteResult] = []
@@ -122,6 +125,18 @@ def record(s: Session, writes: Sequence[JudgmentWrite], *, now: datetime | None 
     for project_id, ids in completion.items():
         work.refresh_completion(s, project_id=project_id, needed=needed[project_id], trace_ids=sorted(ids))
     return results
+
+
+def _check_fine(s: Session, writes: list[JudgmentWrite]) -> None:
+    """Spans and missing entries checked against the texts of their traces (read only when a write has some)."""
+    if not writes:
+        return
+    ids = sorted({w.trace_id for w in writes})
+    rows = s.execute(select(TraceRow).where(TraceRow.id.in_(ids))).scalars().all()
+    traces = {row.id: trace_from_row(row) for row in rows}
+    for w in writes:
+        if w.trace_id in traces:
+            check_spans(traces[w.trace_id], w.judgment.spans, w.judgment.missing)
 
 
 def _facts(s: Session, trace_ids: list[int]) -> dict[int, _TraceFacts]:

@@ -100,7 +100,7 @@ def context_html(context: Mapping[str, Any]) -> str:
         out.append(f"<details><summary>Tools offered ({len(tools)}): {names}</summary><pre>{body}</pre></details>")
     passages = context.get("passages")
     if isinstance(passages, list) and passages:
-        items = "".join(f"<li>{_passage(p)}</li>" for p in passages)
+        items = "".join(f'<li value="{k}">{_passage(p)}</li>' for k, p in enumerate(passages))
         out.append(f"<details><summary>Passages ({len(passages)})</summary><ol>{items}</ol></details>")
     return "".join(out)
 
@@ -113,6 +113,10 @@ def _tool_name(tool: Any) -> str:
 
 
 def _passage(p: Any) -> str:
+    if isinstance(p, list) and p:
+        # [title, sentence, sentence, ...] (Fine-Grained RLHF): sentences numbered as their ids count them.
+        sentences = "".join(f'<li value="{k}">{escapeHtml(str(x))}</li>' for k, x in enumerate(p) if k)
+        return f"<strong>{escapeHtml(str(p[0]))}</strong><ol>{sentences}</ol>"
     if isinstance(p, dict):
         title = f"<strong>{escapeHtml(str(p.get('title') or ''))}</strong> " if p.get("title") else ""
         return title + escapeHtml(str(p.get("text") or p.get("content") or ""))

@@ -6,6 +6,7 @@ from annotation.exporting.formats.base import Exporter
 from annotation.exporting.formats.bigbench_mistake import BigBenchMistake
 from annotation.exporting.formats.critique_sft import CritiqueSFT
 from annotation.exporting.formats.dpo import DPO
+from annotation.exporting.formats.fgrlhf import FGRLHFExport
 from annotation.exporting.formats.kto import KTO
 from annotation.exporting.formats.prm800k import PRM800K
 from annotation.exporting.formats.processbench import ProcessBench
@@ -49,5 +50,6 @@ for _exporter in (
     KTO(),
     Redline(),
     BigBenchMistake(),
+    FGRLHFExport(),
 ):
     EXPORTS.register(_exporter)

@@ -30,7 +30,13 @@ def _judgment(source: str, item: ExportItem) -> dict[str, Any]:
         "source": source,
         "first_error": j.first_error,
         "steps": [
-            {"verdict": s.verdict, "critique": s.critique, "tags": list(s.tags), "correction": corrections.get(i)}
+            {
+                "verdict": s.verdict,
+                "critique": s.critique,
+                "tags": list(s.tags),
+                "correction": corrections.get(i),
+                "because_of": s.because_of,
+            }
             for i, s in enumerate(j.steps)
         ],
         "critique": j.critique,
@@ -39,7 +45,15 @@ def _judgment(source: str, item: ExportItem) -> dict[str, Any]:
         "status": j.status,
         "time_spent_s": j.time_spent_s,
         "extra": json.dumps(j.extra, ensure_ascii=False, sort_keys=True),
+        "spans": [s.as_dict() for s in j.spans],
+        "missing": [m.as_dict() | {"passage": _json(m.passage), "sentence": _json(m.sentence)} for m in j.missing],
+        "corrected_answer": j.corrected_answer,
     }
+
+
+def _json(value: Any) -> str | None:
+    """A missing entry's passage and sentence as JSON text: files give them as numbers, text or lists."""
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 PART_COLUMNS = ("type", "text", "name", "arguments", "call_id", "content", "is_error", "image")
@@ -51,6 +65,7 @@ def _parted_step(step: Step) -> dict[str, Any]:
         "agent": step.agent,
         "text": step.text,
         "messages": list(step.messages),
+        "offset": step.offset,
         "parts": [
             {k: image_path(p.image) if k == "image" and p.image else getattr(p, k) for k in PART_COLUMNS}
             for p in step.parts
@@ -76,6 +91,7 @@ class Redline(Exporter):
                 ("agent", pa.string()),
                 ("text", pa.string()),
                 ("messages", pa.list_(pa.int64())),
+                ("offset", pa.int64()),
                 ("parts", pa.list_(part)),
             ]
         )
@@ -86,6 +102,30 @@ class Redline(Exporter):
                 ("critique", pa.string()),
                 ("tags", pa.list_(pa.string())),
                 ("correction", pa.string()),
+                ("because_of", pa.int64()),
+            ]
+        )
+        span = pa.struct(
+            [
+                ("step", pa.int64()),
+                ("part", pa.int64()),
+                ("field", pa.string()),
+                ("start", pa.int64()),
+                ("end", pa.int64()),
+                ("type", pa.string()),
+                ("note", pa.string()),
+                ("by", pa.string()),
+                ("group", pa.string()),
+            ]
+        )
+        missing = pa.struct(
+            [
+                ("position", pa.int64()),
+                ("type", pa.string()),
+                ("note", pa.string()),
+                ("passage", pa.string()),
+                ("sentence", pa.string()),
+                ("by", pa.string()),
             ]
         )
         judgment = pa.struct(
@@ -99,6 +139,9 @@ class Redline(Exporter):
                 ("status", pa.string()),
                 ("time_spent_s", pa.float64()),
                 ("extra", pa.string()),
+                ("spans", pa.list_(span)),
+                ("missing", pa.list_(missing)),
+                ("corrected_answer", pa.string()),
             ]
         )
         return pa.schema(

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, Text, func, select, type_coerce
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure
+from annotation.core.spans import missing_from_data, spans_from_data
 from annotation.exporting.formats.base import ExportItem
 from annotation.judgments.visibility import ProjectView
 from storage.tables import JudgmentRow, Project, StoredImage, TraceRow
@@ -53,6 +54,9 @@ JUDGMENT_COLUMNS = (
     _J.time_spent_s,
     type_coerce(_J.extra, Text).label("extra"),
     type_coerce(_J.updated_at, Text).label("updated_at"),
+    type_coerce(_J.spans, Text).label("spans"),
+    type_coerce(_J.missing, Text).label("missing"),
+    _J.corrected_answer,
 )
 
 
@@ -99,6 +103,7 @@ def _step_label(raw: Any) -> StepLabel:
         critique=raw.get("critique"),
         tags=list(raw.get("tags") or []),
         correction=raw.get("correction") or None,
+        because_of=raw.get("because_of"),
     )
 
 
@@ -143,12 +148,12 @@ def iter_items(
                 query = query.where(_J.status == "submitted")
             judgments = c.execute(query).all()
         trace_json = _decode_all([v for t in traces for v in (t.steps, t.meta, t.structure)])
-        judgment_json = _decode_all([v for j in judgments for v in (j.steps, j.extra)])
+        judgment_json = _decode_all([v for j in judgments for v in (j.steps, j.extra, j.spans, j.missing)])
         by_trace: dict[int, list] = {}
         qc = {t.id: bool(t.qc) for t in traces}
         for k, j in enumerate(judgments):
             if view.may_see(j.source_kind, j.source_name, qc=qc[j.trace_id]):
-                by_trace.setdefault(j.trace_id, []).append((j, judgment_json[2 * k], judgment_json[2 * k + 1]))
+                by_trace.setdefault(j.trace_id, []).append((j, *judgment_json[4 * k : 4 * k + 4]))
         for k, t in enumerate(traces):
             item = _item(t, *trace_json[3 * k : 3 * k + 3], by_trace.get(t.id, ()))
             if not view.sees_reference_fields(qc=qc[t.id]):
@@ -179,7 +184,7 @@ def _item(t: Any, steps: list[str], meta: dict[str, Any] | None, structure: Any,
     )
     read_structure(trace, structure)
     item = ExportItem(trace_id=t.id, position=t.position, trace=trace, judgments={})
-    for j, raw_steps, extra in rows:
+    for j, raw_steps, extra, spans, missing in rows:
         source = _source(j.source_kind, j.source_name)
         key = str(source)
         raw_steps = raw_steps or []
@@ -194,6 +199,9 @@ def _item(t: Any, steps: list[str], meta: dict[str, Any] | None, structure: Any,
             status=j.status,
             time_spent_s=j.time_spent_s,
             extra=extra,
+            spans=spans_from_data(spans) if spans else [],
+            missing=missing_from_data(missing) if missing else [],
+            corrected_answer=j.corrected_answer,
         )
         item.updated[key] = _time(j.updated_at)
         corrections = _corrections(raw_steps, extra)

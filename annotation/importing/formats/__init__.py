@@ -8,6 +8,7 @@ from typing import Any
 from annotation.importing.formats.anthropic_messages import AnthropicMessages
 from annotation.importing.formats.base import Adapter
 from annotation.importing.formats.bigbench_mistake import BigBenchMistake
+from annotation.importing.formats.fgrlhf import FGRLHF
 from annotation.importing.formats.generic import Generic
 from annotation.importing.formats.langfuse import LangfuseTrace
 from annotation.importing.formats.math_shepherd import MathShepherd
@@ -71,6 +72,7 @@ for _adapter in (
     PRMBench(),
     TRLStepwise(),
     MathShepherd(),
+    FGRLHF(),
     OpenAIMessages(),
     AnthropicMessages(),
     SWEAgent(),

@@ -35,6 +35,8 @@ class ConvertOptions:
     steps_per: str = "turn"
     # The record's field holding the messages, when it is not one a chat format looks for by itself.
     messages_field: str | None = None
+    # Fine-Grained RLHF: the judged answer as one step ("whole") or one step per sentence ("sentences").
+    answer_split: str = "whole"
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from annotation.core.model import InvalidValue, Judgment, Source, StepLabel, Trace
 from annotation.core.parts import Part, Step
+from annotation.core.spans import missing_from_data, spans_from_data
 from annotation.importing.formats.base import Adapter, ConvertContext, ImportedRecord, integer, text
 from annotation.importing.formats.reading import RawRecord
 
@@ -26,6 +27,13 @@ def _json_text(value: Any, where: str, default: Any) -> Any:
         return json.loads(value)
     except ValueError as e:
         raise InvalidValue(where, f"not valid JSON text ({e})") from e
+
+
+def _missing_values(raw: Any) -> Any:
+    """A missing entry as exported: its passage and sentence are JSON text (see the export)."""
+    if not isinstance(raw, dict):
+        return raw
+    return raw | {k: _json_text(raw.get(k), k, None) for k in ("passage", "sentence")}
 
 
 class RedlineExport(Adapter):
@@ -88,9 +96,8 @@ class RedlineExport(Adapter):
                     values["image"] = ctx.image(values["image"], f"{at}.image")
                 parts.append(Part.from_dict(values, at))
             messages = s.get("messages") or []
-            step = Step.from_dict(
-                {"parts": [], "role": s.get("role"), "agent": s.get("agent"), "messages": messages}, where
-            )
+            shape = {"parts": [], "role": s.get("role"), "agent": s.get("agent"), "messages": messages}
+            step = Step.from_dict(shape | {"offset": s.get("offset")}, where)
             step.parts = parts
             steps.append(step)
         return steps
@@ -117,6 +124,7 @@ class RedlineExport(Adapter):
                     critique=s.get("critique"),
                     tags=list(tags),
                     correction=s.get("correction") or None,
+                    because_of=None if s.get("because_of") is None else integer(s["because_of"], f"{where}.steps[{i}]"),
                 )
             )
         extra = _json_text(raw.get("extra"), f"{where}.extra", {})
@@ -131,4 +139,7 @@ class RedlineExport(Adapter):
             status=raw.get("status") or "submitted",
             time_spent_s=raw.get("time_spent_s"),
             extra=extra if isinstance(extra, dict) else {},
+            spans=spans_from_data(raw.get("spans"), f"{where}.spans"),
+            missing=missing_from_data([_missing_values(x) for x in raw.get("missing") or []], f"{where}.missing"),
+            corrected_answer=raw.get("corrected_answer"),
         )

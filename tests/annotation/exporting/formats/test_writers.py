@@ -96,4 +96,5 @@ def test_registry_refuses_a_name_twice():
         "kto",
         "redline",
         "bigbench-mistake",
+        "fgrlhf",
     ]
