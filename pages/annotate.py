@@ -75,7 +75,14 @@ def restructure_steps(d: Desk, account: Account, op: str, step: int, at: int | N
     """Merge or split steps before judging (annotation/workflow/restructure.py), then show the new steps."""
     try:
         said = restructure(
-            get_engine(), trace_id=d.trace_id, username=account.username, op=op, step=step, at=at, copy=timed(d)
+            get_engine(),
+            trace_id=d.trace_id,
+            username=account.username,
+            op=op,
+            step=step,
+            at=at,
+            copy=timed(d),
+            steps_version=d.opened.steps_version,
         )
     except (CannotRestructure, InvalidValue) as e:
         say(d, "warning", f"The steps stay as they are: {e.message if isinstance(e, InvalidValue) else e}.")

@@ -25,6 +25,7 @@ from annotation.metrics.disagreements import TraceView, trace_view
 from annotation.metrics.first_error import KIND_LABELS, KINDS
 from annotation.metrics.pairs import default_pair, source_label
 from annotation.metrics.processbench import rounded
+from annotation.metrics.span_report import SpanReport, span_report
 from annotation.metrics.steps import MATRIX_LABELS
 from annotation.workflow.adjudication import NotAllowed, adopt, consensus_of
 from annotation.workflow.labelling import WorkingCopy
@@ -55,6 +56,13 @@ def comparison(
 ) -> Comparison:
     view = ProjectView(*who)
     return compare(visible_data(project, version, view), a, b, k=k, resamples=BOOTSTRAP)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def spans_compared(
+    project: str, a: str, b: str, version: tuple[int, str], who: tuple[str, bool, bool]
+) -> SpanReport | None:
+    return span_report(get_engine(), project, a, b, ProjectView(*who))
 
 
 def step_name(first_error: int | None) -> str:
@@ -176,8 +184,8 @@ def side_by_side(account: Account, view: TraceView, a_source: str, b_source: str
         "trace": trace_markup(view.trace_id, view.position, trace, trace_images(get_engine(), view.trace_id, trace)),
         "work": work_data(WorkingCopy.blank(n)),
         "sides": [
-            side_data(f"A · {a_source}", a, n, judgment_summary(a)),
-            side_data(f"B · {b_source}", b, n, judgment_summary(b)),
+            side_data(f"A · {a_source}", a, n, judgment_summary(a), trace),
+            side_data(f"B · {b_source}", b, n, judgment_summary(b), trace),
         ],
         "caption": f"A · {a_source}: {judgment_summary(a)} · B · {b_source}: {judgment_summary(b)}",
         "ack": -1,
@@ -307,6 +315,36 @@ def annotators(result: Comparison) -> None:
     st.dataframe(pd.DataFrame(h["pairs"]), hide_index=True, key="compare_pairs")
 
 
+def spans_tab(report: SpanReport) -> None:
+    """Span agreement of A against B, per error type, and among annotators at the character level."""
+    agreement = report.agreement
+    cols = st.columns(4)
+    for col, (label, prf) in zip(cols, (("exact", agreement.exact), ("overlap", agreement.overlap)), strict=False):
+        f1 = rounded(prf.f1, 3)
+        col.metric(f"Span F1, {label}", "–" if f1 is None else f1, border=True)
+    alpha = rounded(report.alpha, 3)
+    cols[2].metric("Character-level alpha (people)", "–" if alpha is None else alpha, border=True)
+    over = rounded(None if report.over_propagation is None else 100 * report.over_propagation, 1)
+    cols[3].metric("Critic over-propagation", "–" if over is None else f"{over}%", border=True)
+    st.caption(
+        f"Spans of {source_label(report.a)} (as reference) against {source_label(report.b)} on "
+        f"{agreement.traces:,} traces both judged: precision is the share of B's spans matching one of A's, recall "
+        f"the share of A's matched; exact = same text, offsets and type; overlap = same type, at least one "
+        f"character shared. Alpha over {report.alpha_traces:,} traces marked by two people or more. "
+        f"Over-propagation: of {report.propagation_steps:,} later steps the people call right (or wrong only "
+        "because of an earlier one), the share the critic calls wrong."
+    )
+    rows = [
+        {"error type": "all", "match": kind, **prf.as_dict()}
+        for kind, prf in (("exact", agreement.exact), ("overlap", agreement.overlap))
+    ] + [
+        {"error type": t, "match": kind, **prf.as_dict()}
+        for t, per in sorted(agreement.by_type.items())
+        for kind, prf in per.items()
+    ]
+    st.dataframe(pd.DataFrame(rows).round(3), hide_index=True, key="compare_span_table")
+
+
 def keep_choices(project: str, choices: list[str]) -> None:
     """Start each project from its own default A and B, and never keep a pick that is no longer offered."""
     default_a, default_b = default_pair(choices)
@@ -397,15 +435,19 @@ def compare_page() -> None:
         st.info(f"No trace has judgments from both {source_label(a)} and {source_label(b)}.")
         return
     headline(result)
+    spans = spans_compared(project, a, b, version, (view.username, view.is_admin, view.blind))
     tabs = ["Charts", "Disagreements"] + (["Annotators"] if view.sees_other_people() else [])
-    shown = st.tabs(tabs)
+    shown = st.tabs(tabs + (["Spans"] if spans is not None else []))
     with shown[0]:
         charts(result)
     with shown[1]:
         browser(account, view, result)
-    if len(shown) > 2:
+    if "Annotators" in tabs:
         with shown[2]:
             annotators(result)
+    if spans is not None:
+        with shown[-1]:
+            spans_tab(spans)
     if account.is_admin and a.startswith("model:") and b.startswith("human:") and b != "human:*":
         with st.expander("Reason agreement (LLM judge)"):
             reason_section(project, a, b)

@@ -109,6 +109,21 @@ def images_named(session: Session, *, project_id: int, names: Iterable[str]) -> 
     return {name: (media_type, data) for name, media_type, data in rows}
 
 
+def trace_steps(session: Session, *, trace_id: int) -> list[str] | None:
+    found = session.exec(select(TraceRow.steps).where(TraceRow.id == trace_id)).first()
+    return None if found is None else list(found)
+
+
+def steps_versions(session: Session, *, trace_ids: Sequence[int]) -> dict[int, int]:
+    """Which version of their steps these traces are at (bumped by a merge or split)."""
+    found: dict[int, int] = {}
+    ids = sorted(set(trace_ids))
+    for start in range(0, len(ids), WRITE_CHUNK):
+        query = select(TraceRow.id, TraceRow.steps_version).where(TraceRow.id.in_(ids[start : start + WRITE_CHUNK]))
+        found.update({i: v or 1 for i, v in session.exec(query).all()})
+    return found
+
+
 def set_taxonomy(session: Session, *, project_id: int, taxonomy: list[str]) -> None:
     session.exec(update(Project).where(Project.id == project_id).values(taxonomy=taxonomy))
 

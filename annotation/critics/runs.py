@@ -29,10 +29,9 @@ from annotation.core.parts import data_uri, image_refs, is_remote
 from annotation.core.records import trace_from_row
 from annotation.critics.config import CriticConfig, api_key_for, critic_id, scrub
 from annotation.critics.family import family_warning
-from annotation.critics.templates import unseen_images
 from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
 from annotation.projects.overview import NoSuchProject
-from storage import queries
+from storage import queries, work
 from storage.db import session
 from storage.tables import Critic, CriticRun, JudgmentRow, TraceRow, utcnow
 
@@ -123,8 +122,10 @@ class _Work:
     trace_id: int
     n_steps: int
     trace: Any  # annotation.core.model.Trace
-    # The trace's stored images as data URIs (only for a critic that sees images).
-    images: dict[str, str] = field(default_factory=dict)
+    # Whether the critic is sent the trace's stored images (read just before its request).
+    sees_images: bool = False
+    # The steps the critic was shown (TraceRow.steps_version): a critique of steps since merged or split is not kept.
+    steps_version: int = 1
 
 
 @dataclass
@@ -236,15 +237,25 @@ def _write(engine: Engine, config: CriticConfig, run_id: int, results: list[_Res
     """One transaction: new judgments inserted, existing ones revised (keeping their previous state), counts."""
     now = utcnow()
     with session(engine) as s:
-        writes = [
-            JudgmentWrite(
-                r.work.trace_id,
-                r.judgment,
-                expected_version=ANY_VERSION,
-                changed_by=f"critic run {run_id}",
+        work.lock_traces(s, trace_ids=sorted({r.work.trace_id for r in results}))
+        versions = queries.steps_versions(s, trace_ids=[r.work.trace_id for r in results])
+        writes = []
+        for r in results:
+            judgment = r.judgment
+            if versions.get(r.work.trace_id, 1) != r.work.steps_version:
+                # Someone merged or split the steps while the model read them: its step indices no longer fit.
+                message = "the trace's steps were merged or split during the run; run it again"
+                judgment = _failure(config, message, run_id, config.config_hash())
+                progress.failed += 0 if r.failed else 1
+            writes.append(
+                JudgmentWrite(
+                    r.work.trace_id,
+                    judgment,
+                    expected_version=ANY_VERSION,
+                    changed_by=f"critic run {run_id}",
+                    steps_version=versions.get(r.work.trace_id, 1),
+                )
             )
-            for r in results
-        ]
         record(s, writes, now=now)
         run = s.get(CriticRun, run_id)
         if run is not None:
@@ -382,7 +393,8 @@ async def _run(
                 # for this one event loop) at the same instant, round after round.
                 await asyncio.sleep(index * min(RAMP_S, RAMP_MAX_S / concurrency))
             try:
-                critique = await caller.critique(work.trace, work.images)
+                images = await asyncio.to_thread(_images_of, engine, work) if work.sees_images else {}
+                critique = await caller.critique(work.trace, images)
                 judgment = _success(config, critique, work, run_id, config_hash)
                 result = _Result(work, judgment, False, critique.parsed.unparsed, critique.cost)
             except asyncio.CancelledError:
@@ -460,15 +472,15 @@ async def _run(
         await writing
 
 
-def _load_images(engine: Engine, project_id: int, todo: list[_Work]) -> None:
-    names = {ref for w in todo for ref in image_refs(w.trace) if not is_remote(ref)}
+def _images_of(engine: Engine, work: _Work) -> dict[str, str]:
+    """One trace's stored images as data URIs, read just before its request (a run never holds them all)."""
+    names = [ref for ref in image_refs(work.trace) if not is_remote(ref)]
     if not names:
-        return
+        return {}
     with session(engine) as s:
+        project_id = s.get(TraceRow, work.trace_id).project_id
         found = queries.images_named(s, project_id=project_id, names=names)
-    uris = {name: data_uri(media_type, data) for name, (media_type, data) in found.items()}
-    for w in todo:
-        w.images = {ref: uris[ref] for ref in image_refs(w.trace) if ref in uris}
+    return {name: data_uri(media_type, data) for name, (media_type, data) in found.items()}
 
 
 def run_critic(
@@ -495,15 +507,22 @@ def run_critic(
     project_id, rows = select_traces(engine, project, filters)
     config_hash = config.config_hash()
     existing = _existing(engine, [r.id for r in rows], config)
-    todo = [_Work(r.id, r.n_steps, trace_from_row(r)) for r in rows if existing.get(r.id) != (config_hash, "submitted")]
-    if config.sees_images():
-        _load_images(engine, project_id, todo)
+    todo = [
+        _Work(r.id, r.n_steps, trace_from_row(r), steps_version=r.steps_version or 1)
+        for r in rows
+        if existing.get(r.id) != (config_hash, "submitted")
+    ]
+    sees = config.sees_images()
+    for w in todo:
+        w.sees_images = sees
     run_id = start_run(engine, config, project_id, len(rows), filters)
     state = _State(RunProgress(run_id=run_id, total=len(rows), skipped=len(rows) - len(todo)), time.monotonic())
     state.progress.warning = family_warning(config.model, Counter(r.generator for r in rows if r.generator))
-    state.progress.unseen_images = sum(1 for w in todo if unseen_images(w.trace, w.images))
+    state.progress.unseen_images = sum(
+        1 for w in todo if any(not w.sees_images or is_remote(ref) for ref in image_refs(w.trace))
+    )
     if state.progress.unseen_images:
-        seen = "cannot see images" if not config.sees_images() else "is not sent remote image links"
+        seen = "cannot see images" if not sees else "is not sent remote image links"
         note = (
             f"{state.progress.unseen_images} trace(s) show images that {config.model} {seen}; "
             "its prompt says how many it is not shown."

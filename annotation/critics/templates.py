@@ -230,11 +230,6 @@ def render(template: PromptTemplate, trace: Trace, images: Mapping[str, str] | N
     return [{"role": "user", "content": content}]
 
 
-def unseen_images(trace: Trace, images: Mapping[str, str] | None) -> int:
-    """How many of the trace's images a critic given ``images`` does not see."""
-    return sum(1 for ref in image_refs(trace) if not images or ref not in images)
-
-
 def render_verify(template: PromptTemplate, trace: Trace) -> str | None:
     """The second pass's user turn, when the template has one."""
     return None if template.verify is None else _Text(template.verify).substitute(_values(trace))

@@ -271,6 +271,16 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
     seen_in_file: dict[str, int] = {}
     for rec in parsed.records:
         key = rec.trace.key()
+        # A trace whose steps were merged or split keeps the key of its first import: the same trace when its
+        # steps now are the record's.
+        claimed = rec.claimed_key
+        if (
+            claimed
+            and claimed != key
+            and claimed in known
+            and queries.trace_steps(s, trace_id=known[claimed]) == rec.trace.steps
+        ):
+            key = claimed
         if key in known:
             old_records.append((known[key], rec))
             continue

@@ -26,6 +26,13 @@ MAX_ENV = "REDLINE_IMAGE_MAX_MB"
 DEFAULT_MAX_MB = 10
 MB = 1024 * 1024
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
+# The extensions a file of each type may keep; any other (".html" on a GIF) gives way to the type's own.
+KEPT_EXTENSIONS = {
+    "image/png": {".png"},
+    "image/jpeg": {".jpg", ".jpeg", ".jpe"},
+    "image/gif": {".gif"},
+    "image/webp": {".webp"},
+}
 # A stored image's name: what storage keys it by and what a part names.
 STORED_NAME = re.compile(r"^[0-9a-f]{64}\.[A-Za-z0-9]{1,8}$")
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*)(;base64)?,", re.IGNORECASE)
@@ -75,7 +82,8 @@ def _checked(data: bytes, extension: str, where: str) -> ImageBlob:
     media_type = media_type_of(data)
     if media_type is None:
         raise InvalidValue(where, "not a PNG, JPEG, GIF or WebP image (by its first bytes)")
-    extension = extension if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", extension or "") else EXTENSIONS[media_type]
+    if (extension or "").lower() not in KEPT_EXTENSIONS[media_type]:
+        extension = EXTENSIONS[media_type]
     return ImageBlob(hashlib.sha256(data).hexdigest() + extension, media_type, data)
 
 
@@ -99,10 +107,15 @@ def from_path(ref: str, base_dir: Path | None, where: str) -> ImageBlob:
         raise InvalidValue(
             where, f"{ref!r} is a file path, and this import has no folder to read it from; use a data URI"
         )
+    if "\x00" in ref:
+        raise InvalidValue(where, "an image path cannot hold a NUL character")
     relative = Path(ref)
-    if relative.is_absolute() or ".." in relative.parts:
+    if relative.is_absolute() or ".." in relative.parts or "\\" in ref:
         raise InvalidValue(where, f"{ref!r} leaves the folder of the imported file; image paths are relative to it")
-    path = (base_dir / relative).resolve()
+    try:
+        path = (base_dir / relative).resolve()
+    except (OSError, ValueError) as e:
+        raise InvalidValue(where, f"{ref!r} is not a path Redline can read ({e})") from e
     if not path.is_relative_to(base_dir.resolve()):
         raise InvalidValue(where, f"{ref!r} leaves the folder of the imported file (through a link)")
     try:

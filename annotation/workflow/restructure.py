@@ -43,8 +43,12 @@ def merged(steps: list[Step], i: int) -> list[Step]:
         raise InvalidValue("step", f"steps {i + 1} and {i + 2} come from different speakers; they stay apart")
     parts = [*a.parts, *b.parts]
     if len(parts) == 2 and parts[0].type == parts[1].type and parts[0].type in SPLITTABLE:
-        parts = [Part(parts[0].type, text=f"{parts[0].text or ''}\n\n{parts[1].text or ''}")]
-    together = Step(parts, role=a.role, agent=a.agent, messages=sorted({*a.messages, *b.messages}))
+        first, second = parts[0].text or "", parts[1].text or ""
+        # Pieces cut from one text (they carry offsets) join as they were; paragraphs with a blank line.
+        adjacent = a.offset is not None and b.offset == a.offset + len(first)
+        parts = [Part(parts[0].type, text=first + second if adjacent else f"{first}\n\n{second}")]
+    messages = sorted({*a.messages, *b.messages})
+    together = Step(parts, role=a.role, agent=a.agent, messages=messages, offset=a.offset)
     return [*steps[:i], together, *steps[i + 2 :]]
 
 
@@ -58,13 +62,20 @@ def split(steps: list[Step], i: int, at: int) -> list[Step]:
     part = step.parts[0]
     text = part.text or ""
     at = _stored_offset(text, at)
-    head, tail = text[:at].rstrip(), text[at:].lstrip()
-    if not 0 < at < len(text) or not head or not tail:
+    head, tail = text[:at], text[at:]
+    if not 0 < at < len(text) or not head.strip() or not tail.strip():
         raise InvalidValue("at", f"cut inside the text of step {i + 1}, with text on both sides")
+    tail_offset = None
+    if step.offset is not None:
+        tail_offset = step.offset + at  # a piece of one text: kept exactly, so offsets into the whole still hold
+    else:
+        head, tail = head.rstrip(), tail.lstrip()
     halves = [
-        Step([Part(part.type, text=head)], role=step.role, agent=step.agent, messages=list(step.messages)),
-        Step([Part(part.type, text=tail)], role=step.role, agent=step.agent, messages=list(step.messages)),
-    ]
+        Step([Part(part.type, text=head)], role=step.role, agent=step.agent, messages=list(step.messages),
+             offset=step.offset),
+        Step([Part(part.type, text=tail)], role=step.role, agent=step.agent, messages=list(step.messages),
+             offset=tail_offset),
+    ]  # fmt: skip
     return [*steps[:i], *halves, *steps[i + 1 :]]
 
 
@@ -115,10 +126,12 @@ def restructure(
     step: int,
     at: int | None = None,
     copy: WorkingCopy | None = None,
+    steps_version: int | None = None,
 ) -> str:
     """Merge step ``step`` with the next one, or split it at ``at``; ``copy`` (the person's work so far) is kept
     as their draft on the new steps. Returns what was done, in words. Raises CannotRestructure (someone's work is
-    on the trace) or InvalidValue (a request that does not fit the steps)."""
+    on the trace) or InvalidValue (a request that does not fit the steps). ``steps_version``: the steps the person
+    sees; when they have changed since (another tab merged them), nothing is done."""
     if op not in OPERATIONS:
         raise InvalidValue("op", f"{op!r} is not one of {', '.join(OPERATIONS)}")
     with session(engine) as s:
@@ -126,6 +139,10 @@ def restructure(
         row = s.get(TraceRow, trace_id)
         if row is None:
             raise LookupError(f"no trace with id {trace_id}")
+        if steps_version is not None and row.steps_version != steps_version:
+            raise CannotRestructure(
+                f"the steps of trace #{row.position + 1} changed since this page showed them; reload to see them"
+            )
         judged = s.exec(
             select(JudgmentRow.source_kind, JudgmentRow.source_name).where(JudgmentRow.trace_id == trace_id)
         )
@@ -169,8 +186,12 @@ def restructure(
                 steps_version=row.steps_version + 1,
             )
         )
+        if copy is None or len(copy.steps) != len(steps):
+            # No work came with the request: the person's saved draft (of the old steps) follows its text.
+            saved = work.get_draft(s, trace_id=trace_id, username=username)
+            copy = WorkingCopy.from_draft(saved.content, len(steps)) if saved is not None else None
         work.delete_draft(s, trace_id=trace_id, username=username)
-        if copy is not None and len(copy.steps) == len(steps):
+        if copy is not None:
             kept = follow(copy, op, step)
             work.save_draft(
                 s, trace_id=trace_id, username=username, content=kept.draft(), base_version=0, expected_version=None

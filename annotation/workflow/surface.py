@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from annotation.core.model import NO_ERROR, VERDICT_NAMES, VERDICTS, Judgment, StepLabel, Trace, steps_from_first_error
 from annotation.core.parts import data_uri, image_refs, is_remote, splittable_text
 from annotation.core.records import trace_from_row
+from annotation.core.spans import span_text
 from annotation.rendering.markup import render_soon, to_html
 from annotation.rendering.parts import context_html, images_html, part_texts, step_html
 from annotation.workflow.labelling import CHOSEN_FINISH, StepWork, WorkingCopy
@@ -247,10 +248,23 @@ def render_following(engine: Engine, rules: ProjectRules, position: int, *, coun
     render_soon(texts)
 
 
-def side_data(name: str, judgment: Judgment | None, n_steps: int, summary: str) -> dict[str, Any]:
+def side_data(
+    name: str, judgment: Judgment | None, n_steps: int, summary: str, trace: Trace | None = None
+) -> dict[str, Any]:
     """One source's judgment of a trace for the read-only view: each step's verdict (given, or implied by the
-    first error), whether it is the first error, the critique as markup, the tags."""
+    first error), whether it is the first error, the critique as markup, the tags, and (given the trace) the
+    spans it marked in the step, as their text, and what it found missing after the step."""
     implied = steps_from_first_error(judgment.first_error, n_steps) if judgment is not None else []
+    spans: dict[int, list[dict[str, str]]] = {}
+    missing: dict[int, list[dict[str, str]]] = {}
+    if judgment is not None and trace is not None:
+        for span in judgment.spans:
+            if span.step is not None and span.step < n_steps:
+                text = span_text(trace, span)[span.start : span.end]
+                spans.setdefault(span.step, []).append({"text": text, "type": span.type, "note": span.note})
+        for entry in judgment.missing:
+            at = min(max(entry.position - 1, 0), n_steps - 1)
+            missing.setdefault(at, []).append({"type": entry.type, "note": entry.note})
     steps = []
     for i in range(n_steps):
         label = judgment.steps[i] if judgment is not None and i < len(judgment.steps) else None
@@ -263,6 +277,8 @@ def side_data(name: str, judgment: Judgment | None, n_steps: int, summary: str) 
                 "first": judgment is not None and judgment.first_error == i,
                 "critique": to_html(label.critique) if label is not None else "",
                 "tags": list(label.tags) if label is not None else [],
+                "spans": spans.get(i, []),
+                "missing": missing.get(i, []),
             }
         )
     return {"name": name, "summary": summary, "steps": steps}

@@ -750,6 +750,18 @@ class Surface {
       el("span", { className: `rl-side-verdict ${step.verdict}`, text: `${step.verdict}${step.first ? " ◀ first error" : ""}` }),
       step.critique ? this.markup(step.critique, "rl-model-critique") : null,
       step.tags.length ? el("span", { className: "rl-side-tags", text: `tags: ${step.tags.join(", ")}` }) : null,
+      ...(step.spans || []).map((sp) =>
+        // Text only: the span's words as the trace has them, its type and note.
+        el(
+          "span",
+          { className: "rl-side-span" },
+          el("mark", { text: sp.text }),
+          el("span", { className: "rl-side-tags", text: ` ${sp.type}${sp.note ? ": " + sp.note : ""}` }),
+        ),
+      ),
+      ...(step.missing || []).map((m) =>
+        el("span", { className: "rl-side-missing", text: `missing after this step: ${m.type}${m.note ? ": " + m.note : ""}` }),
+      ),
     );
   }
 

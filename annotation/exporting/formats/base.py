@@ -83,6 +83,8 @@ class ExportItem:
     disagreement: bool = False
     tie: bool = False
     split: str = "train"
+    #: The trace's identity in its project (the key of the record first imported), which a re-import matches.
+    content_key: str | None = None
 
 
 class Exporter(ABC):

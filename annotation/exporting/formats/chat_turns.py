@@ -19,9 +19,23 @@ from annotation.exporting.formats.critique_text import INSTRUCTION, critique_pro
 
 
 def _step_messages(step: Step) -> list[dict[str, Any]]:
+    """The step's messages in the order its parts came: what the speaker said and called, then the results that
+    answered, then (a merged step) the next round."""
+    out: list[dict[str, Any]] = []
     texts: list[str] = []
     calls: list[dict[str, Any]] = []
-    results: list[dict[str, Any]] = []
+
+    def said() -> None:
+        if texts or calls:
+            message: dict[str, Any] = {"role": step.role or "assistant", "content": "\n\n".join(texts)}
+            if calls:
+                message["tool_calls"] = list(calls)
+            if step.agent:
+                message["name"] = step.agent
+            out.append(message)
+        texts.clear()
+        calls.clear()
+
     for part in step.parts:
         if part.type == "text":
             texts.append(part.text or "")
@@ -38,21 +52,19 @@ def _step_messages(step: Step) -> list[dict[str, Any]]:
                 }
             )
         else:
-            result: dict[str, Any] = {"role": "tool", "content": part.content or ""}
+            said()
+            # Chat templates have no field for a failed call: the content says so.
+            content = f"[error] {part.content or ''}" if part.is_error else part.content or ""
+            result: dict[str, Any] = {"role": "tool", "content": content}
             if part.call_id:
                 result["tool_call_id"] = part.call_id
             if part.name:
                 result["name"] = part.name
-            results.append(result)
-    out: list[dict[str, Any]] = []
-    if texts or calls or not results:
-        message: dict[str, Any] = {"role": step.role or "assistant", "content": "\n\n".join(texts)}
-        if calls:
-            message["tool_calls"] = calls
-        if step.agent:
-            message["name"] = step.agent
-        out.append(message)
-    return out + results
+            out.append(result)
+    said()
+    if not out:
+        out.append({"role": step.role or "assistant", "content": ""})
+    return out
 
 
 def trajectory_messages(trace: Trace) -> list[dict[str, Any]]:

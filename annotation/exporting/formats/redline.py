@@ -147,6 +147,7 @@ class Redline(Exporter):
         return pa.schema(
             [
                 ("trace_id", pa.int64()),
+                ("content_key", pa.string()),
                 ("position", pa.int64()),
                 ("record_id", pa.string()),
                 ("source_file", pa.string()),
@@ -171,6 +172,7 @@ class Redline(Exporter):
         t = item.trace
         yield {
             "trace_id": item.trace_id,
+            "content_key": item.content_key,
             "position": item.position,
             "record_id": t.record_id,
             "source_file": t.source_file,

@@ -40,6 +40,7 @@ TRACE_COLUMNS = (
     type_coerce(_T.meta, Text).label("meta"),
     type_coerce(_T.structure, Text).label("structure"),
     _T.qc,
+    _T.content_key,
 )
 JUDGMENT_COLUMNS = (
     _J.trace_id,
@@ -183,7 +184,7 @@ def _item(t: Any, steps: list[str], meta: dict[str, Any] | None, structure: Any,
         metadata=meta or {},
     )
     read_structure(trace, structure)
-    item = ExportItem(trace_id=t.id, position=t.position, trace=trace, judgments={})
+    item = ExportItem(trace_id=t.id, position=t.position, trace=trace, judgments={}, content_key=t.content_key)
     for j, raw_steps, extra, spans, missing in rows:
         source = _source(j.source_kind, j.source_name)
         key = str(source)

@@ -40,7 +40,13 @@ class AnthropicMessages(Adapter):
         messages = read_messages(value, where, ctx)
         system = data.get("system")
         if isinstance(system, list):
-            system = "\n\n".join(b.get("text", "") for b in system if isinstance(b, dict))
+            texts = []
+            for k, block in enumerate(system):
+                text = block.get("text") if isinstance(block, dict) else None
+                if not isinstance(text, str):
+                    raise InvalidValue(f"system[{k}].text", "a system block holds text")
+                texts.append(text)
+            system = "\n\n".join(texts)
         if system is not None and not isinstance(system, str):
             raise InvalidValue("system", f"expected text or text blocks, got {type(system).__name__}")
         return chat_record(raw, ctx, data, where, messages, generator=data.get("model"), system=system or None)

@@ -22,6 +22,9 @@ class ImportedRecord:
     judgments: list[Judgment]
     number: int
     line: int | None
+    # The identity the file claims for the trace (Redline's export: the key of the record first imported, which
+    # differs from the trace's own once its steps were merged or split). Trusted only when the steps match.
+    claimed_key: str | None = None
 
 
 @dataclass(slots=True)

@@ -74,7 +74,16 @@ def plain_text(parts: list[Part]) -> str:
     return "\n\n".join(p.text or "" for p in parts if p.type == "text" and p.text)
 
 
-def group(messages: list[Message], steps_per: str, *, where: str, warn: Callable[[str], None]) -> Conversation:
+def group(
+    messages: list[Message],
+    steps_per: str,
+    *,
+    where: str,
+    warn: Callable[[str], None],
+    problem_given: bool = False,
+) -> Conversation:
+    """``problem_given``: the record states the task elsewhere (a mapped column), so the first user message is a
+    step like any other rather than the problem."""
     if not messages:
         raise InvalidValue(where, "the conversation has no messages")
     _check_call_ids(messages, where, warn)
@@ -84,10 +93,10 @@ def group(messages: list[Message], steps_per: str, *, where: str, warn: Callable
             steps=[Step(m.parts, role=m.role, agent=m.agent, messages=[m.index]) for m in messages],
             problem=plain_text(first_user.parts) if first_user else None,
         )
-    return _by_turn(messages, where)
+    return _by_turn(messages, where, problem_given)
 
 
-def _by_turn(messages: list[Message], where: str) -> Conversation:
+def _by_turn(messages: list[Message], where: str, problem_given: bool) -> Conversation:
     out = Conversation(steps=[])
     k = 0
     system = []
@@ -95,7 +104,7 @@ def _by_turn(messages: list[Message], where: str) -> Conversation:
         system.append(plain_text(messages[k].parts))
         k += 1
     out.system = "\n\n".join(s for s in system if s) or None
-    if k < len(messages) and messages[k].role == "user" and plain_text(messages[k].parts).strip():
+    if not problem_given and k < len(messages) and messages[k].role == "user" and plain_text(messages[k].parts).strip():
         first = messages[k]
         if all(p.type in ("text", "image") for p in first.parts):
             out.problem = plain_text(first.parts)

@@ -177,9 +177,8 @@ class Generic(Adapter):
         """The steps column holds messages: grouped as the importer chose, with a first error given as the index
         of a message landing on the step that holds that message."""
         d = raw.data
-        imported = conversation_record(raw, ctx, d, m.steps)
+        imported = conversation_record(raw, ctx, d, m.steps, _text_cell(d, m.problem, "problem"))
         trace = imported.trace
-        trace.problem = _text_cell(d, m.problem, "problem") or trace.problem
         trace.answer = _text_cell(d, m.answer, "answer")
         trace.reference_answer = _text_cell(d, m.reference_answer, "reference_answer")
         trace.reference_solution = _text_cell(d, m.reference_solution, "reference_solution")

@@ -90,12 +90,15 @@ def chat_record(
     generator: Any = None,
     system: str | None = None,
     tools: Any = None,
+    given_problem: str | None = None,
 ) -> ImportedRecord:
-    """A trace from a record's messages, grouped as the importer chose; the record's other fields are kept."""
-    grouped = conv.group(
-        messages, conv.check_steps_per(ctx.options.steps_per), where=where, warn=lambda m: ctx.warn(raw, m)
-    )
-    problem = conv.problem_from_record(data, None) or grouped.problem
+    """A trace from a record's messages, grouped as the importer chose; the record's other fields are kept.
+    ``given_problem``: the task as a mapped column states it (then every message is a step)."""
+    steps_per = conv.check_steps_per(ctx.options.steps_per)
+    warn = lambda m: ctx.warn(raw, m)  # noqa: E731
+    grouped = conv.group(messages, steps_per, where=where, warn=warn, problem_given=given_problem is not None)
+    # The user's own first message states the task; a record field only when no message does.
+    problem = given_problem or grouped.problem or conv.problem_from_record(data, None)
     if not problem:
         raise InvalidValue(where, "no user message states the task, and no field holds it (problem, question, ...)")
     trace = Trace(

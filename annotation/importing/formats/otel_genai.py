@@ -708,6 +708,12 @@ class Replay:
             if m.role in conv.SYSTEM_ROLES:
                 self.system(conv.plain_text(m.parts), agent)
                 continue
+            made = [p for p in m.parts if p.type == "tool_call" and p.call_id]
+            if m.role in conv.MODEL_ROLES and made and not any(p.call_id in self.calls for p in made):
+                # A turn no span recorded as output (its model call was not captured) but this history repeats:
+                # kept, so its calls and their arguments are not lost.
+                self.add(m.role, list(m.parts), m.agent or agent, source)
+                continue
             new_results = []
             for p in m.parts:
                 if p.type != "tool_result":

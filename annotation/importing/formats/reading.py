@@ -157,7 +157,12 @@ def _read_folder(folder: Path, name: str, limit: int | None, skip_invalid: bool)
         raise ImportFailure(f"the folder holds no {', '.join(FOLDER_SUFFIXES)} files", file=name)
     number = 0
     for file in files:
-        inner = list(iter_records(file, f"{name}/{file.name}", skip_invalid=skip_invalid))
+        try:
+            inner = list(iter_records(file, f"{name}/{file.name}", skip_invalid=skip_invalid))
+        except ImportFailure as e:
+            if not skip_invalid:
+                raise
+            inner = [RawRecord(1, e.line, {}, error=e)]  # a file that cannot be read at all is one bad record
         for k, rec in enumerate(inner, start=1):
             number += 1
             origin = file.name if len(inner) == 1 else f"{file.name}#{k}"

@@ -75,8 +75,13 @@ class RedlineExport(Adapter):
         judgments = d.get("judgments") or []
         if not isinstance(judgments, list):
             raise InvalidValue("judgments", "expected a list")
+        claimed = d.get("content_key")
         return ImportedRecord(
-            trace, [self._judgment(j, f"judgments[{k}]") for k, j in enumerate(judgments)], raw.number, raw.line
+            trace,
+            [self._judgment(j, f"judgments[{k}]") for k, j in enumerate(judgments)],
+            raw.number,
+            raw.line,
+            claimed_key=claimed if isinstance(claimed, str) and len(claimed) == 64 else None,
         )
 
     @staticmethod

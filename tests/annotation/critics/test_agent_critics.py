@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sqlmodel import delete, select
+
 from annotation.core.parts import steps_of
 from annotation.critics.runs import run_critic
 from annotation.critics.templates import BUILT_IN, render
@@ -56,4 +58,32 @@ def test_images_reach_a_critic_that_sees_them_and_a_text_only_one_is_told(sqlite
     assert isinstance(blind_content, str)
     assert "this trace shows 1 image(s) that you are not shown" in blind_content
     assert blind_done.unseen_images == 1 and "1 trace(s) show images" in blind_done.warning
-    assert seeing.config_hash() != blind.config_hash() != replace(blind, vision=None).config_hash()
+    hashes = {seeing.config_hash(), blind.config_hash(), replace(blind, vision=None).config_hash()}
+    assert len(hashes) == 3
+
+
+def test_a_critique_of_steps_merged_during_the_run_is_stored_as_failed(sqlite_engine, tmp_path):
+    from annotation.core.model import Judgment
+    from annotation.core.records import trace_from_row
+    from annotation.critics.runs import RunFilter, RunProgress, _Result, _Work, _write, start_run
+    from annotation.workflow.restructure import restructure
+    from storage.db import session
+    from storage.tables import JudgmentRow, TraceRow
+
+    records = [{"problem": "2+3?", "steps": ["a", "b", "c"], "label": -1, "final_answer_correct": True}]
+    import_file(sqlite_engine, write_jsonl(tmp_path / "p.jsonl", records), project="P")
+    with session(sqlite_engine) as s:
+        row = s.exec(select(TraceRow)).first()
+        work = _Work(row.id, row.n_steps, trace_from_row(row), steps_version=row.steps_version)
+        project_id = row.project_id
+    with session(sqlite_engine) as s:
+        s.exec(delete(JudgmentRow))
+        s.commit()
+    restructure(sqlite_engine, trace_id=work.trace_id, username="ann", op="merge", step=0)
+    config = stub_critic(sqlite_engine, "http://127.0.0.1:9/v1")
+    run_id = start_run(sqlite_engine, config, project_id, 1, RunFilter())
+    judgment = Judgment(config.source, first_error=1)
+    _write(sqlite_engine, config, run_id, [_Result(work, judgment, False, False, 0.0)], RunProgress(run_id, 1))
+    with session(sqlite_engine) as s:
+        stored = s.exec(select(JudgmentRow).where(JudgmentRow.source_kind == "model")).one()
+    assert stored.status == "failed" and "merged or split" in stored.extra["error"] and stored.first_error is None

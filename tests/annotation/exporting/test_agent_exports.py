@@ -77,6 +77,27 @@ def test_chat_columns_with_tools_load_with_datasets(sqlite_engine, tmp_path, out
     assert len(row["images"]) == 1
 
 
+def test_a_merged_step_keeps_its_rounds_in_order_and_a_failed_call_says_so():
+    from annotation.core.model import Trace
+    from annotation.core.parts import Part, Step
+    from annotation.exporting.formats.chat_turns import trajectory_messages
+
+    step = Step(
+        [
+            Part("tool_call", name="f", arguments="{}", call_id="1"),
+            Part("tool_result", name="f", content="boom", is_error=True, call_id="1"),
+            Part("tool_call", name="g", arguments="{}", call_id="2"),
+            Part("tool_result", name="g", content="ok", call_id="2"),
+        ],
+        role="assistant",
+    )
+    messages = trajectory_messages(Trace(problem="p", steps=[step.text], step_parts=[step]))[1:]
+    assert [(m["role"], m.get("tool_call_id") or m["tool_calls"][0]["id"]) for m in messages] == [
+        ("assistant", "1"), ("tool", "1"), ("assistant", "2"), ("tool", "2")
+    ]  # fmt: skip
+    assert messages[1]["content"] == "[error] boom" and messages[3]["content"] == "ok"
+
+
 def test_kto_text_prompt_of_an_agent_trace_reads_its_calls(sqlite_engine, tmp_path):
     agent_project(sqlite_engine, tmp_path, image=False)
     out = tmp_path / "kto.jsonl"

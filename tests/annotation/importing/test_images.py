@@ -63,3 +63,14 @@ def test_the_limit_is_checked_before_a_big_data_uri_is_decoded(monkeypatch):
     huge = "data:image/png;base64," + "A" * (2 * 1024 * 1024)
     with pytest.raises(InvalidValue, match="at most 1 MB"):
         from_data_uri(huge, "image")
+
+
+def test_a_nul_in_a_path_and_a_foreign_extension_are_handled(tmp_path):
+    with pytest.raises(InvalidValue, match="NUL"):
+        take("a\x00.png", base_dir=tmp_path, where="image", found={})
+    # A GIF named .html is stored as .gif: no export ever writes a page from an image.
+    (tmp_path / "pic.html").write_bytes(b"GIF89a/*<script>alert(1)</script>*/")
+    name = take("pic.html", base_dir=tmp_path, where="image", found={})
+    assert name.endswith(".gif")
+    (tmp_path / "photo.JPEG").write_bytes(b"\xff\xd8\xff" + b"\0" * 20)
+    assert take("photo.JPEG", base_dir=tmp_path, where="image", found={}).endswith(".JPEG")

@@ -134,3 +134,14 @@ def test_cli_takes_the_new_options(tmp_path, monkeypatch, capsys):
     conversation = write_jsonl(tmp_path / "c.jsonl", [openai_record()])
     code, out, _ = run(capsys, "import", str(conversation), "--project", "C", "--steps-per", "message", "--json")
     assert json.loads(out)["steps_added"] == len(openai_record()["messages"])
+
+
+def test_skip_invalid_leaves_out_a_broken_file_of_a_folder(tmp_path):
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(openai_record()))
+    (folder / "b.json").write_text(json.dumps(openai_record(), indent=2)[:-40])
+    with pytest.raises(ImportFailure):
+        parse_file(folder)
+    parsed = parse_file(folder, skip_invalid=True)
+    assert len(parsed.records) == 1 and len(parsed.skipped) == 1 and "runs/b.json" in parsed.skipped[0]

@@ -143,3 +143,33 @@ def test_merge_and_split_rules():
     )
     assert follow(copy, "merge", 0).steps == (StepWork(verdict=-1, critique="c", tags=("x", "y")),)
     assert follow(copy, "split", 1).steps[1:] == (copy.steps[1], StepWork(verdict=-1))
+
+
+def test_pieces_of_one_text_keep_their_offsets_through_merge_and_split():
+    whole = "Ada wrote it. Bob read it. Cy lost it."
+    pieces = [(0, 14), (14, 27), (27, len(whole))]
+    steps = [Step([Part("text", text=whole[a:b])], offset=a) for a, b in pieces]
+    joined = merged(steps, 0)
+    assert joined[0].parts[0].text == whole[:27] and joined[0].offset == 0
+    again = split(joined, 0, 14)
+    assert [(s.parts[0].text, s.offset) for s in again] == [(whole[a:b], a) for a, b in pieces]
+
+
+def test_a_merged_trace_exported_and_imported_again_is_the_same_trace(engine, tmp_path):
+    from annotation.exporting.formats.base import ExportOptions
+    from annotation.exporting.run import export_project
+
+    _, ids = reasoning_project(engine, tmp_path, n=1)
+    restructure(engine, trace_id=ids[0], username="ann", op="merge", step=0)
+    out = tmp_path / "r.jsonl"
+    export_project(engine, "R", "redline", out, ExportOptions())
+    again = import_file(engine, out, project="R")
+    assert (again.traces_added, again.traces_already_present) == (0, 1)
+    # A file claiming that identity for other steps does not take the trace over.
+    import json
+
+    record = json.loads(out.read_text())
+    record["steps"] = ["something else"]
+    record["step_parts"] = None
+    forged = write_jsonl(tmp_path / "forged.jsonl", [record])
+    assert import_file(engine, forged, project="R").traces_added == 1

@@ -77,6 +77,15 @@ def test_a_tool_call_without_a_name_is_refused(tmp_path):
     assert e.value.field == "messages[2].tool_calls[0].function.name"
 
 
+def test_a_record_field_never_hides_the_first_user_message(tmp_path):
+    record = {
+        "task": "airline-7",
+        "messages": [{"role": "user", "content": "Cancel ABC123"}, {"role": "assistant", "content": "Done."}],
+    }
+    trace = parse(tmp_path, [record]).records[0].trace
+    assert trace.problem == "Cancel ABC123" and trace.steps == ["Done."] and trace.metadata == {"task": "airline-7"}
+
+
 def test_multi_agent_names_are_kept_as_given(tmp_path):
     record = {
         "messages": [
@@ -182,7 +191,8 @@ def test_an_image_over_the_limit_is_refused_with_the_limit_named(tmp_path, monke
 def test_generic_mapping_reads_messages_and_puts_a_per_message_first_error_on_its_step(tmp_path):
     record = {"log": openai_record()["messages"], "task": "Order #A17", "wrong_message": 5}
     mapping = FieldMapping(problem="task", steps="log", first_error="wrong_message")
-    for steps_per, step in (("turn", 1), ("message", 5)):
+    # The mapped column states the task, so the first user message is a step of its own.
+    for steps_per, step in (("turn", 2), ("message", 5)):
         options = ConvertOptions(mapping=mapping, steps_per=steps_per)
         rec = parse(tmp_path, [record], fmt="generic", options=options).records[0]
         assert rec.trace.problem == "Order #A17"
@@ -190,9 +200,17 @@ def test_generic_mapping_reads_messages_and_puts_a_per_message_first_error_on_it
         assert rec.trace.step_parts[step].messages[0] == 5
 
 
-def test_generic_first_error_on_the_problem_message_is_refused(tmp_path):
-    record = {"log": openai_record()["messages"], "task": "Order", "wrong_message": 1}
+def test_generic_first_error_on_the_system_prompt_is_refused(tmp_path):
+    record = {"log": openai_record()["messages"], "task": "Order", "wrong_message": 0}
     options = ConvertOptions(mapping=FieldMapping(problem="task", steps="log", first_error="wrong_message"))
     with pytest.raises(ImportFailure) as e:
         parse(tmp_path, [record], fmt="generic", options=options)
     assert e.value.field == "wrong_message" and "not in any step" in str(e.value)
+
+
+def test_anthropic_system_blocks_must_hold_text(tmp_path):
+    bad = anthropic_record()
+    bad["system"] = [{"type": "text", "text": ["not", "text"]}]
+    with pytest.raises(ImportFailure) as e:
+        parse(tmp_path, [bad])
+    assert e.value.field == "system[0].text"

@@ -287,3 +287,42 @@ def test_an_agent_used_as_a_tool_answers_after_its_own_steps_which_carry_its_nam
     assert (result.name, result.call_id, result.content) == ("ask_researcher", "call_r", "Revenue rose 12%.")
     # Each agent's system prompt is kept once: the first one's as the trace's, the other's under its name.
     assert trace.context["system"] == "You plan.\n\n[researcher]\nYou research."
+
+
+def test_a_turn_seen_only_in_a_later_history_keeps_its_calls(tmp_path):
+    from tests.utils.otel_records import chat, span, user
+
+    call = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "c1", "name": "lookup", "arguments": '{"q": 1}'}],
+    }
+    result = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "42"}]}
+    answer = {"role": "assistant", "parts": [{"type": "text", "content": "It is 42."}]}
+    record = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            span(
+                                "a0000000000000a1",
+                                None,
+                                "invoke_agent",
+                                0,
+                                100,
+                                {"gen_ai.operation.name": "invoke_agent"},
+                            ),
+                            chat("c000000000000001", 1, 10, [user("What is it?")], None),
+                            chat("c000000000000002", 20, 30, [user("What is it?"), call, result], [answer]),
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    trace = parse(tmp_path, [record], fmt="otel-genai").records[0].trace
+    parts = [p for s in trace.step_parts for p in s.parts]
+    assert [(p.type, p.name, p.arguments) for p in parts if p.type == "tool_call"] == [
+        ("tool_call", "lookup", '{"q": 1}')
+    ]
+    assert [p.content for p in parts if p.type == "tool_result"] == ["42"]

@@ -1,0 +1,68 @@
+"""Span measures of a project: the shared Fine-Grained RLHF sample against a second annotator's spans."""
+
+import copy
+import json
+
+import pytest
+
+from annotation.core.model import Source
+from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.judgments.visibility import ProjectView
+from annotation.metrics.span_report import span_report
+from tests.utils.files import write_jsonl
+
+SAMPLE = "fgrlhf-qa-feedback-sample/dev_feedback.first100.json"
+
+
+def two_annotators(engine, datasets, tmp_path):
+    """The sample's feedback as ann1's, and ann2's: the same but every second span one character shorter."""
+    records = json.loads((datasets / SAMPLE).read_text())
+    import_file(
+        engine,
+        write_jsonl(tmp_path / "a.jsonl", records),
+        project="qa",
+        options=ConvertOptions(label_source=Source("human", "ann1")),
+    )
+    other = copy.deepcopy(records)
+    shortened = 0
+    for r in other:
+        for k, e in enumerate(r["feedback"]["errors"]):
+            if k % 2 == 1 and e["end"] - e["start"] > 1:
+                e["end"] -= 1
+                shortened += 1
+    import_file(
+        engine,
+        write_jsonl(tmp_path / "b.jsonl", other),
+        project="qa",
+        options=ConvertOptions(label_source=Source("human", "ann2")),
+    )
+    return records, shortened
+
+
+def test_exact_and_overlap_agreement_and_alpha(engine, datasets, tmp_path):
+    records, shortened = two_annotators(engine, datasets, tmp_path)
+    report = span_report(engine, "qa", "human:ann1", "human:ann2")
+    total = sum(len(r["feedback"]["errors"]) for r in records)
+    assert report.agreement.traces == 100
+    assert report.agreement.exact.n_a == report.agreement.exact.n_b == total == 265
+    assert report.agreement.exact.precision == pytest.approx((total - shortened) / total)
+    assert report.agreement.overlap.f1 == 1.0
+    assert 0.9 < report.alpha < 1.0 and report.alpha_traces > 0
+    assert report.over_propagation is None
+    assert report.as_dict()["agreement"]["by_type"]["Irrelevant"]["overlap"]["f1"] == 1.0
+
+
+def test_what_a_viewer_may_not_see_is_not_measured(engine, datasets, tmp_path):
+    two_annotators(engine, datasets, tmp_path)
+    blind = ProjectView(username="ann1", is_admin=False, blind=True)
+    report = span_report(engine, "qa", "human:ann1", "human:ann2", blind)
+    assert report.agreement.traces == 0 and report.alpha is None
+
+
+def test_a_project_without_spans_has_no_report(sqlite_engine, tmp_path):
+    path = write_jsonl(
+        tmp_path / "p.jsonl", [{"problem": "1+1?", "steps": ["2"], "label": -1, "final_answer_correct": True}]
+    )
+    import_file(sqlite_engine, path, project="plain")
+    assert span_report(sqlite_engine, "plain", "reference", "reference") is None
