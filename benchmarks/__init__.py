@@ -24,6 +24,7 @@ BENCHMARKS = (
     "export_speed",
     "critic_speed",
     "metrics_speed",
+    "span_measures",
     "load_test",
     "browser_load",
 )

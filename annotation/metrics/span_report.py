@@ -8,13 +8,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Text, select, type_coerce
+import numpy as np
+import orjson
+import pandas as pd
+from sqlalchemy import Engine, Text, func, literal_column, null, select, type_coerce
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure, steps_of
-from annotation.core.spans import ANSWER, Span, spans_from_data
+from annotation.core.spans import ANSWER
 from annotation.judgments.visibility import ProjectView
-from annotation.metrics.spans import Place, SpanAgreement, char_alpha, over_propagation, span_agreement
+from annotation.metrics.span_frames import COLUMNS, FIELD_CODES, agreement, char_alpha
+from annotation.metrics.spans import PRF, Place, Propagation, SpanAgreement, over_propagation
 from storage.tables import JudgmentRow, Project, TraceRow
 
 _J = JudgmentRow.__table__.c
@@ -64,6 +68,13 @@ def text_lengths(trace: Trace) -> dict[Place, int]:
     return out
 
 
+def _decode_all(values: list[Any]) -> list[Any]:
+    """Many JSON texts in one call (SQLite hands back text; PostgreSQL's driver has already decoded them)."""
+    if not any(isinstance(v, str) for v in values):
+        return values
+    return orjson.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
+
+
 def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView | None = None) -> SpanReport | None:
     """None when no judgment of the project that ``view`` may see has a span."""
     view = view or ProjectView.admin()
@@ -77,71 +88,142 @@ def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView 
                 _J.source_kind,
                 _J.source_name,
                 _J.first_error,
-                type_coerce(_J.steps, Text),
+                # Step labels only for a critic against people (over-propagation): the rest reads spans alone.
+                type_coerce(_J.steps, Text) if a.startswith("model:") != b.startswith("model:") else null(),
                 type_coerce(_J.spans, Text),
                 _T.qc,
             )
             .join(TraceRow.__table__, _T.id == _J.trace_id)
             .where(_T.project_id == project_id, _J.status == "submitted")
         ).all()
-    by_trace: dict[int, dict[str, tuple[int | None, Any, list[Span]]]] = defaultdict(dict)
-    any_span = False
-    for trace_id, kind, name, first, steps, spans, qc in rows:
-        if not view.may_see(kind, name, qc=bool(qc)):
-            continue
-        found = spans_from_data(_decode(spans))
-        any_span = any_span or bool(found)
-        by_trace[trace_id][str(Source(kind, name))] = (first, steps, found)
-    if not any_span:
+    rows = [r for r in rows if view.may_see(r[1], r[2], qc=bool(r[6]))]
+    names = [f"{r[1]}:{r[2]}" if r[2] else r[1] for r in rows]
+    frame = _frame(rows, names, _decode_all([r[5] for r in rows]))
+    if frame.empty:
         return None
-    pairs = []
-    for judged in by_trace.values():
-        side_a, side_b = _side(judged, a), _side(judged, b)
-        pairs.extend((x, y) for x in side_a for y in side_b if x is not y)
-    agreement = span_agreement((x[2], y[2]) for x, y in pairs)
-    # A critic against people: how often it calls later steps wrong that they call right.
-    if b.startswith("model:") and not a.startswith("model:"):
-        human_and_model = pairs
-    elif a.startswith("model:") and not b.startswith("model:"):
-        human_and_model = [(y, x) for x, y in pairs]
-    else:
-        human_and_model = []
-    propagation = over_propagation((_judgment(h), _judgment(m)) for h, m in human_and_model)
-    alpha, n = _alpha(engine, by_trace)
+    judged: dict[int, list[str]] = defaultdict(list)
+    for row, name in zip(rows, names, strict=True):
+        judged[row[0]].append(name)
+    agreement = _agreement(frame, judged, a, b)
+    alpha, n = _alpha(engine, frame, judged)
+    propagation = _propagation(rows, names, a, b)
     return SpanReport(a, b, agreement, alpha, n, propagation.rate, propagation.steps)
 
 
-def _side(judged: dict[str, tuple], source: str) -> list[tuple]:
-    if source == ALL_HUMANS:
-        return [v for k, v in judged.items() if k.startswith("human:")]
-    return [judged[source]] if source in judged else []
+def _frame(rows: list, names: list[str], spans: list[Any]) -> pd.DataFrame:
+    """Every span as a row (trace, source, place, start, end, type), built column by column."""
+    counts = np.fromiter((len(found) if found else 0 for found in spans), np.int64, len(spans))
+    if not counts.sum():
+        return pd.DataFrame(columns=COLUMNS)
+    dicts = [d for found in spans if found for d in found]
+    n = len(dicts)
+    step = np.fromiter((-1 if (x := d.get("step")) is None else x for d in dicts), np.int64, n)
+    part = np.fromiter((d.get("part", 0) for d in dicts), np.int64, n)
+    field = np.fromiter((FIELD_CODES.get(d.get("field", "text"), 0) for d in dicts), np.int64, n)
+    source_codes, source_names = pd.factorize(pd.Series(names, dtype=object))
+    return pd.DataFrame(
+        {
+            "trace": np.repeat(np.fromiter((r[0] for r in rows), np.int64, len(rows)), counts),
+            "source": pd.Categorical.from_codes(np.repeat(source_codes, counts), categories=source_names),
+            "place": (step + 1) * 1_000_000 + part * 4 + field,
+            "start": np.fromiter((d["start"] for d in dicts), np.int64, n),
+            "end": np.fromiter((d["end"] for d in dicts), np.int64, n),
+            "type": pd.Categorical([d["type"] for d in dicts]),
+        }
+    )
 
 
-def _judgment(values: tuple) -> Judgment:
-    first, steps, spans = values
-    labels = [StepLabel(**{k: s.get(k) for k in ("verdict", "because_of")}) for s in _decode(steps) or []]
-    return Judgment(Source("reference"), first_error=first, steps=labels, spans=spans)
+def _agreement(frame: pd.DataFrame, judged: dict[int, list[str]], a: str, b: str) -> SpanAgreement:
+    """A against B on the traces both judged; ``human:*`` stands for each person in turn against B."""
+    if a == ALL_HUMANS or b == ALL_HUMANS:
+        return _all_humans(frame, judged, a, b)
+    both = np.array([t for t, who in judged.items() if a in who and b in who and a != b], dtype=np.int64)
+    return agreement(frame, a, b, both)
 
 
-def _alpha(engine: Engine, by_trace: dict[int, dict[str, tuple]]) -> tuple[float | None, int]:
-    """Among the people who judged a trace, on traces where two or more did and one of them marked a span."""
-    wanted = {
-        trace_id: {k: v[2] for k, v in judged.items() if k.startswith("human:")}
-        for trace_id, judged in by_trace.items()
-    }
-    wanted = {t: coders for t, coders in wanted.items() if len(coders) >= 2 and any(coders.values())}
-    if not wanted:
-        return None, 0
-    units = []
-    ids = sorted(wanted)
+def _all_humans(frame: pd.DataFrame, judged: dict[int, list[str]], a: str, b: str) -> SpanAgreement:
+    total = SpanAgreement()
+    people = sorted({n for who in judged.values() for n in who if n.startswith("human:")})
+    for person in people:
+        x, y = (person, b) if a == ALL_HUMANS else (a, person)
+        if x == y:
+            continue
+        part = _agreement(frame, judged, x, y)
+        total.traces += part.traces
+        for mine, theirs in ((total.exact, part.exact), (total.overlap, part.overlap)):
+            _add(mine, theirs)
+        for t, per in part.by_type.items():
+            into = total.by_type.setdefault(t, {"exact": PRF(), "overlap": PRF()})
+            for k in ("exact", "overlap"):
+                _add(into[k], per[k])
+    return total
+
+
+def _add(into: PRF, more: PRF) -> None:
+    into.matched_a += more.matched_a
+    into.matched_b += more.matched_b
+    into.n_a += more.n_a
+    into.n_b += more.n_b
+
+
+def _propagation(rows: list, names: list[str], a: str, b: str) -> Propagation:
+    """A critic against people: how often it calls later steps wrong that they call right."""
+    if a.startswith("model:") == b.startswith("model:"):
+        return Propagation()
+    human, model = (b, a) if a.startswith("model:") else (a, b)
+    by_trace: dict[int, dict[str, Any]] = defaultdict(dict)
+    for row, name in zip(rows, names, strict=True):
+        if name in (model, human) or (human == ALL_HUMANS and name.startswith("human:")):
+            by_trace[row[0]][name] = row
+    pairs = []
+    for judged in by_trace.values():
+        if model not in judged:
+            continue
+        for name, row in judged.items():
+            if name != model:
+                pairs.append((_judgment(row), _judgment(judged[model])))
+    return over_propagation(pairs)
+
+
+def _judgment(row: Any) -> Judgment:
+    steps = _decode(row[4]) or []
+    labels = [StepLabel(verdict=s.get("verdict"), because_of=s.get("because_of")) for s in steps]
+    return Judgment(Source("reference"), first_error=row[3], steps=labels)
+
+
+def _text_lengths(engine: Engine, ids: list[int]) -> dict[int, int]:
+    """Each trace's total text length in characters: summed by the database for text traces, from the parts
+    for the others."""
+    lengths: dict[int, int] = {}
     with engine.connect() as c:
-        for start in range(0, len(ids), 2_000):
-            chunk = ids[start : start + 2_000]
-            query = select(_T.id, type_coerce(_T.steps, Text), type_coerce(_T.structure, Text), _T.answer).where(
-                _T.id.in_(chunk)
+        in_step_texts = (
+            "(SELECT sum(char_length(x)) FROM jsonb_array_elements_text(trace.steps) x)"
+            if c.dialect.name == "postgresql"
+            else "(SELECT sum(length(e.value)) FROM json_each(trace.steps) e)"
+        )
+        for start in range(0, len(ids), 5_000):
+            chunk = ids[start : start + 5_000]
+            plain = select(_T.id, literal_column(in_step_texts), func.coalesce(func.length(_T.answer), 0)).where(
+                _T.id.in_(chunk), _T.structure.is_(None)
             )
-            for trace_id, steps, structure, answer in c.execute(query):
+            lengths.update({t: int(n or 0) + int(a or 0) for t, n, a in c.execute(plain)})
+            rich = select(_T.id, type_coerce(_T.steps, Text), type_coerce(_T.structure, Text), _T.answer).where(
+                _T.id.in_(chunk), _T.structure.is_not(None)
+            )
+            for trace_id, steps, structure, answer in c.execute(rich):
                 trace = Trace(problem="-", steps=_decode(steps), answer=answer)
                 read_structure(trace, _decode(structure))
-                units.append((text_lengths(trace), wanted[trace_id]))
-    return char_alpha(units), len(units)
+                lengths[trace_id] = sum(text_lengths(trace).values())
+    return lengths
+
+
+def _alpha(engine: Engine, frame: pd.DataFrame, judged: dict[int, list[str]]) -> tuple[float | None, int]:
+    """Among the people who judged a trace, on traces where two or more did and one of them marked a span."""
+    people = frame[frame["source"].astype(str).str.startswith("human:")]
+    marked = set(people["trace"].unique().tolist())
+    coders = {t: [n for n in who if n.startswith("human:")] for t, who in judged.items() if t in marked}
+    coders = {t: c for t, c in coders.items() if len(c) >= 2}
+    if not coders:
+        return None, 0
+    lengths = _text_lengths(engine, sorted(coders))
+    return char_alpha(people, coders, lengths), len(coders)

@@ -28,10 +28,6 @@ from annotation.core.spans import Span
 Place = tuple[int | None, int, str]
 
 
-def _place(span: Span) -> Place:
-    return (span.step, span.part, span.field)
-
-
 @dataclass
 class PRF:
     matched_b: int = 0
@@ -74,53 +70,114 @@ class SpanAgreement:
         }
 
 
-def _overlaps(x: Span, others: Sequence[Span]) -> bool:
-    return any(_place(o) == _place(x) and o.type == x.type and o.start < x.end and x.start < o.end for o in others)
+# A span as the measures read it: (step, part, field, start, end, type). Tuples: a project has millions.
+Key = tuple[Any, int, str, int, int, str]
 
 
-def _exact_key(s: Span) -> tuple:
-    return (*_place(s), s.start, s.end, s.type)
+def key_of(span: Span) -> Key:
+    return (span.step, span.part, span.field, span.start, span.end, span.type)
 
 
-def _count(prf: PRF, a: Sequence[Span], b: Sequence[Span], exact: bool) -> None:
-    if exact:
-        keys_a, keys_b = Counter(map(_exact_key, a)), Counter(map(_exact_key, b))
-        common = sum((keys_a & keys_b).values())
-        prf.matched_a += common
-        prf.matched_b += common
-    else:
-        prf.matched_a += sum(_overlaps(x, b) for x in a)
-        prf.matched_b += sum(_overlaps(x, a) for x in b)
-    prf.n_a += len(a)
-    prf.n_b += len(b)
+def key_from_dict(d: dict[str, Any]) -> Key:
+    """A stored span (as checked when it was written) read straight into a key."""
+    return (d.get("step"), d.get("part", 0), d.get("field", "text"), d["start"], d["end"], d["type"])
+
+
+def _by_place_and_type(spans: Sequence[Key]) -> dict[tuple, list[Key]]:
+    out: dict[tuple, list[Key]] = {}
+    for k in spans:
+        out.setdefault((k[0], k[1], k[2], k[5]), []).append(k)
+    return out
+
+
+def _hits(mine: Sequence[Key], theirs: Sequence[Key]) -> tuple[list[bool], list[bool]]:
+    """For each of ``mine``: is it one of ``theirs`` exactly, and does it overlap one of the same type?"""
+    exact_set = set(theirs)
+    grouped = _by_place_and_type(theirs)
+    exact, overlap = [], []
+    for k in mine:
+        exact.append(k in exact_set)
+        overlap.append(any(o[3] < k[4] and k[3] < o[4] for o in grouped.get((k[0], k[1], k[2], k[5]), ())))
+    return exact, overlap
+
+
+def agreement_of_keys(pairs: Iterable[tuple[Sequence[Key], Sequence[Key]]]) -> SpanAgreement:
+    out = SpanAgreement()
+    by_type: dict[str, dict[str, PRF]] = {}
+    for a, b in pairs:
+        out.traces += 1
+        if not a and not b:
+            continue
+        if len(set(a)) != len(a) or len(set(b)) != len(b):
+            a_exact, b_exact = _exact_with_repeats(a, b), _exact_with_repeats(b, a)
+            a_overlap, b_overlap = _hits(a, b)[1], _hits(b, a)[1]
+        else:
+            a_exact, a_overlap = _hits(a, b)
+            b_exact, b_overlap = _hits(b, a)
+        for side, spans, exact, overlap in (("a", a, a_exact, a_overlap), ("b", b, b_exact, b_overlap)):
+            for k, hit_exact, hit_overlap in zip(spans, exact, overlap, strict=True):
+                per = by_type.get(k[5])
+                if per is None:
+                    per = by_type[k[5]] = {"exact": PRF(), "overlap": PRF()}
+                for prf, hit in ((out.exact, hit_exact), (out.overlap, hit_overlap), (per["exact"], hit_exact),
+                                 (per["overlap"], hit_overlap)):  # fmt: skip
+                    if side == "a":
+                        prf.n_a += 1
+                        prf.matched_a += hit
+                    else:
+                        prf.n_b += 1
+                        prf.matched_b += hit
+    out.by_type = by_type
+    return out
+
+
+def _exact_with_repeats(mine: Sequence[Key], theirs: Sequence[Key]) -> list[bool]:
+    """Exact matches when a source marked the same span twice: each of theirs matches one of mine at most."""
+    left = Counter(theirs)
+    out = []
+    for k in mine:
+        out.append(left[k] > 0)
+        if left[k] > 0:
+            left[k] -= 1
+    return out
 
 
 def span_agreement(pairs: Iterable[tuple[Sequence[Span], Sequence[Span]]]) -> SpanAgreement:
     """``pairs``: for each trace both sources judged, (A's spans, B's spans)."""
-    out = SpanAgreement()
-    for a, b in pairs:
-        out.traces += 1
-        _count(out.exact, a, b, exact=True)
-        _count(out.overlap, a, b, exact=False)
-        for kind in {s.type for s in (*a, *b)}:
-            per = out.by_type.setdefault(kind, {"exact": PRF(), "overlap": PRF()})
-            ta, tb = [s for s in a if s.type == kind], [s for s in b if s.type == kind]
-            _count(per["exact"], ta, tb, exact=True)
-            _count(per["overlap"], ta, tb, exact=False)
-    return out
+    return agreement_of_keys(([key_of(s) for s in a], [key_of(s) for s in b]) for a, b in pairs)
 
 
 def char_alpha(units: Iterable[tuple[Mapping[Place, int], Mapping[str, Sequence[Span]]]]) -> float | None:
     """Character-level nominal Krippendorff's alpha. ``units``: for each trace, the length of each of its texts
     by place, and each coder's spans on it (coders who judged the trace; two or more make it count)."""
+    return alpha_of_keys(
+        (lengths, {c: [key_of(s) for s in spans] for c, spans in coders.items()}) for lengths, coders in units
+    )
+
+
+def alpha_of_keys(units: Iterable[tuple[Mapping[Place, int], Mapping[str, Sequence[Key]]]]) -> float | None:
     o: dict[tuple[str | None, str | None], float] = defaultdict(float)
+    unmarked = 0.0
     for lengths, by_coder in units:
-        coders = list(by_coder)
-        m = len(coders)
+        m = len(by_coder)
         if m < 2:
             continue
+        marked: dict[Place, list[list[Key]]] = {}
+        for c, spans in enumerate(by_coder.values()):
+            for k in spans:
+                place = (k[0], k[1], k[2])
+                if place in lengths:
+                    marked.setdefault(place, [[] for _ in range(m)])[c].append(k)
+        for per_coder in marked.values():
+            for spans in per_coder:
+                spans.sort(key=lambda k: (k[3], k[4]))  # a character a person marked twice: the earlier span
         for place, length in lengths.items():
-            _unit_pairs(o, place, length, [by_coder[c] for c in coders], m)
+            per_coder = marked.get(place)
+            if per_coder is None:
+                unmarked += m * length  # every coder says "nothing wrong" of every character
+            else:
+                _unit_pairs(o, length, per_coder, m)
+    o[(None, None)] += unmarked
     totals: dict[str | None, float] = defaultdict(float)
     for (c, _k), v in o.items():
         totals[c] += v
@@ -134,13 +191,9 @@ def char_alpha(units: Iterable[tuple[Mapping[Place, int], Mapping[str, Sequence[
     return 1.0 - (n - 1) * observed / expected
 
 
-def _unit_pairs(o: dict, place: Place, length: int, spans_by_coder: list[Sequence[Span]], m: int) -> None:
+def _unit_pairs(o: dict, length: int, marks: list[list[Key]], m: int) -> None:
     """Add one text's characters to the coincidence matrix ``o``: segment by segment between span bounds."""
-    marks = []
-    for spans in spans_by_coder:
-        mine = sorted((s for s in spans if _place(s) == place and s.start < length), key=lambda s: s.start)
-        marks.append(mine)
-    bounds = sorted({0, length, *(min(b, length) for ms in marks for s in ms for b in (s.start, s.end))})
+    bounds = sorted({0, length, *(min(b, length) for ms in marks for k in ms for b in (k[3], k[4]))})
     covered = 0
     for lo, hi in pairwise(bounds):
         if hi <= lo:
@@ -158,10 +211,10 @@ def _unit_pairs(o: dict, place: Place, length: int, spans_by_coder: list[Sequenc
     o[(None, None)] += m * (length - covered)
 
 
-def _value_at(spans: Sequence[Span], at: int) -> str | None:
-    for s in spans:
-        if s.start <= at < s.end:
-            return s.type
+def _value_at(spans: Sequence[Key], at: int) -> str | None:
+    for k in spans:
+        if k[3] <= at < k[4]:
+            return k[5]
     return None
 
 

@@ -90,3 +90,40 @@ def test_over_propagation_counts_later_steps_the_critic_calls_wrong():
     got = over_propagation([(human, critic)])
     # Steps 3 and 4 (right; wrong only because of step 2) count; step 5 is an original error of its own.
     assert (got.steps, got.over, got.rate) == (2, 2, 1.0)
+
+
+def test_the_project_wide_computation_gives_the_reference_figures():
+    """annotation.metrics.span_frames against the plain implementation, on random spans (overlapping ones too)."""
+    import random
+
+    import pandas as pd
+
+    from annotation.metrics import span_frames
+
+    rng = random.Random(7)
+    lengths, units, pairs, rows = {}, [], [], []
+    for trace in range(60):
+        n_steps = rng.randint(1, 3)
+        places = {(step, 0, "text"): rng.randint(5, 40) for step in range(n_steps)}
+        lengths[trace] = sum(places.values())
+        coders = {}
+        for coder in ("human:a", "human:b", "human:c")[: rng.randint(2, 3)]:
+            spans = []
+            for _ in range(rng.randint(0, 4)):
+                step = rng.randrange(n_steps)
+                start = rng.randrange(places[(step, 0, "text")] - 1)
+                end = rng.randint(start + 1, places[(step, 0, "text")])
+                spans.append(Span(step, start, end, rng.choice("XYZ")))
+            coders[coder] = spans
+            rows += [(trace, coder, span_frames.place_code(x.step, 0, "text"), x.start, x.end, x.type) for x in spans]
+        units.append((places, coders))
+        pairs.append((coders["human:a"], coders["human:b"]))
+    frame = pd.DataFrame(rows, columns=span_frames.COLUMNS)
+    frame["type"] = frame["type"].astype("category")
+    both = pd.Series(range(60)).to_numpy()
+    fast = span_frames.agreement(frame, "human:a", "human:b", both)
+    slow = span_agreement(pairs)
+    assert fast.as_dict() == slow.as_dict()
+    coders = {t: list(c) for t, (_, c) in enumerate(units)}
+    # The plain alpha reads a character once per person (the earliest span over it), as disjoint() does.
+    assert span_frames.char_alpha(frame, coders, lengths) == pytest.approx(char_alpha(units))
