@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 STEP_LABEL_MODES = ("first-error", "every-step")
-PAIR_KINDS = ("critique", "correction")
+PAIR_KINDS = ("critique", "correction", "answer")
 UNFINISHED = ("bad_problem", "give_up")
 #: "Best available" labels: consensus, else submitted human judgments, else reference.
 BEST = "best"

@@ -32,6 +32,23 @@ def correction_prompt(trace: Trace, step: int) -> str:
     return f"[Problem]\n\n{trace.problem}{so_far}\n\nWrite step {step + 1} of the solution."
 
 
+def answer_prompt(trace: Trace) -> str:
+    """The question with the passages it may be answered from: what the answer was written for."""
+    passages = trace.context.get("passages") if trace.context else None
+    shown = ""
+    if isinstance(passages, list) and passages:
+        blocks = []
+        for p in passages:
+            if isinstance(p, list) and p:
+                blocks.append(f"{p[0]}\n" + " ".join(str(x) for x in p[1:]))
+            elif isinstance(p, dict):
+                blocks.append(f"{p.get('title', '')}\n{p.get('text', '')}".strip())
+            else:
+                blocks.append(str(p))
+        shown = "\n\n[Passages]\n\n" + "\n\n".join(blocks)
+    return f"[Question]\n\n{trace.problem}{shown}\n\nAnswer the question."
+
+
 def _label(judgment: Judgment, i: int) -> StepLabel:
     return judgment.steps[i] if i < len(judgment.steps) else StepLabel()
 

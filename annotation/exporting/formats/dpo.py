@@ -16,6 +16,7 @@ from typing import Any
 
 from annotation.exporting.formats.base import Exporter, ExportItem, ExportOptions
 from annotation.exporting.formats.critique_text import (
+    answer_prompt,
     correction_prompt,
     critique_answer,
     model_critique,
@@ -67,6 +68,24 @@ def correction_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[st
             }
 
 
+def answer_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str, Any]]:
+    """A person's corrected answer (as Fine-Grained RLHF collects it) over the answer the model gave."""
+    original = item.trace.answer if item.trace.answer is not None else "\n\n".join(item.trace.steps)
+    seen: set[str] = set()
+    for source, judgment in sorted(item.judgments.items()):
+        corrected = judgment.corrected_answer
+        if source.startswith("model:") or not corrected or not corrected.strip() or corrected == original:
+            continue
+        if corrected in seen:
+            continue
+        seen.add(corrected)
+        yield {
+            "prompt": turn("user", answer_prompt(item.trace), conversational),
+            "chosen": turn("assistant", corrected, conversational),
+            "rejected": turn("assistant", original, conversational),
+        }
+
+
 class DPO(Exporter):
     name = "dpo"
     writes_images = True
@@ -92,10 +111,16 @@ class DPO(Exporter):
             for pair in correction_pairs(item, options.conversational):
                 made += 1
                 yield with_image_files(pair, item, options)
+        if "answer" in options.pairs:
+            for pair in answer_pairs(item, options.conversational):
+                made += 1
+                yield with_image_files(pair, item, options)
         if not made:
             tally["nothing to pair"] += 1
 
     def record_label(self, record: dict[str, Any]) -> str:
         prompt = record["prompt"]
         text = prompt if isinstance(prompt, str) else prompt[-1]["content"]
+        if text.startswith("[Question]"):
+            return "corrected answer pair"
         return "correction pair" if text.startswith("[Problem]") else "critique pair"

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from annotation.core.model import Source
 from annotation.exporting.formats.base import ExportOptions
 from annotation.exporting.run import export_project
 from annotation.importing.files import import_file, parse_file
@@ -107,3 +108,21 @@ def test_spans_travel_through_the_redline_export(sqlite_engine, datasets, tmp_pa
     export_project(sqlite_engine, "qa", "fgrlhf", a, ExportOptions(source="reference"))
     export_project(sqlite_engine, "copy", "fgrlhf", b, ExportOptions(source="reference"))
     assert a.read_text() == b.read_text()
+
+
+def test_corrected_answers_become_dpo_pairs_over_the_original(sqlite_engine, datasets, tmp_path):
+    source = datasets / SAMPLE
+    original = json.loads(source.read_text())
+    import_file(sqlite_engine, source, project="qa", options=ConvertOptions(label_source=Source("human", "ann")))
+    out = tmp_path / "dpo.jsonl"
+    export_project(sqlite_engine, "qa", "dpo", out, ExportOptions(source="human:ann", pairs=("answer",)))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = [
+        r for r in original
+        if r["feedback"]["corrected-prediction"].strip() and r["feedback"]["corrected-prediction"] != r["prediction 1"]
+    ]  # fmt: skip
+    assert len(rows) == len(expected) > 0
+    first = rows[0]
+    assert first["chosen"] == expected[0]["feedback"]["corrected-prediction"]
+    assert first["rejected"] == expected[0]["prediction 1"]
+    assert first["prompt"].startswith("[Question]\n\n" + expected[0]["question"]) and "[Passages]" in first["prompt"]
