@@ -62,6 +62,8 @@ class StepCritique(BaseModel):
     steps: list[StepVerdict]
     first_error: int | None = None
     summary: str | None = None
+    # Wrong words, quoted: [{"step", "quote", "type", "note"}] (annotation.critics.quotes places them).
+    spans: list[Any] = []
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Parsed:
     critique: str | None = None
     how: str = "unparsed"  # json | boxed | unparsed
     problem: str | None = None
+    quoted: list[Any] = field(default_factory=list)
 
     @property
     def unparsed(self) -> bool:
@@ -102,7 +105,7 @@ def _from_json(text: str, n_steps: int) -> Parsed | None:
         first = answer.first_error
         if first is None:
             first = first_error_from_verdicts([s.verdict for s in labels], finished=len(labels) == n_steps)
-        return Parsed(first, labels, critique=(answer.summary or None), how="json")
+        return Parsed(first, labels, critique=(answer.summary or None), how="json", quoted=list(answer.spans))
     return None
 
 

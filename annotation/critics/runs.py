@@ -29,6 +29,7 @@ from annotation.core.parts import data_uri, image_refs, is_remote
 from annotation.core.records import trace_from_row
 from annotation.critics.config import CriticConfig, api_key_for, critic_id, scrub
 from annotation.critics.family import family_warning
+from annotation.critics.quotes import spans_from_quotes
 from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
 from annotation.projects.overview import NoSuchProject
 from storage import queries, work
@@ -210,6 +211,11 @@ def _success(config: CriticConfig, critique: Any, work: _Work, run_id: int, conf
     }
     if parsed.problem:
         extra["parse_problem"] = parsed.problem
+    quoted = spans_from_quotes(parsed.quoted, work.trace)
+    if parsed.quoted:
+        extra["quotes"] = {"matched": len(quoted.spans), "unmatched": len(quoted.unmatched)}
+        if quoted.unmatched:
+            extra["unmatched_quotes"] = quoted.unmatched
     if config.samples > 1:
         extra["votes"] = critique.votes
     judgment = Judgment(
@@ -219,6 +225,7 @@ def _success(config: CriticConfig, critique: Any, work: _Work, run_id: int, conf
         critique=parsed.critique,
         status="submitted",
         extra=extra,
+        spans=quoted.spans,
     )
     judgment.validate(work.n_steps)
     return judgment

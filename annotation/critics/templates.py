@@ -64,6 +64,25 @@ Answer with JSON only, in exactly this shape:
 {"steps": [{"step": 0, "verdict": "correct", "explanation": "..."}], "first_error": -1}
 """
 
+STEP_SPANS = """\
+Check this solution step by step. Steps are numbered from 0.
+
+[Problem]
+$problem
+
+[Solution]
+$numbered_steps
+
+For every step from 0 to $last_index, decide whether it is correct, incorrect, or neutral, and explain why in one \
+or two sentences. For each error, quote the exact words of the step that are wrong (copied character for \
+character) and name the kind of error. Then give the index of the earliest incorrect step, or -1 when every step \
+is correct.
+
+Answer with JSON only, in exactly this shape:
+{"steps": [{"step": 0, "verdict": "correct", "explanation": "..."}], "spans": [{"step": 0, "quote": "...", \
+"type": "...", "note": "..."}], "first_error": -1}
+"""
+
 REFERENCE_GUIDED = """\
 Check a student's solution against a reference solution. Steps are numbered from 0.
 
@@ -132,6 +151,12 @@ BUILT_IN: dict[str, PromptTemplate] = {
             "Per-step JSON",
             STEP_JSON,
             description="A verdict and an explanation for every step, plus the first error, as JSON.",
+        ),
+        PromptTemplate(
+            "step_spans",
+            "Per-step JSON with quoted errors",
+            STEP_SPANS,
+            description="As per-step JSON, and each error's wrong words quoted: they become spans in the step.",
         ),
         PromptTemplate(
             "reference_guided",
