@@ -343,6 +343,11 @@ def spans_tab(report: SpanReport) -> None:
         for kind, prf in per.items()
     ]
     st.dataframe(pd.DataFrame(rows).round(3), hide_index=True, key="compare_span_table")
+    if report.quotes:
+        st.caption(
+            f"The critic quoted {report.quotes:,} passages as wrong; {report.unmatched_quotes:,} matched no text of "
+            "their step and are kept as text only."
+        )
 
 
 def keep_choices(project: str, choices: list[str]) -> None:

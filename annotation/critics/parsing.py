@@ -97,7 +97,8 @@ def _from_json(text: str, n_steps: int) -> Parsed | None:
             continue
         labels = [StepLabel(verdict=s.verdict, critique=s.explanation.strip() or None) for s in answer.steps]
         # A model that numbers its steps may skip or reorder some; place each by its own number when it has one.
-        if all(s.step is not None for s in answer.steps) and len({s.step for s in answer.steps}) == len(answer.steps):
+        numbered = answer.steps and all(s.step is not None for s in answer.steps)
+        if numbered and len({s.step for s in answer.steps}) == len(answer.steps):
             by_step = {s.step: label for s, label in zip(answer.steps, labels, strict=True)}
             if all(0 <= k < n_steps for k in by_step):
                 labels = [by_step.get(i, StepLabel()) for i in range(max(by_step) + 1)]

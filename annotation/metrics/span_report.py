@@ -35,6 +35,9 @@ class SpanReport:
     alpha_traces: int
     over_propagation: float | None
     propagation_steps: int
+    # A critic's quotes (on either side) found in no step, and all it gave.
+    unmatched_quotes: int = 0
+    quotes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,8 @@ class SpanReport:
             "char_alpha_traces": self.alpha_traces,
             "over_propagation": self.over_propagation,
             "over_propagation_steps": self.propagation_steps,
+            "unmatched_quotes": self.unmatched_quotes,
+            "quotes": self.quotes,
         }
 
 
@@ -107,7 +112,26 @@ def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView 
     agreement = _agreement(frame, judged, a, b)
     alpha, n = _alpha(engine, frame, judged)
     propagation = _propagation(rows, names, a, b)
-    return SpanReport(a, b, agreement, alpha, n, propagation.rate, propagation.steps)
+    unmatched, quotes = _quotes(engine, project_id, [x for x in (a, b) if x.startswith("model:")])
+    return SpanReport(a, b, agreement, alpha, n, propagation.rate, propagation.steps, unmatched, quotes)
+
+
+def _quotes(engine: Engine, project_id: int, models: list[str]) -> tuple[int, int]:
+    """How many quotes the critics gave, and how many of them matched no text (annotation.critics.quotes)."""
+    if not models:
+        return 0, 0
+    names = [m.partition(":")[2] for m in models]
+    quotes = JudgmentRow.extra["quotes"]
+    query = (
+        select(func.sum(quotes["unmatched"].as_integer()), func.sum(quotes["matched"].as_integer()))
+        .join(TraceRow, TraceRow.id == JudgmentRow.trace_id)
+        .where(
+            TraceRow.project_id == project_id, JudgmentRow.source_kind == "model", JudgmentRow.source_name.in_(names)
+        )
+    )
+    with engine.connect() as c:
+        unmatched, matched = c.execute(query).one()
+    return int(unmatched or 0), int(unmatched or 0) + int(matched or 0)
 
 
 def _frame(rows: list, names: list[str], spans: list[Any]) -> pd.DataFrame:

@@ -112,3 +112,8 @@ def test_majority_vote_over_samples():
     samples = [Sample(t, parse_answer(t, 3)) for t in ("\\boxed{1}", "\\boxed{-1}", "\\boxed{1}", "nothing")]
 
     assert majority(samples).parsed.first_error == 1
+
+
+def test_an_empty_steps_list_with_a_first_error_is_read():
+    parsed = parse_answer('{"steps": [], "first_error": 1}', 3)
+    assert (parsed.how, parsed.first_error, parsed.steps) == ("json", 1, [])

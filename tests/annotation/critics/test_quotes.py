@@ -69,3 +69,31 @@ def test_a_critic_run_stores_quoted_errors_as_spans(sqlite_engine, tmp_path):
     assert [(x["step"], x["start"], x["end"], x["type"]) for x in row.spans] == [(0, 4, 8, "calculation")]
     assert row.extra["quotes"] == {"matched": 1, "unmatched": 1}
     assert row.extra["unmatched_quotes"][0]["quote"] == "is 7"
+
+
+def test_unmatched_quotes_are_counted_for_compare(sqlite_engine, tmp_path):
+    import json
+
+    from annotation.critics.runs import run_critic
+    from annotation.importing.files import import_file
+    from annotation.metrics.span_report import span_report
+    from tests.utils.critic_data import stub_critic
+    from tests.utils.files import write_jsonl
+    from tests.utils.openai_stub import OpenAIStub
+
+    records = [
+        {"problem": f"2+{i}?", "steps": [f"2+{i} is 9.", "Done."], "label": 0, "final_answer_correct": False}
+        for i in range(3)
+    ]
+    import_file(sqlite_engine, write_jsonl(tmp_path / "p.jsonl", records), project="P")
+    answer = json.dumps(
+        {
+            "steps": [],
+            "spans": [{"step": 0, "quote": "is 9", "type": "calc"}, {"step": 0, "quote": "nope", "type": "calc"}],
+            "first_error": 0,
+        }
+    )
+    with OpenAIStub(answer) as stub:
+        run_critic(sqlite_engine, stub_critic(sqlite_engine, stub.api_base, template="step_spans"), "P")
+    report = span_report(sqlite_engine, "P", "reference", "model:stub-critic")
+    assert (report.quotes, report.unmatched_quotes) == (6, 3)
