@@ -45,7 +45,12 @@ def on_send() -> None:
         return
     try:
         message = read_message(
-            raw, trace_id=d.trace_id, before=d.work, username=account.username, taxonomy=d.rules.taxonomy
+            raw,
+            trace_id=d.trace_id,
+            before=d.work,
+            username=account.username,
+            taxonomy=d.rules.taxonomy,
+            texts=d.markup.get("texts"),
         )
     except MessageRefused as e:
         if e.field != "trace_id":  # a message about a trace no longer open: the page shows the open one

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from annotation.core.model import CORRECT, NEUTRAL, NO_ERROR, WRONG, InvalidValue
+from annotation.core.spans import Span, spans_from_data
 
 LABEL_MODES = ("first_error", "every_step")
 # The finish reasons a person chooses; found_error and solution follow from the verdicts.
@@ -63,6 +64,8 @@ class WorkingCopy:
     finish: str | None = None  # bad_problem or give_up, chosen by the person
     finish_note: str = ""
     time_spent_s: float = 0.0
+    # Wrong words marked in the steps' text (annotation.core.spans.Span), in the order they were marked.
+    spans: tuple[Span, ...] = ()
 
     @classmethod
     def blank(cls, n_steps: int) -> WorkingCopy:
@@ -106,6 +109,7 @@ class WorkingCopy:
             finish=finish if finish in CHOSEN_FINISH else None,
             finish_note=extra.get("finish_note") or "",
             time_spent_s=float(content.get("time_spent_s") or 0.0),
+            spans=_spans(content.get("spans"), n_steps),
         )
 
     def first_error(self, mode: str) -> int | None:
@@ -211,6 +215,7 @@ class WorkingCopy:
             "finish_reason": copy.finish_reason(mode),
             "time_spent_s": round(copy.time_spent_s, 3),
             "extra": extra,
+            "spans": [x.as_dict() for x in copy.spans],
         }
 
     def draft(self) -> dict[str, Any]:
@@ -222,6 +227,7 @@ class WorkingCopy:
             "finish": self.finish,
             "finish_note": self.finish_note,
             "time_spent_s": self.time_spent_s,
+            "spans": [x.as_dict() for x in self.spans],
         }
 
     @classmethod
@@ -233,7 +239,17 @@ class WorkingCopy:
             finish=draft.get("finish") if draft.get("finish") in CHOSEN_FINISH else None,
             finish_note=draft.get("finish_note") or "",
             time_spent_s=float(draft.get("time_spent_s") or 0.0),
+            spans=_spans(draft.get("spans"), n_steps),
         )
+
+
+def _spans(raw: Any, n_steps: int) -> tuple[Span, ...]:
+    """Spans as stored; a draft or judgment from elsewhere with spans that do not read is shown without them."""
+    try:
+        found = spans_from_data(raw)
+    except InvalidValue:
+        return ()
+    return tuple(x for x in found if x.step is None or x.step < n_steps)
 
 
 def _made_correct(step: StepWork) -> StepWork:

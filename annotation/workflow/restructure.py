@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select, update
 from annotation.core.model import InvalidValue
 from annotation.core.parts import Part, Step, set_steps, splittable_text, steps_of
 from annotation.core.records import trace_from_row
+from annotation.core.spans import Span
 from annotation.workflow.labelling import StepWork, WorkingCopy
 from storage import work
 from storage.db import session
@@ -98,6 +99,36 @@ def _worse(a: int | None, b: int | None) -> int | None:
 
 def _joined(a: str, b: str) -> str:
     return "\n\n".join(t for t in (a, b) if t)
+
+
+def _moved_spans(copy: WorkingCopy, op: str, i: int, old: list[Step], new: list[Step]) -> tuple[Span, ...]:
+    """The person's spans on the new steps: on the same words. Only single-text steps carry spans."""
+    out = []
+    for span in copy.spans:
+        if span.step is None or span.step < i:
+            out.append(span)
+            continue
+        if op == "merge":
+            if span.step > i + 1:
+                out.append(replace(span, step=span.step - 1))
+            elif span.step == i:
+                out.append(span)
+            else:
+                shift = len(splittable_text(new[i]) or "") - len(splittable_text(old[i + 1]) or "")
+                out.append(replace(span, step=i, start=span.start + shift, end=span.end + shift))
+            continue
+        if span.step > i:
+            out.append(replace(span, step=span.step + 1))
+            continue
+        head = splittable_text(new[i]) or ""
+        tail = splittable_text(new[i + 1]) or ""
+        tail_start = len(splittable_text(old[i]) or "") - len(tail)
+        if span.start < len(head):
+            out.append(replace(span, end=min(span.end, len(head))))
+        if span.end > tail_start:
+            start = max(span.start, tail_start) - tail_start
+            out.append(replace(span, step=i + 1, start=start, end=span.end - tail_start))
+    return tuple(x for x in out if x.start < x.end)
 
 
 def follow(copy: WorkingCopy, op: str, i: int) -> WorkingCopy:
@@ -192,7 +223,7 @@ def restructure(
             copy = WorkingCopy.from_draft(saved.content, len(steps)) if saved is not None else None
         work.delete_draft(s, trace_id=trace_id, username=username)
         if copy is not None:
-            kept = follow(copy, op, step)
+            kept = replace(follow(copy, op, step), spans=_moved_spans(copy, op, step, steps, new))
             work.save_draft(
                 s, trace_id=trace_id, username=username, content=kept.draft(), base_version=0, expected_version=None
             )

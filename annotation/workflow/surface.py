@@ -16,10 +16,19 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from annotation.core.model import NO_ERROR, VERDICT_NAMES, VERDICTS, Judgment, StepLabel, Trace, steps_from_first_error
+from annotation.core.model import (
+    NO_ERROR,
+    VERDICT_NAMES,
+    VERDICTS,
+    InvalidValue,
+    Judgment,
+    StepLabel,
+    Trace,
+    steps_from_first_error,
+)
 from annotation.core.parts import data_uri, image_refs, is_remote, splittable_text
 from annotation.core.records import trace_from_row
-from annotation.core.spans import span_text
+from annotation.core.spans import Span, span_text
 from annotation.rendering.markup import render_soon, to_html
 from annotation.rendering.parts import context_html, images_html, part_texts, step_html
 from annotation.workflow.labelling import CHOSEN_FINISH, StepWork, WorkingCopy
@@ -33,6 +42,7 @@ MESSAGE_KINDS = ("draft", "submit", "skip", "back", "load_newer", "take_over", "
 # Longer than any critique a person types; a bigger field is a forged or broken message.
 MAX_TEXT = 50_000
 MAX_TAGS = 64
+MAX_SPANS = 2_000
 
 
 class MessageRefused(ValueError):
@@ -55,10 +65,16 @@ class Message:
 
 
 def read_message(
-    raw: Any, *, trace_id: int, before: WorkingCopy, username: str, taxonomy: tuple[str, ...] = ()
+    raw: Any,
+    *,
+    trace_id: int,
+    before: WorkingCopy,
+    username: str,
+    taxonomy: tuple[str, ...] = (),
+    texts: list[str | None] | None = None,
 ) -> Message:
     """The message the browser sent, checked against the trace open on the server (``trace_id``, whose work so
-    far is ``before``)."""
+    far is ``before``; ``texts``: each step's text where it is one text, which spans mark)."""
     if not isinstance(raw, dict):
         raise MessageRefused("message", "is not an object")
     kind = raw.get("kind")
@@ -78,7 +94,7 @@ def read_message(
         at = _index(raw.get("at"), "at", MAX_TEXT * 100) if kind == "split" else None
     if work is None and kind in ("skip", "back", "load_newer"):
         return Message(kind, seq, None)
-    return Message(kind, seq, read_work(work, before=before, taxonomy=taxonomy), step, at)
+    return Message(kind, seq, read_work(work, before=before, taxonomy=taxonomy, texts=texts), step, at)
 
 
 def _index(value: Any, field: str, limit: int) -> int:
@@ -87,7 +103,9 @@ def _index(value: Any, field: str, limit: int) -> int:
     return value
 
 
-def read_work(raw: Any, *, before: WorkingCopy, taxonomy: tuple[str, ...] = ()) -> WorkingCopy:
+def read_work(
+    raw: Any, *, before: WorkingCopy, taxonomy: tuple[str, ...] = (), texts: list[str | None] | None = None
+) -> WorkingCopy:
     if not isinstance(raw, dict):
         raise MessageRefused("work", "is not an object")
     steps = raw.get("steps")
@@ -110,7 +128,38 @@ def read_work(raw: Any, *, before: WorkingCopy, taxonomy: tuple[str, ...] = ()) 
         finish_note=_text(raw.get("finish_note"), "work.finish_note"),
         # Time is counted on the server, between messages: the browser's clock is not asked.
         time_spent_s=before.time_spent_s,
+        spans=_read_spans(raw.get("spans"), before, taxonomy, texts),
     )
+
+
+def _read_spans(
+    raw: Any, before: WorkingCopy, taxonomy: tuple[str, ...], texts: list[str | None] | None
+) -> tuple[Span, ...]:
+    """Spans a person marked: each in the text of a step of one text, with offsets inside it (code points), of a
+    type from the taxonomy (or one the judgment already had)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_SPANS:
+        raise MessageRefused("work.spans", f"is not a list of at most {MAX_SPANS} spans")
+    allowed = set(taxonomy) | {x.type for x in before.spans}
+    out = []
+    for i, item in enumerate(raw):
+        where = f"work.spans[{i}]"
+        try:
+            span = Span.from_dict(item, where)
+        except InvalidValue as e:
+            raise MessageRefused(e.field, e.message) from None
+        text = texts[span.step] if texts is not None and span.step is not None and 0 <= span.step < len(texts) else None
+        if text is None or span.part != 0 or span.field != "text":
+            raise MessageRefused(f"{where}.step", "spans mark the text of a step that is one text")
+        if not span.start < span.end <= len(text):
+            raise MessageRefused(
+                f"{where}.end", f"{span.start}-{span.end} is not inside the step's {len(text)} characters"
+            )
+        if span.type not in allowed:
+            raise MessageRefused(f"{where}.type", f"{span.type!r} is not in the project's taxonomy")
+        out.append(Span(span.step, span.start, span.end, span.type, note=_text(span.note, f"{where}.note")))
+    return tuple(out)
 
 
 def _read_step(raw: Any, i: int, before: StepWork, taxonomy: tuple[str, ...]) -> StepWork:
@@ -156,6 +205,7 @@ def work_data(work: WorkingCopy) -> dict[str, Any]:
         "solution_correct": work.solution_correct,
         "finish": work.finish,
         "finish_note": work.finish_note,
+        "spans": [{"step": x.step, "start": x.start, "end": x.end, "type": x.type, "note": x.note} for x in work.spans],
     }
 
 

@@ -459,6 +459,9 @@ class Surface {
       case "split":
         if (mode === "check" || this.readOnly()) return;
         return this.openSplit();
+      case "mark":
+        if (mode === "check" || this.readOnly()) return;
+        return this.openMarks();
       case "rate_helpful":
       case "rate_partly":
       case "rate_misleading":
@@ -601,6 +604,113 @@ class Surface {
       } else if (!e.ctrlKey && !e.metaKey) {
         e.stopPropagation(); // single keys move the caret here, they do not judge
       }
+    });
+    box.focus({ preventScroll: true });
+    box.setSelectionRange(0, 0);
+  }
+
+  spansOf(i) {
+    return (this.work.spans || []).map((sp, k) => ({ ...sp, k })).filter((sp) => sp.step === i);
+  }
+
+  paintSpans(node, i) {
+    // The step's marked words, as text (never markup), each with its type and a button to remove it.
+    const mine = this.spansOf(i);
+    const text = this.data.trace.texts && this.data.trace.texts[i];
+    const key = JSON.stringify(mine);
+    if (node.spanKey === key) return;
+    node.spanKey = key;
+    if (!node.spanList) {
+      node.spanList = el("div", { className: "rl-spans" });
+      node.box.append(node.spanList);
+    }
+    const chars = typeof text === "string" ? Array.from(text) : [];
+    node.spanList.replaceChildren(
+      ...mine.map((sp) => {
+        const words = chars.slice(sp.start, sp.end).join("");
+        const colour = Math.max(0, this.data.taxonomy.indexOf(sp.type)) % 6;
+        return el(
+          "div",
+          { className: "rl-span" },
+          el("mark", { className: `rl-span-text c${colour}`, text: words }),
+          el("span", { className: "rl-span-type", text: ` ${sp.type}` }),
+          this.readOnly()
+            ? null
+            : el("button", {
+                type: "button",
+                className: "rl-span-remove",
+                text: "✕",
+                title: "Remove this span",
+                "aria-label": `Remove the span "${words}"`,
+                onclick: () => this.removeSpan(sp.k),
+              }),
+        );
+      }),
+    );
+  }
+
+  removeSpan(k) {
+    const spans = (this.work.spans || []).filter((_, j) => j !== k);
+    this.change({ ...this.work, spans });
+  }
+
+  openMarks() {
+    // Wrong words are chosen on the step's plain text (offsets exact): select with the mouse, or with
+    // Shift+arrows (Ctrl/Alt+Shift+arrows by words), then 1-9 gives the selection that error type.
+    const i = this.cursor;
+    const text = this.data.trace.texts && this.data.trace.texts[i];
+    const node = this.stepNodes[i];
+    if (typeof text !== "string") {
+      this.notice("info", `Step ${i + 1} is not one text: its words cannot be marked here.`);
+      return;
+    }
+    if (!this.data.taxonomy.length) {
+      this.notice("info", "This project has no error types to give marked words: add a taxonomy on the Admin page.");
+      return;
+    }
+    if (node.markBox) node.markBox.remove();
+    const box = el("textarea", { className: "rl-marks", rows: 6, "aria-label": `Mark words of step ${i + 1}` });
+    box.value = text;
+    box.addEventListener("beforeinput", (e) => e.preventDefault());
+    const types = this.data.taxonomy.slice(0, 9).map((t, k) => `${k + 1} ${t}`).join(" · ");
+    const wrap = el(
+      "div",
+      { className: "rl-marks-wrap" },
+      el("p", { className: "rl-split-help", text: `Select words, then a number: ${types}. Esc leaves.` }),
+      box,
+    );
+    node.markBox = wrap;
+    node.box.append(wrap);
+    const close = () => {
+      wrap.remove();
+      node.markBox = null;
+      this.root.focus({ preventScroll: true });
+    };
+    box.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        close();
+        return;
+      }
+      const n = Number(e.key);
+      if (!e.ctrlKey && !e.metaKey && n >= 1 && n <= Math.min(9, this.data.taxonomy.length)) {
+        e.preventDefault();
+        e.stopPropagation();
+        if (box.selectionEnd <= box.selectionStart) {
+          this.notice("info", "Select some words first (mouse, or Shift with the arrows).");
+          return;
+        }
+        // Code points, as the server counts them; the text box counts UTF-16 units.
+        const start = Array.from(box.value.slice(0, box.selectionStart)).length;
+        const end = start + Array.from(box.value.slice(box.selectionStart, box.selectionEnd)).length;
+        const span = { step: i, start, end, type: this.data.taxonomy[n - 1], note: "" };
+        this.lastChange = Date.now();
+        this.change({ ...this.work, spans: [...(this.work.spans || []), span] });
+        box.setSelectionRange(box.selectionEnd, box.selectionEnd);
+        return;
+      }
+      if (!e.ctrlKey && !e.metaKey) e.stopPropagation(); // keys select here, they do not judge
     });
     box.focus({ preventScroll: true });
     box.setSelectionRange(0, 0);
@@ -810,6 +920,7 @@ class Surface {
         node.badges.replaceChildren(...marks.map(([c, t]) => el("span", { className: `rl-badge ${c}`, text: t })));
       }
       this.paintEditor(node, step, i, current && !grey.has(i) ? "open" : grey.has(i) ? "" : this.needsEditor(step));
+      this.paintSpans(node, i);
     });
     if (this.readOnly()) return;
     const s = summary(this.work, mode);

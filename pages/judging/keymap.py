@@ -22,6 +22,8 @@ KEYS = {
     # Annotate, before judging: change where the steps begin and end.
     "u": "merge",
     "s": "split",
+    # Annotate: mark wrong words of the current step and give them an error type.
+    "h": "mark",
     # Check critiques: take the model's verdict on the step, or the opposite; rate the critique as a whole.
     "y": "accept",
     "n": "reject",
@@ -41,6 +43,7 @@ HELP = [
     ("Ctrl+Enter", "submit and go to the next trace, from anywhere"),
     ("X", "skip this trace for now"),
     ("B", "back to the trace before"),
+    ("H, then select and 1-9", "mark wrong words of the current step with an error type (Esc leaves)"),
     ("U", "merge the current step with the next one (before anyone judged the trace)"),
     ("S", "split the current step: put the caret where it should end, then Enter (Esc leaves)"),
     ("Esc", "leave a text box (single keys type text there)"),

@@ -115,3 +115,47 @@ def test_merge_two_steps_of_a_long_reasoning_trace_before_judging(open_page, db,
     expect(page.get_by_text("Nothing left for you in this project")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     [stored] = load_traces(db, "Long reasoning")
     assert len(stored.trace.steps) == 4 and stored.judgments["human:merger"].first_error == 2
+
+
+def test_mark_wrong_words_with_the_mouse_and_the_keyboard_reload_and_submit(open_page, db, tmp_path):
+    from dataclasses import replace
+
+    from playwright.sync_api import expect
+
+    from annotation.projects.settings import load_settings, save_settings
+
+    create_user(db, username="marker", password=PASSWORD)
+    step = "First 2+3 is 6, so the total is 12."
+    records = [{"problem": "2+3, doubled?", "steps": [step, "So 12."], "label": 0, "final_answer_correct": False}]
+    import_file(db, write_jsonl(tmp_path / "m.jsonl", records), project="Marking")
+    save_settings(db, "Marking", replace(load_settings(db, "Marking"), taxonomy=("calculation", "logic")))
+    set_members(db, project="Marking", usernames=["marker"])
+    page = open_page("marker")
+    open_annotate(page, "Trace #1")
+    page.locator(".rl-title").first.click()
+    press(page, "h")
+    box = page.get_by_role("textbox", name="Mark words of step 1")
+    expect(box).to_be_focused()
+    # With the mouse: select "is 6" (characters 10-14) as the browser would after a drag.
+    box.evaluate("(b) => b.setSelectionRange(10, 14)")
+    page.keyboard.press("1")
+    expect(page.locator('.rl-step[data-step="0"] .rl-span-text')).to_have_text("is 6")
+    # With the keyboard: the caret to the start of "12", then Shift+Right twice.
+    box.evaluate("(b) => b.setSelectionRange(32, 32)")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("2")
+    expect(page.locator('.rl-step[data-step="0"] .rl-span-text')).to_have_text(["is 6", "12"])
+    page.keyboard.press("Escape")
+    press(page, "3", "First error: Step 1.")
+    saved(page)
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Trace #1")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.locator('.rl-step[data-step="0"] .rl-span-type')).to_have_text([" calculation", " logic"])
+    page.locator(".rl-title").first.click()
+    press(page, "Control+Enter")
+    expect(page.get_by_text("Nothing left for you in this project")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    judged = load_traces(db, "Marking")[0].judgments["human:marker"]
+    assert [(x.start, x.end, x.type) for x in judged.spans] == [(10, 14, "calculation"), (32, 34, "logic")]
+    assert step[10:14] == "is 6" and step[32:34] == "12"

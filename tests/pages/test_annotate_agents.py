@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html.parser import HTMLParser
 
 from annotation.importing.files import import_file
 from annotation.importing.formats.base import ConvertOptions
 from annotation.importing.formats.generic import FieldMapping
 from storage.db import session
-from storage.work import human_judgment
+from storage.work import get_draft, human_judgment
 from tests.pages.conftest import open_app
 from tests.utils.chat_records import openai_record, png
 from tests.utils.files import write_jsonl
@@ -101,3 +102,36 @@ def test_a_judged_trace_keeps_its_steps(database_url, db, tmp_path):
     assert surface.trace_id == first
     surface.send("merge", step=0)
     assert "already has judgments (human:admin)" in notice(at)
+
+
+def test_spans_are_kept_as_a_draft_and_submitted_and_a_bad_span_is_refused(database_url, db, tmp_path):
+    from annotation.projects.settings import load_settings, save_settings
+
+    records = [{"problem": "2+3?", "steps": ["2+3 is 6 😀 here.", "So 6."], "label": 0, "final_answer_correct": False}]
+    import_file(db, write_jsonl(tmp_path / "s.jsonl", records), project="Spans")
+    save_settings(db, "Spans", replace(load_settings(db, "Spans"), taxonomy=("calculation", "logic")))
+    at = open_app("pages/annotate.py")
+    at.selectbox(key="annotate_project").set_value("Spans").run()
+    surface = Surface(at)
+    work = surface.judge([-1])
+    work["spans"] = [{"step": 0, "start": 4, "end": 8, "type": "calculation", "note": ""}]
+    surface.send("draft", work)
+    with session(db) as s:
+        assert get_draft(s, trace_id=surface.trace_id, username="admin").content["spans"][0]["end"] == 8
+    reload = open_app("pages/annotate.py")
+    reload.selectbox(key="annotate_project").set_value("Spans").run()
+    assert Surface(reload).data()["work"]["spans"][0]["type"] == "calculation"  # a reload keeps them
+
+    bad = dict(work, spans=[{"step": 0, "start": 4, "end": 99, "type": "calculation"}])
+    surface.send("draft", bad)
+    assert "work.spans[0].end" in notice(at)
+    unknown = dict(work, spans=[{"step": 0, "start": 0, "end": 2, "type": "made-up"}])
+    surface.send("draft", unknown)
+    assert "work.spans[0].type" in notice(at)
+
+    tid = surface.trace_id
+    surface.send("submit", work)
+    with session(db) as s:
+        stored = human_judgment(s, trace_id=tid, username="admin")
+    assert [(x["start"], x["end"], x["type"]) for x in stored.spans] == [(4, 8, "calculation")]
+    assert "2+3 is 6 😀 here."[4:8] == "is 6"
