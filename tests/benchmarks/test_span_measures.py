@@ -11,3 +11,4 @@ def test_a_small_run_measures_two_annotators(tmp_path):
     figures = json.loads(out.read_text())
     assert code == 0
     assert 0 < figures["exact_f1"] < figures["overlap_f1"] <= 1 and figures["alpha_traces"] == 200
+    assert figures["page_s"] > 0
