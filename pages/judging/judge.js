@@ -562,6 +562,24 @@ class Surface {
     go();
   }
 
+  textOver(node, className, label, rows, help) {
+    // A step's text in a box of its own, under the step: selection and caret work as everywhere, edits are
+    // refused (not readOnly: Chromium moves no caret in a read-only box). One such box per step at a time.
+    if (node.textBox) node.textBox.remove();
+    const box = el("textarea", { className, rows, "aria-label": label });
+    box.value = this.data.trace.texts[this.stepNodes.indexOf(node)];
+    box.addEventListener("beforeinput", (e) => e.preventDefault());
+    const wrap = el("div", { className: "rl-split-wrap" }, ...help.map((h) => el("p", { className: "rl-split-help", text: h })), box);
+    node.textBox = wrap;
+    node.box.append(wrap);
+    const close = () => {
+      wrap.remove();
+      node.textBox = null;
+      this.root.focus({ preventScroll: true });
+    };
+    return { box, close };
+  }
+
   openSplit() {
     const i = this.cursor;
     const text = this.data.trace.texts && this.data.trace.texts[i];
@@ -570,25 +588,10 @@ class Surface {
       this.notice("info", `Step ${i + 1} is not one text (it holds tool calls, results or images): it cannot be split.`);
       return;
     }
-    if (node.splitBox) node.splitBox.remove();
-    // The step's own text, as stored: the caret in it is the cut. Edits are refused (not readOnly: Chromium moves
-    // no caret in a read-only box), so keys only move the caret.
-    const box = el("textarea", { className: "rl-split", rows: 8, "aria-label": `Split step ${i + 1}` });
-    box.value = text;
-    box.addEventListener("beforeinput", (e) => e.preventDefault());
-    const wrap = el(
-      "div",
-      { className: "rl-split-wrap" },
-      el("p", { className: "rl-split-help", text: "Put the caret where the step should end, then Enter. Esc leaves." }),
-      box,
-    );
-    node.splitBox = wrap;
-    node.box.append(wrap);
-    const close = () => {
-      wrap.remove();
-      node.splitBox = null;
-      this.root.focus({ preventScroll: true });
-    };
+    // The step's own text, as stored: the caret in it is the cut.
+    const { box, close } = this.textOver(node, "rl-split", `Split step ${i + 1}`, 8, [
+      "Put the caret where the step should end, then Enter. Esc leaves.",
+    ]);
     box.addEventListener("keydown", (e) => {
       if (e.key === "Escape") {
         e.preventDefault();
@@ -668,24 +671,10 @@ class Surface {
       this.notice("info", "This project has no error types to give marked words: add a taxonomy on the Admin page.");
       return;
     }
-    if (node.markBox) node.markBox.remove();
-    const box = el("textarea", { className: "rl-marks", rows: 6, "aria-label": `Mark words of step ${i + 1}` });
-    box.value = text;
-    box.addEventListener("beforeinput", (e) => e.preventDefault());
     const types = this.data.taxonomy.slice(0, 9).map((t, k) => `${k + 1} ${t}`).join(" · ");
-    const wrap = el(
-      "div",
-      { className: "rl-marks-wrap" },
-      el("p", { className: "rl-split-help", text: `Select words, then a number: ${types}. Esc leaves.` }),
-      box,
-    );
-    node.markBox = wrap;
-    node.box.append(wrap);
-    const close = () => {
-      wrap.remove();
-      node.markBox = null;
-      this.root.focus({ preventScroll: true });
-    };
+    const { box, close } = this.textOver(node, "rl-marks", `Mark words of step ${i + 1}`, 6, [
+      `Select words, then a number: ${types}. Esc leaves.`,
+    ]);
     box.addEventListener("keydown", (e) => {
       if (e.key === "Escape") {
         e.preventDefault();
