@@ -117,8 +117,7 @@ def _by_turn(messages: list[Message], where: str, problem_given: bool) -> Conver
             out.steps.append(turn)
             continue
         # Results that answer the turn's calls join it; whatever else the message says is a step of its own.
-        results = [p for p in m.parts if p.type == "tool_result"]
-        rest = [p for p in m.parts if p.type != "tool_result"]
+        results, rest = _results_and_rest(m.parts)
         if turn is not None and results:
             turn.parts.extend(results)
             turn.messages.append(m.index)
@@ -131,6 +130,21 @@ def _by_turn(messages: list[Message], where: str, problem_given: bool) -> Conver
     if not out.steps:
         raise InvalidValue(where, "the conversation has no message after the problem to judge")
     return out
+
+
+def _results_and_rest(parts: list[Part]) -> tuple[list[Part], list[Part]]:
+    """A message's tool results (with the images that came inside a result, right after it) and the rest."""
+    results: list[Part] = []
+    rest: list[Part] = []
+    in_result = False
+    for p in parts:
+        if p.type == "tool_result" or (in_result and p.type == "image"):
+            results.append(p)
+            in_result = True
+        else:
+            rest.append(p)
+            in_result = False
+    return results, rest
 
 
 def _has_media(m: Message) -> bool:

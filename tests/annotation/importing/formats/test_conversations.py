@@ -1,5 +1,6 @@
 """Agent logs in OpenAI's and Anthropic's message shapes: detected, grouped into steps, nothing dropped."""
 
+import base64
 import json
 
 import pytest
@@ -214,3 +215,17 @@ def test_anthropic_system_blocks_must_hold_text(tmp_path):
     with pytest.raises(ImportFailure) as e:
         parse(tmp_path, [bad])
     assert e.value.field == "system[0].text"
+
+
+def test_an_image_inside_a_tool_result_stays_with_the_result(tmp_path):
+    record = anthropic_record()
+    record["messages"][2]["content"][0]["content"] = [
+        {"type": "text", "text": "chart:"},
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": "image/png", "data": base64.b64encode(png()).decode()},
+        },
+    ]
+    steps = parse(tmp_path, [record]).records[0].trace.step_parts
+    assert kinds(steps[0]) == ["thinking", "text", "tool_call", "tool_result", "image"]
+    assert kinds(steps[1]) == ["text"] and steps[1].role == "user"
