@@ -22,6 +22,8 @@ from annotation.core.parts import steps_of
 
 ANSWER = "answer"
 FIELDS = ("text", "arguments", "content", ANSWER)
+# The field of each part type whose text a span may mark (an image has none).
+PART_FIELDS = {"text": "text", "thinking": "text", "tool_call": "arguments", "tool_result": "content"}
 MAX_NOTE = 50_000
 
 
@@ -141,8 +143,7 @@ def span_text(trace: Any, span: Span) -> str:
     if not 0 <= span.part < len(parts):
         raise InvalidValue("spans", f"step {span.step + 1} has no part {span.part}")
     part = parts[span.part]
-    wanted = {"text": ("text", "thinking"), "arguments": ("tool_call",), "content": ("tool_result",)}
-    if part.type not in wanted.get(span.field, ()):
+    if PART_FIELDS.get(part.type) != span.field:
         raise InvalidValue("spans", f"step {span.step + 1}, part {span.part} ({part.type}) has no {span.field!r}")
     value = getattr(part, span.field)
     return value or ""

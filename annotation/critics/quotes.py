@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotation.core.parts import steps_of
-from annotation.core.spans import Span
+from annotation.core.spans import PART_FIELDS, Span
 
 _SPACE = re.compile(r"\s+")
 
@@ -52,9 +52,6 @@ class QuotedSpans:
     unmatched: list[dict[str, Any]]
 
 
-FIELDS = {"text": "text", "thinking": "text", "tool_call": "arguments", "tool_result": "content"}
-
-
 def spans_from_quotes(raw: Any, trace: Any) -> QuotedSpans:
     """A critic's ``[{"step": i, "quote": "...", "type": "...", "note": "..."}]`` as spans: in the step's first
     part (text, thinking, a call's arguments, a result's content) that holds the quote."""
@@ -71,7 +68,7 @@ def spans_from_quotes(raw: Any, trace: Any) -> QuotedSpans:
         span = None
         if isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(steps) and isinstance(quote, str):
             for k, part in enumerate(steps[step].parts):
-                field = FIELDS.get(part.type)
+                field = PART_FIELDS.get(part.type)
                 found = find_quote(getattr(part, field) or "", quote) if field else None
                 if found is not None:
                     span = Span(step, found[0], found[1], kind, part=k, field=field, note=note)

@@ -25,12 +25,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from annotation.core.model import InvalidValue, Judgment
-from annotation.core.parts import data_uri, image_refs, is_remote
+from annotation.core.parts import image_refs, is_remote
 from annotation.core.records import trace_from_row
 from annotation.critics.config import CriticConfig, api_key_for, critic_id, scrub
 from annotation.critics.family import family_warning
 from annotation.critics.quotes import spans_from_quotes
 from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
+from annotation.projects.images import image_uris
 from annotation.projects.overview import NoSuchProject
 from storage import queries, work
 from storage.db import session
@@ -481,13 +482,10 @@ async def _run(
 
 def _images_of(engine: Engine, work: _Work) -> dict[str, str]:
     """One trace's stored images as data URIs, read just before its request (a run never holds them all)."""
-    names = [ref for ref in image_refs(work.trace) if not is_remote(ref)]
-    if not names:
+    if not image_refs(work.trace):
         return {}
     with session(engine) as s:
-        project_id = s.get(TraceRow, work.trace_id).project_id
-        found = queries.images_named(s, project_id=project_id, names=names)
-    return {name: data_uri(media_type, data) for name, (media_type, data) in found.items()}
+        return image_uris(s, project_id=s.get(TraceRow, work.trace_id).project_id, trace=work.trace)
 
 
 def run_critic(

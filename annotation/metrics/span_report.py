@@ -3,19 +3,18 @@ may see (judgments.visibility), then measured by annotation.metrics.spans."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 from sqlalchemy import Engine, Text, func, literal_column, null, select, type_coerce
 
+from annotation.core.json_columns import decode, decode_all
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure, steps_of
-from annotation.core.spans import ANSWER
+from annotation.core.spans import ANSWER, PART_FIELDS
 from annotation.judgments.visibility import ProjectView
 from annotation.metrics.span_frames import COLUMNS, FIELD_CODES, agreement, char_alpha
 from annotation.metrics.spans import PRF, Place, Propagation, SpanAgreement, over_propagation
@@ -53,31 +52,17 @@ class SpanReport:
         }
 
 
-def _decode(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def text_lengths(trace: Trace) -> dict[Place, int]:
     """Every text a span may mark in the trace, by place, with its length in code points."""
     out: dict[Place, int] = {}
     for i, step in enumerate(steps_of(trace)):
         for k, part in enumerate(step.parts):
-            if part.type in ("text", "thinking"):
-                out[(i, k, "text")] = len(part.text or "")
-            elif part.type == "tool_call":
-                out[(i, k, "arguments")] = len(part.arguments or "")
-            elif part.type == "tool_result":
-                out[(i, k, "content")] = len(part.content or "")
+            field = PART_FIELDS.get(part.type)
+            if field is not None:
+                out[(i, k, field)] = len(getattr(part, field) or "")
     if trace.answer:
         out[(None, 0, ANSWER)] = len(trace.answer)
     return out
-
-
-def _decode_all(values: list[Any]) -> list[Any]:
-    """Many JSON texts in one call (SQLite hands back text; PostgreSQL's driver has already decoded them)."""
-    if not any(isinstance(v, str) for v in values):
-        return values
-    return orjson.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
 
 
 def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView | None = None) -> SpanReport | None:
@@ -103,7 +88,7 @@ def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView 
         ).all()
     rows = [r for r in rows if view.may_see(r[1], r[2], qc=bool(r[6]))]
     names = [f"{r[1]}:{r[2]}" if r[2] else r[1] for r in rows]
-    frame = _frame(rows, names, _decode_all([r[5] for r in rows]))
+    frame = _frame(rows, names, decode_all([r[5] for r in rows]))
     if frame.empty:
         return None
     judged: dict[int, list[str]] = defaultdict(list)
@@ -210,7 +195,7 @@ def _propagation(rows: list, names: list[str], a: str, b: str) -> Propagation:
 
 
 def _judgment(row: Any) -> Judgment:
-    steps = _decode(row[4]) or []
+    steps = decode(row[4]) or []
     labels = [StepLabel(verdict=s.get("verdict"), because_of=s.get("because_of")) for s in steps]
     return Judgment(Source("reference"), first_error=row[3], steps=labels)
 
@@ -235,8 +220,8 @@ def _text_lengths(engine: Engine, ids: list[int]) -> dict[int, int]:
                 _T.id.in_(chunk), _T.structure.is_not(None)
             )
             for trace_id, steps, structure, answer in c.execute(rich):
-                trace = Trace(problem="-", steps=_decode(steps), answer=answer)
-                read_structure(trace, _decode(structure))
+                trace = Trace(problem="-", steps=decode(steps), answer=answer)
+                read_structure(trace, decode(structure))
                 lengths[trace_id] = sum(text_lengths(trace).values())
     return lengths
 

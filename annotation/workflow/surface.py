@@ -26,9 +26,10 @@ from annotation.core.model import (
     Trace,
     steps_from_first_error,
 )
-from annotation.core.parts import data_uri, image_refs, is_remote, splittable_text
+from annotation.core.parts import image_refs, splittable_text
 from annotation.core.records import trace_from_row
 from annotation.core.spans import Span, span_text
+from annotation.projects.images import image_uris
 from annotation.rendering.markup import render_soon, to_html
 from annotation.rendering.parts import context_html, images_html, part_texts, step_html
 from annotation.workflow.labelling import CHOSEN_FINISH, StepWork, WorkingCopy
@@ -259,13 +260,11 @@ def trace_markup(trace_id: int, position: int, trace: Trace, images: Mapping[str
 
 def trace_images(engine: Engine, trace_id: int, trace: Trace) -> dict[str, str]:
     """The stored images trace ``trace_id`` shows, as data URIs by name."""
-    names = {ref for ref in image_refs(trace) if not is_remote(ref)}
-    if not names:
+    if not image_refs(trace):
         return {}
     with session(engine) as s:
         row = s.get(TraceRow, trace_id)
-        found = queries.images_named(s, project_id=row.project_id, names=names) if row is not None else {}
-    return {name: data_uri(media_type, data) for name, (media_type, data) in found.items()}
+        return image_uris(s, project_id=row.project_id, trace=trace) if row is not None else {}
 
 
 def model_steps_data(labels: list[StepLabel]) -> list[dict[str, Any]]:

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from annotation.core.model import Judgment, Source, StepLabel, Trace
-from annotation.core.parts import data_uri, image_refs, is_remote
 from annotation.core.records import judgment_from_row, trace_from_row
 from annotation.judgments.visibility import ProjectView
 from annotation.judgments.writing import JudgmentWrite, NotOpen, StaleJudgment, record
+from annotation.projects.images import image_uris
 from annotation.workflow.labelling import WorkingCopy
 from storage import queries, work
 from storage.db import session
@@ -111,7 +111,7 @@ def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRu
             if view.may_see(j.source_kind, j.source_name, qc=row.qc)
         ]
         trace = trace_from_row(row)
-        stored = queries.images_named(s, project_id=rules.id, names=[r for r in image_refs(trace) if not is_remote(r)])
+        images = image_uris(s, project_id=rules.id, trace=trace)
     if not view.sees_reference_fields(qc=row.qc):
         trace.reference_answer = None
         trace.reference_solution = None
@@ -139,7 +139,7 @@ def open_trace(engine: Engine, *, trace_id: int, username: str, rules: ProjectRu
         draft_version=draft.version if draft is not None else None,
         submitted=mine is not None and mine.status == "submitted" and draft is None,
         others=others,
-        images={name: data_uri(media_type, data) for name, (media_type, data) in stored.items()},
+        images=images,
         steps_version=row.steps_version or 1,
     )
 

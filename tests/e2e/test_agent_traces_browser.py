@@ -55,6 +55,9 @@ def test_judge_an_agent_trajectory_with_the_keyboard(open_page, db, tmp_path):
     image.click()
     remote = page.locator('.rl-step[data-step="2"] .rl-image-link')
     expect(remote).to_contain_text("[remote image, not loaded] https://images.example.org/receipt.png")
+    # A link a person may follow, never an image the page loads.
+    expect(remote.locator("a")).to_have_attribute("href", "https://images.example.org/receipt.png")
+    assert page.locator('img[src*="images.example.org"]').count() == 0
 
     # The first step (the tool calls) is where it went wrong: mark it, say why, submit.
     page.locator(".rl-title").first.click()
@@ -72,7 +75,6 @@ def test_judge_an_agent_trajectory_with_the_keyboard(open_page, db, tmp_path):
     assert judged.first_error == 0 and judged.steps[0].critique == "get_shipping is called with arguments cut short"
     # The image came with the page; the remote one in the conversation is a link, never fetched.
     assert not [url for url in requests if "images.example.org" in url]
-    assert page.get_by_role("link", name="https://images.example.org/receipt.png").count() == 0
 
 
 def test_merge_two_steps_of_a_long_reasoning_trace_before_judging(open_page, db, tmp_path):

@@ -9,13 +9,13 @@ optional ``correction`` there).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Text, func, select, type_coerce
 
+from annotation.core.json_columns import decode_all
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure
 from annotation.core.spans import missing_from_data, spans_from_data
@@ -59,14 +59,6 @@ JUDGMENT_COLUMNS = (
     type_coerce(_J.missing, Text).label("missing"),
     _J.corrected_answer,
 )
-
-
-def _decode_all(values: list[Any]) -> list[Any]:
-    """Many JSON values at once: SQLite hands back text, decoded here in one call per chunk (a call per value
-    costs more than the decoding); PostgreSQL's driver has already decoded them."""
-    if not any(isinstance(v, str) for v in values):
-        return values
-    return json.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
 
 
 def _time(value: Any) -> datetime | None:
@@ -148,8 +140,8 @@ def iter_items(
             if only_submitted:
                 query = query.where(_J.status == "submitted")
             judgments = c.execute(query).all()
-        trace_json = _decode_all([v for t in traces for v in (t.steps, t.meta, t.structure)])
-        judgment_json = _decode_all([v for j in judgments for v in (j.steps, j.extra, j.spans, j.missing)])
+        trace_json = decode_all([v for t in traces for v in (t.steps, t.meta, t.structure)])
+        judgment_json = decode_all([v for j in judgments for v in (j.steps, j.extra, j.spans, j.missing)])
         by_trace: dict[int, list] = {}
         qc = {t.id: bool(t.qc) for t in traces}
         for k, j in enumerate(judgments):
