@@ -50,7 +50,7 @@ def on_send() -> None:
             before=d.work,
             username=account.username,
             taxonomy=d.rules.taxonomy,
-            texts=d.markup.get("texts"),
+            trace=d.opened.trace,
         )
     except MessageRefused as e:
         if e.field != "trace_id":  # a message about a trace no longer open: the page shows the open one

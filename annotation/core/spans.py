@@ -168,3 +168,13 @@ def check_spans(trace: Any, spans: list[Span], missing: list[Missing], taxonomy:
             raise InvalidValue(f"missing[{i}].position", f"{entry.position} is past the end of {n} steps")
         if taxonomy is not None and entry.type not in taxonomy:
             raise InvalidValue(f"missing[{i}].type", f"{entry.type!r} is not in the project's taxonomy")
+
+
+def passage_sentences(context: Any) -> list[list[int]]:
+    """The sentence ids of each passage in a trace's context, passages numbered from 1 as Fine-Grained RLHF's
+    ``passage_id`` counts them: a passage ``[title, sentence, ...]`` has sentences 1.. (its title is 0); a passage
+    of one text has none to point at."""
+    passages = context.get("passages") if isinstance(context, dict) else None
+    if not isinstance(passages, list):
+        return []
+    return [list(range(1, len(p))) if isinstance(p, list) else [] for p in passages]

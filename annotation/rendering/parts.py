@@ -100,7 +100,8 @@ def context_html(context: Mapping[str, Any]) -> str:
         out.append(f"<details><summary>Tools offered ({len(tools)}): {names}</summary><pre>{body}</pre></details>")
     passages = context.get("passages")
     if isinstance(passages, list) and passages:
-        items = "".join(f'<li value="{k}">{_passage(p)}</li>' for k, p in enumerate(passages))
+        # Numbered from 1, as Fine-Grained RLHF's passage_id counts them.
+        items = "".join(f'<li value="{k}">{_passage(p)}</li>' for k, p in enumerate(passages, start=1))
         out.append(f"<details><summary>Passages ({len(passages)})</summary><ol>{items}</ol></details>")
     return "".join(out)
 

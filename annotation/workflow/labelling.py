@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from annotation.core.model import CORRECT, NEUTRAL, NO_ERROR, WRONG, InvalidValue
-from annotation.core.spans import Span, spans_from_data
+from annotation.core.spans import Missing, Span, missing_from_data, spans_from_data
 
 LABEL_MODES = ("first_error", "every_step")
 # The finish reasons a person chooses; found_error and solution follow from the verdicts.
@@ -46,11 +46,15 @@ class StepWork:
     critique: str = ""
     tags: tuple[str, ...] = ()
     correction: str = ""
+    # Wrong only because it builds on this earlier step (error propagation); None: an original error.
+    because_of: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"verdict": self.verdict, "critique": self.critique or None, "tags": list(self.tags)}
         if self.correction:
             out["correction"] = self.correction
+        if self.because_of is not None:
+            out["because_of"] = self.because_of
         return out
 
 
@@ -66,6 +70,10 @@ class WorkingCopy:
     time_spent_s: float = 0.0
     # Wrong words marked in the steps' text (annotation.core.spans.Span), in the order they were marked.
     spans: tuple[Span, ...] = ()
+    # "Something is missing here" between steps or at the end (annotation.core.spans.Missing).
+    missing_here: tuple[Missing, ...] = ()
+    # The whole answer as it should have been (Fine-Grained RLHF's corrected prediction).
+    corrected_answer: str = ""
 
     @classmethod
     def blank(cls, n_steps: int) -> WorkingCopy:
@@ -86,6 +94,7 @@ class WorkingCopy:
                     critique=raw.get("critique") or "",
                     tags=tuple(raw.get("tags") or ()),
                     correction=raw.get("correction") or "",
+                    because_of=_earlier(raw.get("because_of"), i),
                 )
             )
         first_error = content.get("first_error")
@@ -110,6 +119,8 @@ class WorkingCopy:
             finish_note=extra.get("finish_note") or "",
             time_spent_s=float(content.get("time_spent_s") or 0.0),
             spans=_spans(content.get("spans"), n_steps),
+            missing_here=_missing(content.get("missing"), n_steps),
+            corrected_answer=content.get("corrected_answer") or "",
         )
 
     def first_error(self, mode: str) -> int | None:
@@ -194,6 +205,15 @@ class WorkingCopy:
             else s
             for i, s in enumerate(self.steps)
         )
+        first = self.first_wrong()
+        # "Wrong because of step k" holds only for a wrong step after the first error that builds on a wrong step;
+        # a verdict changed since leaves it in the draft (so changing back restores it), not in the judgment.
+        steps = tuple(
+            replace(s, because_of=None)
+            if s.because_of is not None and (s.verdict != WRONG or i == first or steps[s.because_of].verdict != WRONG)
+            else s
+            for i, s in enumerate(steps)
+        )
         return replace(self, steps=steps)
 
     def content(self, mode: str) -> dict[str, Any]:
@@ -216,6 +236,8 @@ class WorkingCopy:
             "time_spent_s": round(copy.time_spent_s, 3),
             "extra": extra,
             "spans": [x.as_dict() for x in copy.spans],
+            "missing": [x.as_dict() for x in copy.missing_here],
+            "corrected_answer": copy.corrected_answer or None,
         }
 
     def draft(self) -> dict[str, Any]:
@@ -228,6 +250,8 @@ class WorkingCopy:
             "finish_note": self.finish_note,
             "time_spent_s": self.time_spent_s,
             "spans": [x.as_dict() for x in self.spans],
+            "missing": [x.as_dict() for x in self.missing_here],
+            "corrected_answer": self.corrected_answer,
         }
 
     @classmethod
@@ -240,7 +264,23 @@ class WorkingCopy:
             finish_note=draft.get("finish_note") or "",
             time_spent_s=float(draft.get("time_spent_s") or 0.0),
             spans=_spans(draft.get("spans"), n_steps),
+            missing_here=_missing(draft.get("missing"), n_steps),
+            corrected_answer=draft.get("corrected_answer") or "",
         )
+
+
+def _earlier(value: Any, i: int) -> int | None:
+    """A step index before step ``i``, or None (a label from elsewhere that says otherwise is not shown)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < i else None
+
+
+def _missing(raw: Any, n_steps: int) -> tuple[Missing, ...]:
+    """Missing entries as stored; as with spans, ones that do not read are shown without them."""
+    try:
+        found = missing_from_data(raw)
+    except InvalidValue:
+        return ()
+    return tuple(x for x in found if x.position <= n_steps)
 
 
 def _spans(raw: Any, n_steps: int) -> tuple[Span, ...]:

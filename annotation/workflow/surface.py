@@ -9,6 +9,7 @@ tags that do not belong. A refused message changes nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,15 +21,16 @@ from annotation.core.model import (
     NO_ERROR,
     VERDICT_NAMES,
     VERDICTS,
+    WRONG,
     InvalidValue,
     Judgment,
     StepLabel,
     Trace,
     steps_from_first_error,
 )
-from annotation.core.parts import image_refs, splittable_text
+from annotation.core.parts import Step, image_refs, splittable_text
 from annotation.core.records import trace_from_row
-from annotation.core.spans import Span, span_text
+from annotation.core.spans import PART_FIELDS, Missing, Span, passage_sentences, span_text
 from annotation.projects.images import image_uris
 from annotation.rendering.markup import render_soon, to_html
 from annotation.rendering.parts import context_html, images_html, part_texts, step_html
@@ -72,10 +74,10 @@ def read_message(
     before: WorkingCopy,
     username: str,
     taxonomy: tuple[str, ...] = (),
-    texts: list[str | None] | None = None,
+    trace: Trace | None = None,
 ) -> Message:
     """The message the browser sent, checked against the trace open on the server (``trace_id``, whose work so
-    far is ``before``; ``texts``: each step's text where it is one text, which spans mark)."""
+    far is ``before``; ``trace``: the trace itself, whose texts spans mark; without it no span is taken)."""
     if not isinstance(raw, dict):
         raise MessageRefused("message", "is not an object")
     kind = raw.get("kind")
@@ -95,7 +97,7 @@ def read_message(
         at = _index(raw.get("at"), "at", MAX_TEXT * 100) if kind == "split" else None
     if work is None and kind in ("skip", "back", "load_newer"):
         return Message(kind, seq, None)
-    return Message(kind, seq, read_work(work, before=before, taxonomy=taxonomy, texts=texts), step, at)
+    return Message(kind, seq, read_work(work, before=before, taxonomy=taxonomy, trace=trace), step, at)
 
 
 def _index(value: Any, field: str, limit: int) -> int:
@@ -105,7 +107,7 @@ def _index(value: Any, field: str, limit: int) -> int:
 
 
 def read_work(
-    raw: Any, *, before: WorkingCopy, taxonomy: tuple[str, ...] = (), texts: list[str | None] | None = None
+    raw: Any, *, before: WorkingCopy, taxonomy: tuple[str, ...] = (), trace: Trace | None = None
 ) -> WorkingCopy:
     if not isinstance(raw, dict):
         raise MessageRefused("work", "is not an object")
@@ -115,6 +117,12 @@ def read_work(
         got = len(steps) if isinstance(steps, list) else type(steps).__name__
         raise MessageRefused("work.steps", f"the trace has {n} steps, the message {got}")
     read = tuple(_read_step(step, i, before.steps[i], taxonomy) for i, step in enumerate(steps))
+    for i, step in enumerate(read):
+        if step.because_of is not None and read[step.because_of].verdict != WRONG:
+            raise MessageRefused(
+                f"work.steps[{i}].because_of",
+                f"step {step.because_of + 1} is not marked wrong, so nothing builds on it",
+            )
     solution = raw.get("solution_correct")
     if solution not in (None, True, False):
         raise MessageRefused("work.solution_correct", f"{solution!r} is not true, false or null")
@@ -129,38 +137,93 @@ def read_work(
         finish_note=_text(raw.get("finish_note"), "work.finish_note"),
         # Time is counted on the server, between messages: the browser's clock is not asked.
         time_spent_s=before.time_spent_s,
-        spans=_read_spans(raw.get("spans"), before, taxonomy, texts),
+        spans=_read_spans(raw.get("spans"), before, taxonomy, trace),
+        missing_here=_read_missing(raw.get("missing"), before, taxonomy, trace),
+        corrected_answer=_text(raw.get("corrected_answer"), "work.corrected_answer"),
     )
 
 
-def _read_spans(
-    raw: Any, before: WorkingCopy, taxonomy: tuple[str, ...], texts: list[str | None] | None
-) -> tuple[Span, ...]:
-    """Spans a person marked: each in the text of a step of one text, with offsets inside it (code points), of a
-    type from the taxonomy (or one the judgment already had)."""
+def _read_spans(raw: Any, before: WorkingCopy, taxonomy: tuple[str, ...], trace: Trace | None) -> tuple[Span, ...]:
+    """Spans a person marked: each in a text of the trace (a step's text or thinking, a tool call's arguments, a
+    tool result, the answer), with offsets inside it (code points), of a type from the taxonomy (or one the
+    judgment already had)."""
     if raw is None:
         return ()
     if not isinstance(raw, list) or len(raw) > MAX_SPANS:
         raise MessageRefused("work.spans", f"is not a list of at most {MAX_SPANS} spans")
     allowed = set(taxonomy) | {x.type for x in before.spans}
+    kept_groups = {x.group for x in before.spans if x.group is not None}
     out = []
     for i, item in enumerate(raw):
         where = f"work.spans[{i}]"
         try:
             span = Span.from_dict(item, where)
+            text = span_text(trace, span) if trace is not None else None
         except InvalidValue as e:
-            raise MessageRefused(e.field, e.message) from None
-        text = texts[span.step] if texts is not None and span.step is not None and 0 <= span.step < len(texts) else None
-        if text is None or span.part != 0 or span.field != "text":
-            raise MessageRefused(f"{where}.step", "spans mark the text of a step that is one text")
+            raise MessageRefused(f"{where}.step", e.message) from None
+        if text is None:
+            raise MessageRefused(f"{where}.step", "this page takes no spans")
         if not span.start < span.end <= len(text):
             raise MessageRefused(
-                f"{where}.end", f"{span.start}-{span.end} is not inside the step's {len(text)} characters"
+                f"{where}.end", f"{span.start}-{span.end} is not inside the text's {len(text)} characters"
             )
         if span.type not in allowed:
             raise MessageRefused(f"{where}.type", f"{span.type!r} is not in the project's taxonomy")
-        out.append(Span(span.step, span.start, span.end, span.type, note=_text(span.note, f"{where}.note")))
+        # A group joins the pieces of one span across steps (an import made them); the page only keeps them.
+        group = span.group if span.group in kept_groups else None
+        note = _text(span.note, f"{where}.note")
+        out.append(Span(span.step, span.start, span.end, span.type, span.part, span.field, note, group=group))
     return tuple(out)
+
+
+def _read_missing(raw: Any, before: WorkingCopy, taxonomy: tuple[str, ...], trace: Trace | None) -> tuple[Missing, ...]:
+    """ "Something is missing here" entries: between steps or at the end, of a type from the taxonomy, pointing (or
+    not) at a passage and sentence of the trace's context as passage_sentences numbers them."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_SPANS:
+        raise MessageRefused("work.missing", f"is not a list of at most {MAX_SPANS} entries")
+    allowed = set(taxonomy) | {x.type for x in before.missing_here}
+    known = {_pointer(x) for x in before.missing_here}
+    passages = passage_sentences(trace.context) if trace is not None else []
+    out = []
+    for i, item in enumerate(raw):
+        where = f"work.missing[{i}]"
+        try:
+            entry = Missing.from_dict(item, where)
+        except InvalidValue as e:
+            raise MessageRefused(e.field, e.message) from None
+        if entry.position > len(before.steps):
+            raise MessageRefused(f"{where}.position", f"{entry.position} is past the end of {len(before.steps)} steps")
+        if entry.type not in allowed:
+            raise MessageRefused(f"{where}.type", f"{entry.type!r} is not in the project's taxonomy")
+        if _pointer(entry) not in known:
+            _check_pointer(entry, passages, where)
+        note = _text(entry.note, f"{where}.note")
+        out.append(Missing(entry.position, entry.type, note, entry.passage, entry.sentence))
+    return tuple(out)
+
+
+def _pointer(entry: Missing) -> str:
+    # Where a missing entry points, as given (a sentence id may be a list): one read from a file stays as read.
+    return json.dumps([entry.passage, entry.sentence])
+
+
+def _check_pointer(entry: Missing, passages: list[list[int]], where: str) -> None:
+    """A passage as numbered from 1, and sentences as the passage's list counts them (its title is 0)."""
+    if entry.passage is None:
+        if entry.sentence is not None:
+            raise MessageRefused(f"{where}.sentence", "a sentence needs its passage")
+        return
+    p = entry.passage
+    if not isinstance(p, int) or isinstance(p, bool) or not 1 <= p <= len(passages):
+        raise MessageRefused(f"{where}.passage", f"{p!r} is not a passage of this trace (1 to {len(passages)})")
+    if entry.sentence is None:
+        return
+    ids = entry.sentence if isinstance(entry.sentence, list) else [entry.sentence]
+    for k in ids:
+        if not isinstance(k, int) or isinstance(k, bool) or k not in passages[p - 1]:
+            raise MessageRefused(f"{where}.sentence", f"{k!r} is not a sentence of passage {p}")
 
 
 def _read_step(raw: Any, i: int, before: StepWork, taxonomy: tuple[str, ...]) -> StepWork:
@@ -182,7 +245,16 @@ def _read_step(raw: Any, i: int, before: StepWork, taxonomy: tuple[str, ...]) ->
         critique=_text(raw.get("critique"), f"{where}.critique"),
         tags=tuple(dict.fromkeys(tags)),
         correction=_text(raw.get("correction"), f"{where}.correction"),
+        because_of=_because_of(raw.get("because_of"), i, f"{where}.because_of"),
     )
+
+
+def _because_of(value: Any, i: int, where: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < i:
+        raise MessageRefused(where, f"{value!r} is not an earlier step (a step can be wrong because of one before it)")
+    return value
 
 
 def _text(value: Any, where: str) -> str:
@@ -199,15 +271,31 @@ def work_data(work: WorkingCopy) -> dict[str, Any]:
     """The working copy in the shape the browser keeps (and sends back)."""
     return {
         "steps": [
-            {"verdict": s.verdict, "critique": s.critique, "tags": list(s.tags), "correction": s.correction}
+            {
+                "verdict": s.verdict,
+                "critique": s.critique,
+                "tags": list(s.tags),
+                "correction": s.correction,
+                "because_of": s.because_of,
+            }
             for s in work.steps
         ],
         "critique": work.critique,
         "solution_correct": work.solution_correct,
         "finish": work.finish,
         "finish_note": work.finish_note,
-        "spans": [{"step": x.step, "start": x.start, "end": x.end, "type": x.type, "note": x.note} for x in work.spans],
+        "spans": [_span_data(x) for x in work.spans],
+        "missing": [x.as_dict() for x in work.missing_here],
+        "corrected_answer": work.corrected_answer,
     }
+
+
+def _span_data(span: Span) -> dict[str, Any]:
+    out = {"step": span.step, "part": span.part, "field": span.field, "start": span.start, "end": span.end}
+    out |= {"type": span.type, "note": span.note}
+    if span.group is not None:
+        out["group"] = span.group
+    return out
 
 
 def trace_data(opened: OpenTrace) -> dict[str, Any]:
@@ -238,24 +326,69 @@ def shown_steps(steps: list[str]) -> list[str]:
 def trace_markup(trace_id: int, position: int, trace: Trace, images: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``images``: the data URIs of the project's stored images the trace names (``trace_images``)."""
     images = images or {}
+    fields: list[list[dict[str, Any]] | None]
     if trace.step_parts is None:
         steps = [to_html(step) for step in shown_steps(trace.steps)]
         texts: list[str | None] = list(trace.steps)
+        fields = [None] * len(steps)
     else:
         steps = [step_html(step, images) for step in trace.step_parts]
         texts = [splittable_text(step) for step in trace.step_parts]
+        fields = [
+            None if text is not None else markable_fields(step)
+            for step, text in zip(trace.step_parts, texts, strict=True)
+        ]
     return {
         "id": trace_id,
         "number": position + 1,
         "context": context_html(trace.context),
         "problem": to_html(trace.problem) + images_html(trace.images, images),
         "steps": steps,
-        # Each step's text as stored, where it is one text: what a split points into.
+        # Each step's text as stored, where it is one text: what a split points into, and spans mark.
         "texts": texts,
+        # Where a step is not one text: the texts in it that spans may mark (part, field, label, text).
+        "fields": fields,
         "answer": to_html(trace.answer),
+        "answer_text": trace.answer or "",
+        "passages": passages_data(trace.context),
         "reference_answer": to_html(trace.reference_answer),
         "reference_solution": to_html(trace.reference_solution),
     }
+
+
+def markable_fields(step: Step) -> list[dict[str, Any]]:
+    """The texts of a step of several parts that spans may mark, as stored, with a label a person reads."""
+    out = []
+    for k, part in enumerate(step.parts):
+        field = PART_FIELDS.get(part.type)
+        if field is None:
+            continue
+        label = {
+            "text": "text",
+            "thinking": "thinking",
+            "tool_call": f"arguments of {part.name or 'a tool call'}",
+            "tool_result": f"result of {part.name or 'a tool'}",
+        }[part.type]
+        out.append({"part": k, "field": field, "label": label, "text": getattr(part, field) or ""})
+    return out
+
+
+def passages_data(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The context's passages for pointing at what is missing: numbered from 1, each with its title and its
+    sentences by id (see core.spans.passage_sentences). Text only: the page sets it as text."""
+    passages = context.get("passages") if isinstance(context, Mapping) else None
+    if not isinstance(passages, list):
+        return []
+    out = []
+    for number, (p, ids) in enumerate(zip(passages, passage_sentences(context), strict=True), start=1):
+        if isinstance(p, list):
+            title = str(p[0]) if p else ""
+            sentences = [{"id": k, "text": str(p[k])[:200]} for k in ids]
+        else:
+            title = str(p.get("title") or p.get("text") or "") if isinstance(p, dict) else str(p)
+            sentences = []
+        out.append({"number": number, "title": title[:120], "sentences": sentences})
+    return out
 
 
 def trace_images(engine: Engine, trace_id: int, trace: Trace) -> dict[str, str]:
@@ -324,6 +457,7 @@ def side_data(
             {
                 "verdict": VERDICT_NAMES.get(verdict, "–"),
                 "first": judgment is not None and judgment.first_error == i,
+                "because_of": label.because_of if label is not None else None,
                 "critique": to_html(label.critique) if label is not None else "",
                 "tags": list(label.tags) if label is not None else [],
                 "spans": spans.get(i, []),

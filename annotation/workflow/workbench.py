@@ -194,7 +194,10 @@ def submit(engine: Engine, opened: OpenTrace, *, username: str, copy: WorkingCop
     """
     content = copy.content(rules.label_mode) | {"status": "submitted"}
     labels = [StepLabel(**step) for step in content["steps"]]
-    judgment = Judgment(source=Source("human", username), **(content | {"steps": labels, "spans": list(copy.spans)}))
+    judgment = Judgment(
+        source=Source("human", username),
+        **(content | {"steps": labels, "spans": list(copy.spans), "missing": list(copy.missing_here)}),
+    )
     judgment.validate(len(opened.trace.steps))
     write = JudgmentWrite(
         opened.trace_id,

@@ -71,7 +71,7 @@ function greyed(work, mode) {
 }
 
 function madeCorrect(step) {
-  return { ...step, verdict: CORRECT, tags: [], correction: "" };
+  return { ...step, verdict: CORRECT, tags: [], correction: "", because_of: null };
 }
 
 function withVerdict(work, i, verdict, mode) {
@@ -85,7 +85,7 @@ function withVerdict(work, i, verdict, mode) {
 
 function allCorrect(work) {
   const steps = work.steps.map((s) => {
-    if (s.verdict === WRONG) return { verdict: CORRECT, critique: "", tags: [], correction: "" };
+    if (s.verdict === WRONG) return { verdict: CORRECT, critique: "", tags: [], correction: "", because_of: null };
     if (s.verdict === null) return madeCorrect(s);
     return s;
   });
@@ -461,7 +461,21 @@ class Surface {
         return this.openSplit();
       case "mark":
         if (mode === "check" || this.readOnly()) return;
-        return this.openMarks();
+        return this.openMarks(this.cursor);
+      case "missing":
+        if (mode === "check" || this.readOnly()) return;
+        return this.addMissing(this.cursor + 1);
+      case "because":
+        if (mode === "check" || this.readOnly()) return;
+        return this.cycleBecause(this.cursor);
+      case "corrected":
+        if (mode === "check" || this.readOnly()) return;
+        return this.focusCorrected();
+      case "plain":
+        if (mode === "check") return;
+        this.plain = !this.plain;
+        this.paint();
+        return;
       case "rate_helpful":
       case "rate_partly":
       case "rate_misleading":
@@ -612,44 +626,90 @@ class Surface {
     box.setSelectionRange(0, 0);
   }
 
-  spansOf(i) {
-    return (this.work.spans || []).map((sp, k) => ({ ...sp, k })).filter((sp) => sp.step === i);
+  // ---- finer than a step: wrong words (spans), what is missing, what a wrong step builds on ----
+
+  fieldsOf(where) {
+    // The texts spans may mark, exactly as stored: a step's one text, the parts of a step of several (a tool
+    // call's arguments, a tool result, thinking), or the trace's answer (where === "answer").
+    const t = this.data.trace;
+    if (where === "answer") return t.answer_text ? [{ part: 0, field: "answer", label: "", text: t.answer_text }] : [];
+    if (typeof (t.texts || [])[where] === "string") return [{ part: 0, field: "text", label: "", text: t.texts[where] }];
+    return (t.fields && t.fields[where]) || [];
   }
 
-  paintSpans(node, i) {
-    // The step's marked words, as text (never markup), each with its type and a button to remove it.
-    const mine = this.spansOf(i);
-    const text = this.data.trace.texts && this.data.trace.texts[i];
-    const key = JSON.stringify(mine);
-    if (node.spanKey === key) return;
-    node.spanKey = key;
+  spansOf(where) {
+    const step = where === "answer" ? null : where;
+    return (this.work.spans || []).map((sp, k) => ({ ...sp, k })).filter((sp) => sp.step === step);
+  }
+
+  spanWords(sp) {
+    const f = this.fieldsOf(sp.step === null ? "answer" : sp.step).find((x) => x.part === (sp.part || 0) && x.field === (sp.field || "text"));
+    return f ? Array.from(f.text).slice(sp.start, sp.end).join("") : "";
+  }
+
+  colourOf(type) {
+    return Math.max(0, this.data.taxonomy.indexOf(type)) % 6;
+  }
+
+  paintSpans(node, where) {
+    // The marked words under the step (or the answer), as text (never markup): type, note, remove. Drawn anew
+    // only when spans come or go or change type, so a note being typed keeps its box.
+    const mine = this.spansOf(where);
+    const shape = JSON.stringify(mine.map((sp) => [sp.k, sp.part, sp.field, sp.start, sp.end, sp.type]));
     if (!node.spanList) {
       node.spanList = el("div", { className: "rl-spans" });
-      node.box.append(node.spanList);
+      node.spanHost.append(node.spanList);
     }
-    const chars = typeof text === "string" ? Array.from(text) : [];
-    node.spanList.replaceChildren(
-      ...mine.map((sp) => {
-        const words = chars.slice(sp.start, sp.end).join("");
-        const colour = Math.max(0, this.data.taxonomy.indexOf(sp.type)) % 6;
-        return el(
-          "div",
-          { className: "rl-span" },
-          el("mark", { className: `rl-span-text c${colour}`, text: words }),
-          el("span", { className: "rl-span-type", text: ` ${sp.type}` }),
-          this.readOnly()
-            ? null
-            : el("button", {
-                type: "button",
-                className: "rl-span-remove",
-                text: "✕",
-                title: "Remove this span",
-                "aria-label": `Remove the span "${words}"`,
-                onclick: () => this.removeSpan(sp.k),
-              }),
-        );
+    if (node.spanKey !== shape) {
+      node.spanKey = shape;
+      node.spanNotes = {};
+      const several = this.fieldsOf(where).length > 1;
+      node.spanList.replaceChildren(...mine.map((sp) => this.spanRow(node, sp, several)));
+    }
+    for (const sp of mine) {
+      const box = node.spanNotes[sp.k];
+      if (box && document.activeElement !== box && box.value !== (sp.note || "")) box.value = sp.note || "";
+    }
+    this.paintPlain(node, where, mine);
+  }
+
+  spanRow(node, sp, several) {
+    const words = this.spanWords(sp);
+    const label = several ? this.fieldsOf(sp.step === null ? "answer" : sp.step).find((f) => f.part === sp.part && f.field === sp.field) : null;
+    const row = el("div", { className: "rl-span", "data-span": String(sp.k) });
+    row.append(el("mark", { className: `rl-span-text c${this.colourOf(sp.type)}`, text: words }));
+    if (label && label.label) row.append(el("span", { className: "rl-span-where", text: ` in ${label.label}` }));
+    if (this.readOnly()) {
+      row.append(el("span", { className: "rl-span-type", text: ` ${sp.type}${sp.note ? ": " + sp.note : ""}` }));
+      return row;
+    }
+    const types = [...new Set([...this.data.taxonomy, sp.type])];
+    const type = el("select", { className: "rl-span-kind", "aria-label": `Error type of "${words}"` }, ...types.map((t) => el("option", { value: t, text: t })));
+    type.value = sp.type;
+    type.addEventListener("change", () => this.editSpan(sp.k, { type: type.value }));
+    const note = el("input", { type: "text", className: "rl-span-note", placeholder: "note (optional)", "aria-label": `Note on "${words}"` });
+    note.value = sp.note || "";
+    note.addEventListener("input", () => this.editSpan(sp.k, { note: note.value }, false));
+    node.spanNotes[sp.k] = note;
+    row.append(
+      type,
+      note,
+      el("button", {
+        type: "button",
+        className: "rl-span-remove",
+        text: "✕",
+        title: "Remove this span",
+        "aria-label": `Remove the span "${words}"`,
+        onclick: () => this.removeSpan(sp.k),
       }),
     );
+    return row;
+  }
+
+  editSpan(k, changes, paint = true) {
+    const spans = this.work.spans.map((sp, j) => (j === k ? { ...sp, ...changes } : sp));
+    this.lastChange = Date.now();
+    this.change({ ...this.work, spans }, { paint });
   }
 
   removeSpan(k) {
@@ -657,52 +717,291 @@ class Surface {
     this.change({ ...this.work, spans });
   }
 
-  openMarks() {
-    // Wrong words are chosen on the step's plain text (offsets exact): select with the mouse, or with
-    // Shift+arrows (Ctrl/Alt+Shift+arrows by words), then 1-9 gives the selection that error type.
-    const i = this.cursor;
-    const text = this.data.trace.texts && this.data.trace.texts[i];
-    const node = this.stepNodes[i];
-    if (typeof text !== "string") {
-      this.notice("info", `Step ${i + 1} is not one text: its words cannot be marked here.`);
+  paintPlain(node, where, mine) {
+    // Plain-text view (V, and while marking): the stored text with the spans highlighted in their type's colour,
+    // built of text nodes; the rendered Markdown and LaTeX come back with V.
+    const plain = Boolean(this.plain) && this.fieldsOf(where).length > 0;
+    const shape = plain ? JSON.stringify(mine.map((sp) => [sp.part, sp.field, sp.start, sp.end, sp.type])) : "";
+    if (node.plainKey === shape && node.plainShown === plain) return;
+    node.plainKey = shape;
+    node.plainShown = plain;
+    if (node.rendered) node.rendered.hidden = plain;
+    if (!plain) {
+      if (node.plainBox) node.plainBox.hidden = true;
+      return;
+    }
+    if (!node.plainBox) {
+      node.plainBox = el("div", { className: "rl-plain" });
+      node.rendered.after(node.plainBox);
+    }
+    node.plainBox.hidden = false;
+    const fields = this.fieldsOf(where);
+    node.plainBox.replaceChildren(
+      ...fields.map((f) =>
+        el(
+          "div",
+          { className: "rl-plain-field" },
+          f.label ? el("span", { className: "rl-plain-label", text: f.label }) : null,
+          this.highlighted(f.text, mine.filter((sp) => sp.part === f.part && sp.field === f.field)),
+        ),
+      ),
+    );
+  }
+
+  highlighted(text, spans) {
+    // Code points, as spans count them; where spans overlap the earlier one colours the characters.
+    const chars = Array.from(text);
+    const owner = new Array(chars.length).fill(-1);
+    spans.forEach((sp, j) => {
+      for (let c = sp.start; c < Math.min(sp.end, chars.length); c++) if (owner[c] < 0) owner[c] = j;
+    });
+    const out = el("div", { className: "rl-plain-text" });
+    let c = 0;
+    while (c < chars.length) {
+      let d = c;
+      while (d < chars.length && owner[d] === owner[c]) d++;
+      const piece = chars.slice(c, d).join("");
+      if (owner[c] < 0) out.append(document.createTextNode(piece));
+      else {
+        const sp = spans[owner[c]];
+        out.append(
+          el("mark", {
+            className: `c${this.colourOf(sp.type)}`,
+            title: sp.note ? `${sp.type}: ${sp.note}` : sp.type,
+            text: piece,
+            onclick: () => this.focusSpan(sp),
+          }),
+        );
+      }
+      c = d;
+    }
+    return out;
+  }
+
+  focusSpan(sp) {
+    // Click a highlight to edit its span: the row under the step, with its note box focused.
+    const node = sp.step === null ? this.answerNode : this.stepNodes[sp.step];
+    const box = node && node.spanNotes && node.spanNotes[sp.k];
+    if (box) {
+      box.focus({ preventScroll: true });
+      box.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  openMarks(where) {
+    // Wrong words are chosen on the plain text (offsets exact): select with the mouse, or with Shift+arrows
+    // (Ctrl+Shift+arrows by words), then 1-9 gives the selection that error type. A step of several parts gets a
+    // box per text (Tab moves between them); the answer has its own.
+    const fields = this.fieldsOf(where);
+    const node = where === "answer" ? this.answerNode : this.stepNodes[where];
+    const name = where === "answer" ? "the answer" : `step ${where + 1}`;
+    if (!fields.length) {
+      this.notice("info", `${name[0].toUpperCase()}${name.slice(1)} has no text to mark (only images).`);
       return;
     }
     if (!this.data.taxonomy.length) {
       this.notice("info", "This project has no error types to give marked words: add a taxonomy on the Admin page.");
       return;
     }
+    if (!this.plain) {
+      this.plain = true; // the highlights show as words are marked
+      this.paint();
+    }
+    if (node.textBox) node.textBox.remove();
     const types = this.data.taxonomy.slice(0, 9).map((t, k) => `${k + 1} ${t}`).join(" · ");
-    const { box, close } = this.textOver(node, "rl-marks", `Mark words of step ${i + 1}`, 6, [
-      `Select words, then a number: ${types}. Esc leaves.`,
-    ]);
-    box.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") {
-        e.preventDefault();
-        e.stopPropagation();
-        close();
-        return;
-      }
-      const n = Number(e.key);
-      if (!e.ctrlKey && !e.metaKey && n >= 1 && n <= Math.min(9, this.data.taxonomy.length)) {
-        e.preventDefault();
-        e.stopPropagation();
-        if (box.selectionEnd <= box.selectionStart) {
-          this.notice("info", "Select some words first (mouse, or Shift with the arrows).");
-          return;
-        }
-        // Code points, as the server counts them; the text box counts UTF-16 units.
-        const start = Array.from(box.value.slice(0, box.selectionStart)).length;
-        const end = start + Array.from(box.value.slice(box.selectionStart, box.selectionEnd)).length;
-        const span = { step: i, start, end, type: this.data.taxonomy[n - 1], note: "" };
-        this.lastChange = Date.now();
-        this.change({ ...this.work, spans: [...(this.work.spans || []), span] });
-        box.setSelectionRange(box.selectionEnd, box.selectionEnd);
-        return;
-      }
-      if (!e.ctrlKey && !e.metaKey) e.stopPropagation(); // keys select here, they do not judge
+    const boxes = fields.map((f) => {
+      const box = el("textarea", { className: "rl-marks", rows: String(Math.min(8, 2 + Math.ceil(f.text.length / 90))), "aria-label": `Mark words of ${name}${f.label ? ", " + f.label : ""}` });
+      box.value = f.text;
+      box.addEventListener("beforeinput", (e) => e.preventDefault()); // read only, yet with a caret
+      box.addEventListener("keydown", (e) => this.markKey(e, box, f, where, close));
+      return f.label ? el("label", { className: "rl-field" }, el("span", { text: f.label }), box) : box;
     });
-    box.focus({ preventScroll: true });
-    box.setSelectionRange(0, 0);
+    const wrap = el("div", { className: "rl-split-wrap" }, el("p", { className: "rl-split-help", text: `Select words, then a number: ${types}. Esc leaves.` }), ...boxes);
+    node.textBox = wrap;
+    node.spanHost.before(wrap);
+    function close() {
+      wrap.remove();
+      node.textBox = null;
+    }
+    const first = wrap.querySelector("textarea");
+    first.focus({ preventScroll: true });
+    first.setSelectionRange(0, 0);
+  }
+
+  markKey(e, box, f, where, close) {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      close();
+      this.root.focus({ preventScroll: true });
+      return;
+    }
+    const n = Number(e.key);
+    if (!e.ctrlKey && !e.metaKey && n >= 1 && n <= Math.min(9, this.data.taxonomy.length)) {
+      e.preventDefault();
+      e.stopPropagation();
+      if (box.selectionEnd <= box.selectionStart) {
+        this.notice("info", "Select some words first (mouse, or Shift with the arrows).");
+        return;
+      }
+      // Code points, as the server counts them; the text box counts UTF-16 units.
+      const start = Array.from(box.value.slice(0, box.selectionStart)).length;
+      const end = start + Array.from(box.value.slice(box.selectionStart, box.selectionEnd)).length;
+      const step = where === "answer" ? null : where;
+      const span = { step, part: f.part, field: f.field, start, end, type: this.data.taxonomy[n - 1], note: "" };
+      this.lastChange = Date.now();
+      this.change({ ...this.work, spans: [...(this.work.spans || []), span] });
+      box.setSelectionRange(box.selectionEnd, box.selectionEnd);
+      return;
+    }
+    if (e.key !== "Tab" && !e.ctrlKey && !e.metaKey) e.stopPropagation(); // keys select here, they do not judge
+  }
+
+  missingAt(position) {
+    return (this.work.missing || []).map((m, k) => ({ ...m, k })).filter((m) => m.position === position);
+  }
+
+  addMissing(position) {
+    // "Something is missing here", after the current step; its type first from the taxonomy, then a note.
+    if (!this.data.taxonomy.length) {
+      this.notice("info", "This project has no error types to give what is missing: add a taxonomy on the Admin page.");
+      return;
+    }
+    const entry = { position, type: this.data.taxonomy[0], note: "" };
+    this.lastChange = Date.now();
+    this.change({ ...this.work, missing: [...(this.work.missing || []), entry] });
+    const node = this.stepNodes[Math.max(0, position - 1)];
+    const rows = node.missingList.querySelectorAll(".rl-missing-row");
+    const kind = rows.length && rows[rows.length - 1].querySelector("select");
+    if (kind) {
+      kind.focus({ preventScroll: true });
+      kind.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  editMissing(k, changes, paint = true) {
+    const missing = this.work.missing.map((m, j) => {
+      if (j !== k) return m;
+      const out = { ...m, ...changes };
+      // Absent, not null, where nothing is pointed at: the stored shape.
+      for (const key of ["passage", "sentence"]) if (out[key] === null || out[key] === undefined) delete out[key];
+      return out;
+    });
+    this.lastChange = Date.now();
+    this.change({ ...this.work, missing }, { paint });
+  }
+
+  paintMissing(node, i) {
+    // What is missing after step i (and, on the first step, before it): type, note, passage and sentence.
+    const mine = [...(i === 0 ? this.missingAt(0) : []), ...this.missingAt(i + 1)];
+    const shape = JSON.stringify(mine.map((m) => [m.k, m.position, m.type, m.passage, m.sentence]));
+    if (!node.missingList) {
+      node.missingList = el("div", { className: "rl-missing" });
+      node.box.append(node.missingList);
+    }
+    if (node.missingKey !== shape) {
+      node.missingKey = shape;
+      node.missingNotes = {};
+      node.missingList.replaceChildren(...mine.map((m) => this.missingRow(node, m)));
+    }
+    for (const m of mine) {
+      const box = node.missingNotes[m.k];
+      if (box && document.activeElement !== box && box.value !== (m.note || "")) box.value = m.note || "";
+    }
+  }
+
+  missingRow(node, m) {
+    const where = m.position === 0 ? "before step 1" : `after step ${m.position}`;
+    const row = el("div", { className: "rl-missing-row", "data-missing": String(m.k) }, el("span", { className: "rl-missing-label", text: `Missing ${where}:` }));
+    if (this.readOnly()) {
+      row.append(el("span", { text: ` ${m.type}${m.note ? ": " + m.note : ""}` }));
+      return row;
+    }
+    const types = [...new Set([...this.data.taxonomy, m.type])];
+    const kind = el("select", { "aria-label": `Type of what is missing ${where}` }, ...types.map((t) => el("option", { value: t, text: t })));
+    kind.value = m.type;
+    kind.addEventListener("change", () => this.editMissing(m.k, { type: kind.value }));
+    const note = el("input", { type: "text", className: "rl-span-note", placeholder: "what is missing (a check, a tool call, a fact)", "aria-label": `What is missing ${where}` });
+    note.value = m.note || "";
+    note.addEventListener("input", () => this.editMissing(m.k, { note: note.value }, false));
+    node.missingNotes[m.k] = note;
+    row.append(kind, note);
+    const passages = this.data.trace.passages || [];
+    if (passages.length) row.append(...this.pointer(m, passages, where));
+    row.append(
+      el("button", {
+        type: "button",
+        className: "rl-span-remove",
+        text: "✕",
+        title: "Remove",
+        "aria-label": `Remove what is missing ${where}`,
+        onclick: () => this.change({ ...this.work, missing: this.work.missing.filter((_, j) => j !== m.k) }),
+      }),
+    );
+    return row;
+  }
+
+  pointer(m, passages, where) {
+    // The passage (numbered from 1) and sentence that hold the missing information, as Fine-Grained RLHF points.
+    const known = passages.some((p) => p.number === m.passage);
+    const passage = el(
+      "select",
+      { "aria-label": `Passage holding what is missing ${where}` },
+      el("option", { value: "", text: "no passage" }),
+      ...passages.map((p) => el("option", { value: String(p.number), text: `${p.number}. ${p.title}` })),
+      !known && m.passage !== undefined ? el("option", { value: "kept", text: `as imported: ${JSON.stringify(m.passage)}` }) : null,
+    );
+    passage.value = known ? String(m.passage) : m.passage !== undefined ? "kept" : "";
+    passage.addEventListener("change", () => {
+      if (passage.value === "kept") return;
+      this.editMissing(m.k, { passage: passage.value ? Number(passage.value) : null, sentence: null });
+    });
+    const chosen = passages.find((p) => p.number === m.passage);
+    const ids = Array.isArray(m.sentence) ? m.sentence : m.sentence === undefined ? [] : [m.sentence];
+    const sentence = el(
+      "select",
+      { "aria-label": `Sentence holding what is missing ${where}`, disabled: !chosen || !chosen.sentences.length },
+      el("option", { value: "", text: "no sentence" }),
+      ...(chosen ? chosen.sentences : []).map((x) => el("option", { value: String(x.id), text: `${x.id}. ${x.text.slice(0, 80)}` })),
+    );
+    sentence.value = ids.length === 1 ? String(ids[0]) : "";
+    sentence.addEventListener("change", () => {
+      // A list of ids, as the format keeps them.
+      this.editMissing(m.k, { sentence: sentence.value ? [Number(sentence.value)] : null });
+    });
+    return [passage, sentence];
+  }
+
+  becauseChoices(i) {
+    // A wrong step after the first error may build on an earlier wrong step; the first error is always original.
+    const first = firstWrong(this.work);
+    if (first === null || i <= first || this.work.steps[i].verdict !== WRONG) return [];
+    const out = [];
+    for (let k = 0; k < i; k++) if (this.work.steps[k].verdict === WRONG) out.push(k);
+    return out;
+  }
+
+  cycleBecause(i) {
+    // W: original error -> wrong because of the nearest earlier wrong step -> the one before -> ... -> original.
+    const choices = this.becauseChoices(i).reverse();
+    if (!choices.length) {
+      this.notice("info", `Step ${i + 1} can be wrong because of an earlier step only when it and an earlier step are wrong.`);
+      return;
+    }
+    const now = this.work.steps[i].because_of;
+    const at = choices.indexOf(now);
+    const next = at + 1 < choices.length ? choices[at + 1] : null;
+    const steps = this.work.steps.map((s, k) => (k === i ? { ...s, because_of: next } : s));
+    this.lastChange = Date.now();
+    this.change({ ...this.work, steps });
+  }
+
+  focusCorrected() {
+    const box = this.corrected && this.corrected.input;
+    if (box) {
+      box.focus({ preventScroll: true });
+      box.scrollIntoView({ block: "nearest" });
+    }
   }
 
   // ---- drawing ----
@@ -757,13 +1056,28 @@ class Surface {
         this.markup(t.problem, "rl-problem"),
         steps,
         this.summaryLine,
-        t.answer ? el("h3", { text: "The trace's answer" }) : null,
-        t.answer ? this.markup(t.answer, "rl-answer") : null,
+        this.answerSection(t),
         this.wholeTrace,
       );
     }
     if (!this.readOnly()) this.fillWholeTrace();
     this.paint();
+  }
+
+  answerSection(t) {
+    // The trace's answer, whose words can be marked like a step's (a button: the keys act on the current step).
+    this.answerNode = null;
+    if (!t.answer) return null;
+    const rendered = this.markup(t.answer, "rl-answer");
+    const spanHost = el("div", { className: "rl-span-host" });
+    const box = el("section", { className: "rl-answer-box" });
+    this.answerNode = { box, rendered, spanHost };
+    const mark =
+      this.readOnly() || this.data.label_mode === "check" || !t.answer_text
+        ? null
+        : el("button", { type: "button", className: "rl-button", text: "Mark words of the answer", onclick: () => this.openMarks("answer") });
+    box.append(el("div", { className: "rl-row" }, el("h3", { text: "The trace's answer" }), mark), rendered, spanHost);
+    return box;
   }
 
   markup(html, className) {
@@ -819,25 +1133,29 @@ class Surface {
     }
     const editor = el("div", { className: "rl-editor", hidden: true });
     const model = this.data.model_steps && this.data.model_steps[i];
+    const rendered = this.markup(html, "rl-step-text");
+    const spanHost = el("div", { className: "rl-span-host" });
     if (this.readOnly()) {
       const box = el(
         "li",
         { className: "rl-step rl-view", "data-step": String(i), onclick: (e) => this.clickStep(e, i) },
         el("div", { className: "rl-step-head" }, el("strong", { text: `Step ${i + 1}` }), badges),
-        this.markup(html, "rl-step-text"),
+        rendered,
+        spanHost,
         el("div", { className: "rl-sides" }, ...this.data.sides.map((side) => this.sideNode(side, i))),
       );
-      return { box, badges, buttons: {}, editor: el("div"), drawn: "view" };
+      return { box, badges, buttons: {}, editor: el("div"), drawn: "view", rendered, spanHost };
     }
     const box = el(
       "li",
       { className: "rl-step", "data-step": String(i), onclick: (e) => this.clickStep(e, i) },
       el("div", { className: "rl-step-head" }, el("strong", { text: `Step ${i + 1}` }), badges, verdicts),
-      this.markup(html, "rl-step-text"),
+      rendered,
+      spanHost,
       model ? this.modelNode(model) : null,
       editor,
     );
-    return { box, badges, buttons, editor, drawn: null };
+    return { box, badges, buttons, editor, drawn: null, rendered, spanHost };
   }
 
   sideNode(side, i) {
@@ -846,7 +1164,7 @@ class Surface {
       "div",
       { className: "rl-side" },
       el("span", { className: "rl-side-name", text: `${side.name}: ` }),
-      el("span", { className: `rl-side-verdict ${step.verdict}`, text: `${step.verdict}${step.first ? " ◀ first error" : ""}` }),
+      el("span", { className: `rl-side-verdict ${step.verdict}`, text: `${step.verdict}${step.first ? " ◀ first error" : ""}${typeof step.because_of === "number" ? ` (because of step ${step.because_of + 1})` : ""}` }),
       step.critique ? this.markup(step.critique, "rl-model-critique") : null,
       step.tags.length ? el("span", { className: "rl-side-tags", text: `tags: ${step.tags.join(", ")}` }) : null,
       ...(step.spans || []).map((sp) =>
@@ -903,6 +1221,9 @@ class Surface {
       if (i === first) marks.push(["error", "First error"]);
       if (current) marks.push(["current", "Current"]);
       if (grey.has(i)) marks.push(["grey", "No rating needed"]);
+      if (step.because_of !== null && step.because_of !== undefined && step.verdict === WRONG && i !== first) {
+        marks.push(["because", `Wrong because of step ${step.because_of + 1}`]);
+      }
       const key = JSON.stringify(marks);
       if (node.marks !== key) {
         node.marks = key;
@@ -910,8 +1231,10 @@ class Surface {
       }
       this.paintEditor(node, step, i, current && !grey.has(i) ? "open" : grey.has(i) ? "" : this.needsEditor(step));
       this.paintSpans(node, i);
+      if (mode !== "check" && !this.readOnly()) this.paintMissing(node, i);
     });
     if (this.readOnly()) return;
+    if (this.answerNode) this.paintSpans(this.answerNode, "answer");
     const s = summary(this.work, mode);
     this.summaryLine.textContent = s.text;
     this.summaryLine.classList.toggle("error", s.error);
@@ -925,7 +1248,8 @@ class Surface {
   paintEditor(node, step, i, open) {
     if (this.readOnly()) return;
     const wantCorrection = open && step.verdict === WRONG;
-    const shape = `${open}|${wantCorrection}`;
+    const because = open && this.data.label_mode !== "check" ? this.becauseChoices(i) : [];
+    const shape = `${open}|${wantCorrection}|${because.join(",")}`;
     if (node.drawn !== shape) {
       node.drawn = shape;
       node.editor.hidden = !open;
@@ -943,6 +1267,21 @@ class Surface {
         fields.tags = this.tagRow(i);
         parts.push(fields.tags.wrap);
       }
+      if (because.length) {
+        const choose = el(
+          "select",
+          { "aria-label": `What step ${i + 1} is wrong because of` },
+          el("option", { value: "", text: "An original error" }),
+          ...because.map((k) => el("option", { value: String(k), text: `Wrong because it builds on step ${k + 1}` })),
+        );
+        choose.addEventListener("change", () => {
+          const steps = this.work.steps.map((s, k) => (k === i ? { ...s, because_of: choose.value === "" ? null : Number(choose.value) } : s));
+          this.lastChange = Date.now();
+          this.change({ ...this.work, steps });
+        });
+        fields.because = choose;
+        parts.push(el("label", { className: "rl-field" }, el("span", { text: "Error propagation (W)" }), choose));
+      }
       if (wantCorrection) {
         fields.correction = this.textBox(`Correction of step ${i + 1} (optional)`, "What the step should have said", (v) =>
           this.stepText(i, "correction", v),
@@ -956,6 +1295,10 @@ class Surface {
     for (const name of ["critique", "correction"]) {
       const f = node.fields[name];
       if (f && document.activeElement !== f.input && f.input.value !== step[name]) f.input.value = step[name] || "";
+    }
+    if (node.fields.because) {
+      const value = step.because_of === null || step.because_of === undefined ? "" : String(step.because_of);
+      if (node.fields.because.value !== value) node.fields.because.value = value;
     }
     if (node.fields.tags) {
       node.fields.tags.chips.forEach((chip) => chip.setAttribute("aria-pressed", String(step.tags.includes(chip.dataset.tag))));
@@ -1101,6 +1444,23 @@ class Surface {
       this.lastChange = Date.now();
       this.change({ ...this.work, critique: v }, { paint: false });
     });
+    this.corrected = this.textBox("Corrected answer (optional, C)", "The whole answer as it should have been", (v) => {
+      this.lastChange = Date.now();
+      this.change({ ...this.work, corrected_answer: v }, { paint: false });
+    });
+    const answerText = this.data.trace.answer_text;
+    const startFrom = answerText
+      ? el("button", {
+          type: "button",
+          className: "rl-button",
+          text: "Start from the trace's answer",
+          onclick: () => {
+            this.change({ ...this.work, corrected_answer: answerText }, { paint: false });
+            this.fillWholeTrace();
+            this.focusCorrected();
+          },
+        })
+      : null;
     return el(
       "section",
       { className: "rl-whole" },
@@ -1108,6 +1468,8 @@ class Surface {
       el("div", { className: "rl-row" }, answer, el("label", { className: "rl-field" }, el("span", { text: "Finish" }), this.finish)),
       this.finishNote.wrap,
       this.overall.wrap,
+      this.corrected.wrap,
+      startFrom,
     );
   }
 
@@ -1153,6 +1515,7 @@ class Surface {
     for (const [box, value] of [
       [this.overall.input, this.work.critique],
       [this.finishNote.input, this.work.finish_note],
+      [this.corrected.input, this.work.corrected_answer],
     ]) {
       if (document.activeElement !== box && box.value !== (value || "")) box.value = value || "";
     }

@@ -24,6 +24,12 @@ KEYS = {
     "s": "split",
     # Annotate: mark wrong words of the current step and give them an error type.
     "h": "mark",
+    # Annotate: something is missing after the current step; what a wrong step builds on; the corrected answer;
+    # the steps as plain text (with the marked words highlighted) or rendered.
+    "i": "missing",
+    "w": "because",
+    "c": "corrected",
+    "v": "plain",
     # Check critiques: take the model's verdict on the step, or the opposite; rate the critique as a whole.
     "y": "accept",
     "n": "reject",
@@ -44,6 +50,10 @@ HELP = [
     ("X", "skip this trace for now"),
     ("B", "back to the trace before"),
     ("H, then select and 1-9", "mark wrong words of the current step with an error type (Esc leaves)"),
+    ("V", "show the steps as plain text with the marked words highlighted, or rendered again"),
+    ("I", "something is missing after the current step (then its type, a note, the passage)"),
+    ("W", "a wrong step is wrong because of an earlier wrong step (press again for an earlier one, then original)"),
+    ("C", "write the corrected answer"),
     ("U", "merge the current step with the next one (before anyone judged the trace)"),
     ("S", "split the current step: put the caret where it should end, then Enter (Esc leaves)"),
     ("Esc", "leave a text box (single keys type text there)"),

@@ -13,7 +13,7 @@ from annotation.importing.formats.generic import FieldMapping
 from annotation.ops.startup import prepare
 from annotation.projects.traces import load_traces
 from tests.e2e.conftest import PAGE_TIMEOUT_MS, PASSWORD
-from tests.e2e.test_annotate_browser import open_annotate, press, saved
+from tests.e2e.test_annotate_browser import open_annotate, press, release_focus, saved
 from tests.utils.chat_records import openai_record, png
 from tests.utils.files import write_jsonl
 
@@ -148,16 +148,93 @@ def test_mark_wrong_words_with_the_mouse_and_the_keyboard_reload_and_submit(open
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("2")
     expect(page.locator('.rl-step[data-step="0"] .rl-span-text')).to_have_text(["is 6", "12"])
+    # The step shows as plain text while marking, the marked words highlighted in their type's colour.
+    highlights = page.locator('.rl-step[data-step="0"] .rl-plain-text mark')
+    expect(highlights).to_have_text(["is 6", "12"])
+    expect(highlights.first).to_have_class("c0")
     page.keyboard.press("Escape")
+    # Click a highlight to edit its span: a note, and another type.
+    highlights.nth(1).click()
+    expect(page.get_by_role("textbox", name='Note on "12"')).to_be_focused()
+    page.keyboard.type("doubles the wrong sum")
+    page.get_by_role("combobox", name='Error type of "12"').select_option("calculation")
+    release_focus(page)
     press(page, "3", "First error: Step 1.")
     saved(page)
 
     page.reload()
     expect(page.get_by_role("heading", name="Trace #1")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-    expect(page.locator('.rl-step[data-step="0"] .rl-span-type')).to_have_text([" calculation", " logic"])
+    expect(page.get_by_role("combobox", name='Error type of "is 6"')).to_have_value("calculation")
+    expect(page.get_by_role("textbox", name='Note on "12"')).to_have_value("doubles the wrong sum")
     page.locator(".rl-title").first.click()
+    press(page, "v")  # plain text with the highlights, after a reload too
+    expect(page.locator('.rl-step[data-step="0"] .rl-plain-text mark')).to_have_text(["is 6", "12"])
+    press(page, "v")
+    expect(page.locator('.rl-step[data-step="0"] .rl-plain-text')).to_be_hidden()
     press(page, "Control+Enter")
     expect(page.get_by_text("Nothing left for you in this project")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     judged = load_traces(db, "Marking")[0].judgments["human:marker"]
-    assert [(x.start, x.end, x.type) for x in judged.spans] == [(10, 14, "calculation"), (32, 34, "logic")]
+    assert [(x.start, x.end, x.type, x.note) for x in judged.spans] == [
+        (10, 14, "calculation", ""),
+        (32, 34, "calculation", "doubles the wrong sum"),
+    ]
     assert step[10:14] == "is 6" and step[32:34] == "12"
+
+
+def test_missing_steps_propagated_errors_a_corrected_answer_and_marked_answer_words(open_page, db, tmp_path):
+    from dataclasses import replace
+
+    from playwright.sync_api import expect
+
+    from annotation.projects.settings import load_settings, save_settings
+
+    create_user(db, username="finer", password=PASSWORD)
+    steps = ["Halve 10: 4.", "Add 3: 4 + 3 = 7.", "So 7."]
+    records = [{"problem": "Halve 10, add 3.", "steps": steps, "answer": "The answer is 7."}]
+    options = ConvertOptions(mapping=FieldMapping(answer="answer"))
+    import_file(db, write_jsonl(tmp_path / "f.jsonl", records), project="Finer", fmt="generic", options=options)
+    settings = load_settings(db, "Finer")
+    save_settings(db, "Finer", replace(settings, taxonomy=("calculation", "missing check"), label_mode="every_step"))
+    set_members(db, project="Finer", usernames=["finer"])
+    page = open_page("finer")
+    open_annotate(page, "Trace #1")
+    page.locator(".rl-title").first.click()
+    press(page, "3", "First error: Step 1.")
+    press(page, "j")
+    press(page, "3")
+    press(page, "w")  # step 2 is wrong only because it builds on step 1
+    expect(page.locator('.rl-step[data-step="1"] .rl-badge.because')).to_have_text("Wrong because of step 1")
+    expect(page.get_by_role("combobox", name="What step 2 is wrong because of")).to_have_value("0")
+    release_focus(page)
+    press(page, "i")  # something is missing after step 2: a check of the halving
+    kind = page.get_by_role("combobox", name="Type of what is missing after step 2")
+    expect(kind).to_be_focused()
+    kind.select_option("missing check")
+    page.get_by_role("textbox", name="What is missing after step 2").fill("check 4 + 4 = 10")
+    release_focus(page)
+    press(page, "j")
+    press(page, "3")
+    press(page, "c")
+    expect(page.get_by_role("textbox", name="Corrected answer (optional, C)")).to_be_focused()
+    page.keyboard.type("The answer is 8.")
+    page.get_by_role("button", name="Mark words of the answer").click()
+    box = page.get_by_role("textbox", name="Mark words of the answer")
+    expect(box).to_be_focused()
+    box.evaluate("(b) => b.setSelectionRange(14, 15)")
+    page.keyboard.press("1")
+    expect(page.locator(".rl-answer-box .rl-span-text")).to_have_text("7")
+    page.keyboard.press("Escape")
+    saved(page)
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Trace #1")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.get_by_role("textbox", name="What is missing after step 2")).to_have_value("check 4 + 4 = 10")
+    expect(page.get_by_role("textbox", name="Corrected answer (optional, C)")).to_have_value("The answer is 8.")
+    page.locator(".rl-title").first.click()
+    press(page, "Control+Enter")
+    expect(page.get_by_text("Nothing left for you in this project")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    judged = load_traces(db, "Finer")[0].judgments["human:finer"]
+    assert judged.first_error == 0 and [s.because_of for s in judged.steps] == [None, 0, None]
+    assert [(m.position, m.type, m.note) for m in judged.missing] == [(2, "missing check", "check 4 + 4 = 10")]
+    assert judged.corrected_answer == "The answer is 8."
+    assert [(x.step, x.field, x.start, x.end) for x in judged.spans] == [(None, "answer", 14, 15)]

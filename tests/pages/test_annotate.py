@@ -85,7 +85,13 @@ def test_a_new_session_on_the_same_url_finds_the_draft(database_url, db):
     again = open_app("pages/annotate.py")  # a reload: a new session, no state
     data = Surface(again).data()
     assert data["trace"]["id"] == tid
-    assert data["work"]["steps"][0] == {"verdict": -1, "critique": "starts wrong", "tags": [], "correction": ""}
+    assert data["work"]["steps"][0] == {
+        "verdict": -1,
+        "critique": "starts wrong",
+        "tags": [],
+        "correction": "",
+        "because_of": None,
+    }
     assert "draft" in data["caption"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from html.parser import HTMLParser
 
@@ -135,3 +136,49 @@ def test_spans_are_kept_as_a_draft_and_submitted_and_a_bad_span_is_refused(datab
         stored = human_judgment(s, trace_id=tid, username="admin")
     assert [(x["start"], x["end"], x["type"]) for x in stored.spans] == [(4, 8, "calculation")]
     assert "2+3 is 6 😀 here."[4:8] == "is 6"
+
+
+def test_missing_propagation_and_a_corrected_answer_are_kept_as_a_draft_and_submitted(database_url, db, tmp_path):
+    from annotation.projects.settings import load_settings, save_settings
+
+    record = {
+        "question": "When did A17 ship?",
+        "passages": [["Orders", "A17 shipped on Monday.", "It arrived on Friday."]],
+        "gold": "Monday",
+        "prediction 1": "It shipped on Sunday. So it came late.",
+        "feedback": {"errors": [], "missing-info": [], "corrected-prediction": ""},
+    }
+    path = tmp_path / "qa.json"
+    path.write_text(json.dumps([record]), encoding="utf-8")
+    import_file(db, path, project="Finer", fmt="fgrlhf", options=ConvertOptions(answer_split="sentences"))
+    settings = load_settings(db, "Finer")
+    save_settings(
+        db, "Finer", replace(settings, taxonomy=("Wrong-Grounding", "Missing-Answer"), label_mode="every_step")
+    )
+    at = open_app("pages/annotate.py")
+    at.selectbox(key="annotate_project").set_value("Finer").run()
+    surface = Surface(at)
+    data = surface.data()
+    assert data["trace"]["passages"][0]["sentences"][0] == {"id": 1, "text": "A17 shipped on Monday."}
+    work = surface.judge([-1, -1])
+    work["steps"][1]["because_of"] = 0
+    work["missing"] = [
+        {"position": 2, "type": "Missing-Answer", "note": "when it arrived", "passage": 1, "sentence": [2]}
+    ]
+    work["corrected_answer"] = "It shipped on Monday and arrived on Friday."
+    surface.send("draft", work)
+    reload = open_app("pages/annotate.py")
+    reload.selectbox(key="annotate_project").set_value("Finer").run()
+    kept = Surface(reload).data()["work"]  # a reload keeps all of it
+    assert kept["steps"][1]["because_of"] == 0 and kept["missing"] == work["missing"]
+    assert kept["corrected_answer"] == work["corrected_answer"]
+
+    surface.send("draft", dict(work, missing=[{"position": 2, "type": "Missing-Answer", "passage": 4}]))
+    assert "work.missing[0].passage" in notice(at)
+
+    tid = surface.trace_id
+    surface.send("submit", work)
+    with session(db) as s:
+        stored = human_judgment(s, trace_id=tid, username="admin")
+    assert stored.steps[1]["because_of"] == 0 and stored.corrected_answer == work["corrected_answer"]
+    assert stored.missing == work["missing"]

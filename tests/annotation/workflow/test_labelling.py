@@ -1,5 +1,7 @@
 """The rules of judging one trace: first-error mode, every-step mode, what blocks a submission."""
 
+from dataclasses import replace
+
 from annotation.core.model import NO_ERROR
 from annotation.workflow.labelling import CORRECT, NEUTRAL, WRONG, WorkingCopy, summarise
 
@@ -94,3 +96,40 @@ def test_a_step_made_correct_loses_its_error_tags_and_all_correct_clears_what_sa
     assert everything.steps[0].critique == "" and everything.steps[0].tags == ()
     assert everything.steps[1].critique == "a remark"
     assert all(s.verdict == CORRECT for s in everything.steps)
+
+
+def test_wrong_because_of_an_earlier_step_is_submitted_only_where_it_still_holds():
+    from annotation.workflow.labelling import StepWork
+
+    steps = (
+        StepWork(verdict=WRONG),
+        StepWork(verdict=WRONG, because_of=0),
+        StepWork(verdict=CORRECT, because_of=0),  # marked, then the verdict changed
+        StepWork(verdict=WRONG, because_of=2),  # builds on a step that is not wrong
+    )
+    work = WorkingCopy(steps=steps)
+    content = work.content("every_step")
+    assert [s.get("because_of") for s in content["steps"]] == [None, 0, None, None]
+    # The draft keeps what the person said, so changing the verdict back restores it.
+    assert [s.because_of for s in WorkingCopy.from_draft(work.draft(), 4).steps] == [None, 0, 0, 2]
+    # The first error is always original.
+    first = WorkingCopy(steps=(StepWork(verdict=CORRECT), StepWork(verdict=WRONG, because_of=0)))
+    assert first.content("every_step")["steps"][1].get("because_of") is None
+
+
+def test_missing_entries_and_the_corrected_answer_go_into_drafts_and_judgments():
+    from annotation.core.spans import Missing
+
+    entry = Missing(2, "Missing-Answer", "the refund", passage=1, sentence=[3])
+    work = replace(WorkingCopy.blank(2), missing_here=(entry,), corrected_answer="It was lost.")
+    restored = WorkingCopy.from_draft(work.draft(), 2)
+    assert restored.missing_here == (entry,) and restored.corrected_answer == "It was lost."
+    content = work.all_correct().content("every_step")
+    assert content["missing"] == [entry.as_dict()] and content["corrected_answer"] == "It was lost."
+    again = WorkingCopy.from_content(content, 2)
+    assert again.missing_here == (entry,) and again.corrected_answer == "It was lost."
+    assert WorkingCopy.blank(2).all_correct().content("every_step")["corrected_answer"] is None
+    # An entry past the steps (a draft from before a merge) is not shown.
+    assert (
+        WorkingCopy.from_draft(replace(work, missing_here=(replace(entry, position=5),)).draft(), 2).missing_here == ()
+    )
