@@ -443,7 +443,10 @@ def side_data(
         for span in judgment.spans:
             if span.step is not None and span.step < n_steps:
                 text = span_text(trace, span)[span.start : span.end]
-                spans.setdefault(span.step, []).append({"text": text, "type": span.type, "note": span.note})
+                spans.setdefault(span.step, []).append(
+                    {"text": text, "type": span.type, "note": span.note}
+                    | {"part": span.part, "field": span.field, "start": span.start, "end": span.end}
+                )
         for entry in judgment.missing:
             at = min(max(entry.position - 1, 0), n_steps - 1)
             missing.setdefault(at, []).append({"type": entry.type, "note": entry.note})

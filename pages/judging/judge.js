@@ -374,7 +374,7 @@ class Surface {
     if (this.tagMode && this.tagKey(e)) return;
     const action = this.data.keys[e.key] || this.data.keys[e.key.toLowerCase()];
     if (!action) return;
-    if (this.readOnly() && !["next", "previous", "first_error", "help"].includes(action)) return;
+    if (this.readOnly() && !["next", "previous", "first_error", "help", "plain"].includes(action)) return;
     e.preventDefault();
     e.stopPropagation();
     this.press(action);
@@ -721,7 +721,8 @@ class Surface {
     // Plain-text view (V, and while marking): the stored text with the spans highlighted in their type's colour,
     // built of text nodes; the rendered Markdown and LaTeX come back with V.
     const plain = Boolean(this.plain) && this.fieldsOf(where).length > 0;
-    const shape = plain ? JSON.stringify(mine.map((sp) => [sp.part, sp.field, sp.start, sp.end, sp.type])) : "";
+    const sides = this.readOnly() && where !== "answer" ? (this.data.sides || []).filter((side) => side.steps[where].spans.length) : [];
+    const shape = plain ? JSON.stringify(mine.map((sp) => [sp.part, sp.field, sp.start, sp.end, sp.type])) + sides.length : "";
     if (node.plainKey === shape && node.plainShown === plain) return;
     node.plainKey = shape;
     node.plainShown = plain;
@@ -736,6 +737,22 @@ class Surface {
     }
     node.plainBox.hidden = false;
     const fields = this.fieldsOf(where);
+    if (sides.length) {
+      // Compare: each side's spans over the same text, one copy of the text per side that marked any.
+      node.plainBox.replaceChildren(
+        ...sides.map((side) =>
+          el(
+            "div",
+            { className: "rl-plain-side" },
+            el("span", { className: "rl-plain-label", text: side.name }),
+            ...fields.map((f) =>
+              this.highlighted(f.text, side.steps[where].spans.filter((sp) => sp.part === f.part && sp.field === f.field)),
+            ),
+          ),
+        ),
+      );
+      return;
+    }
     node.plainBox.replaceChildren(
       ...fields.map((f) =>
         el(
@@ -1027,7 +1044,7 @@ class Surface {
         el("span", { className: "rl-progress", text: d.progress || "" }),
         this.status,
         this.readOnly()
-          ? el("span", { className: "rl-buttons" }, this.button("Keys", "help"))
+          ? el("span", { className: "rl-buttons" }, this.button("Plain text", "plain"), this.button("Keys", "help"))
           : el(
               "span",
               { className: "rl-buttons" },

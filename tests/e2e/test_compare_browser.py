@@ -141,3 +141,46 @@ def test_an_annotator_never_sees_a_quality_control_traces_reference(open_page, a
 
     admin = disagreements_seen("admin")
     expect(admin.get_by_text("2 of 2 disagreements")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+
+
+def test_both_sides_spans_are_highlighted_over_the_same_text(page, app_database, import_folder: Path):
+    import re
+
+    from playwright.sync_api import expect
+
+    from annotation.core.model import Source
+    from annotation.importing.files import import_file
+    from annotation.importing.formats.base import ConvertOptions
+    from annotation.ops.startup import prepare
+
+    engine = prepare(app_database)
+    answer = "It shipped on Sunday. So it came late."
+    base = {"question": "When did A17 ship?", "passages": [["Orders", "A17 shipped on Monday."]], "gold": "Monday"}
+    sides = {
+        "ann1": [
+            {"error type": "Wrong-Grounding", "explanation": "", "start": 14, "end": 20},
+            {"error type": "Unverifiable", "explanation": "", "start": 28, "end": 37},
+        ],
+        "ann2": [{"error type": "Unverifiable", "explanation": "", "start": 22, "end": 37}],
+    }
+    for name, errors in sides.items():
+        feedback = {"errors": errors, "missing-info": [], "corrected-prediction": ""}
+        path = import_folder / f"spans-{name}.json"
+        path.write_text(json.dumps([base | {"prediction 1": answer, "feedback": feedback}]), encoding="utf-8")
+        options = ConvertOptions(label_source=Source("human", name), answer_split="sentences")
+        import_file(engine, path, project="Compare spans", fmt="fgrlhf", options=options)
+
+    page.get_by_role("link", name="Compare", exact=True).click()
+    expect(page.get_by_role("heading", name="Compare")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    choose(page, "Project", "Compare spans")
+    page.get_by_role("tab", name="Disagreements").click()
+    choose(page, "Open a trace", re.compile(r"^trace 1 · .*human:ann\d vs human:ann\d$"))
+    view = page.locator(".rl-judge")
+    expect(view.locator('.rl-step[data-step="1"]')).to_contain_text("So it came late.", timeout=PAGE_TIMEOUT_MS)
+    view.get_by_role("button", name=re.compile("^Plain text")).click()
+    # The second sentence, which both marked: the same text once per side, each with its own highlights.
+    both = view.locator('.rl-step[data-step="1"] .rl-plain-side')
+    expect(both).to_have_count(2)
+    expect(both.filter(has_text="human:ann1").locator("mark")).to_have_text(["came late"])
+    expect(both.filter(has_text="human:ann2").locator("mark")).to_have_text(["So it came late"])
+    expect(view.locator('.rl-step[data-step="0"] .rl-plain-side mark')).to_have_text(["Sunday"])

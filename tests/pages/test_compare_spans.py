@@ -44,3 +44,8 @@ def test_span_figures_and_spans_side_by_side(database_url, db, datasets, tmp_pat
     answer = records[0]["prediction 1"]
     # Each piece is the answer's own text (a span crossing sentences shows once per sentence).
     assert all(sp["text"] in answer for sp in marked)
+    # With the offsets in the step, so the view can highlight each side's spans over the same plain text.
+    texts = Surface(at, key="compare_view").data()["trace"]["texts"]
+    for i, step in enumerate(sides[0]["steps"]):
+        for sp in step["spans"]:
+            assert texts[i][sp["start"] : sp["end"]] == sp["text"] and (sp["part"], sp["field"]) == (0, "text")
