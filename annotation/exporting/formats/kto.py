@@ -40,7 +40,7 @@ class KTO(Exporter):
             tally["no human-checked first error"] += 1
             return
         made = 0
-        prompt = critic_input(item.trace, options.conversational)
+        prompt = critic_input(item.trace, options)
         for source, judgment in item.judgments.items():
             if not source.startswith("model:"):
                 continue
