@@ -67,14 +67,20 @@ KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
 
 @dataclass(frozen=True)
 class TrainerShape:
+    #: The export format's name; the trainer and its version are the format's own (Exporter.trainer).
     name: str
-    trainer: str
     #: Column -> kind (a key of KINDS).
     columns: dict[str, str]
     #: The problems of one row (empty when it is fine).
     row_problems: Callable[[dict[str, Any]], list[str]] = field(default=lambda row: [])
     #: Columns a trainer casts itself before use: the same cast is tried on the data.
     casts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def trainer(self) -> str:
+        from annotation.exporting.formats import EXPORTS
+
+        return EXPORTS.get(self.name).trainer
 
 
 def _stepwise(row: dict[str, Any]) -> list[str]:
@@ -146,38 +152,32 @@ SHAPES: dict[str, TrainerShape] = {
     for s in (
         TrainerShape(
             "openrlhf-prm",
-            "OpenRLHF 0.9.5 train_prm (ProcessRewardDataset, --input_key input --label_key label)",
             {"input": "text", "label": "texts"},
             _openrlhf,
         ),
         TrainerShape(
             "axolotl-prm",
-            "Axolotl 0.21.0 process_reward_model with type: stepwise_supervised",
             {"prompt": "text", "completions": "texts", "labels": "flags"},
             _stepwise,
             casts={"labels": "int64"},
         ),
         TrainerShape(
             "trl-stepwise",
-            "TRL 1.13 trl.experimental.prm.PRMTrainer (removed in TRL 1.14)",
             {"prompt": "text", "completions": "texts", "labels": "flags"},
             _stepwise,
         ),
         TrainerShape(
             "critique-sft",
-            "TRL SFTTrainer (conversational: messages)",
             {"messages": "messages"},
             _sft,
         ),
         TrainerShape(
             "dpo",
-            "TRL DPOTrainer (prompt, chosen, rejected; text or conversational)",
             {"prompt": "text_or_messages", "chosen": "text_or_messages", "rejected": "text_or_messages"},
             _dpo,
         ),
         TrainerShape(
             "kto",
-            "TRL KTOTrainer (prompt, completion, label; text or conversational)",
             {"prompt": "text_or_messages", "completion": "text_or_messages", "label": "bool"},
             _preference(("completion",)),
         ),

@@ -95,6 +95,7 @@ class DPO(Exporter):
     writes_images = True
     title = "DPO preference pairs"
     description = "prompt, chosen, rejected: human critiques over wrong model critiques; corrections over wrong steps"
+    trainer = "TRL 1.16.0: DPOTrainer (preference: prompt, chosen, rejected; a text prompt is joined to each as is)"
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa

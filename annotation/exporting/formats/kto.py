@@ -27,6 +27,7 @@ class KTO(Exporter):
     writes_images = True
     title = "KTO unpaired preference"
     description = "prompt, completion (a critic's critique), label (true when it found the labelled first error)"
+    trainer = "TRL 1.16.0: KTOTrainer (unpaired preference: prompt, completion, label; text joined as is)"
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
