@@ -13,8 +13,16 @@ from sqlalchemy import Engine
 
 from annotation.core.model import InvalidValue
 from annotation.exporting.formats import EXPORTS
-from annotation.exporting.formats.base import PAIR_KINDS, STEP_LABEL_MODES, ExportFailure, ExportOptions
+from annotation.exporting.formats.base import (
+    PAIR_KINDS,
+    STEP_LABEL_MODES,
+    ExportFailure,
+    ExportOptions,
+    separator_from,
+    separator_spelled,
+)
 from annotation.exporting.formats.card import DISAGREEMENT_TITLES
+from annotation.exporting.formats.critique_text import CRITIC_PROMPTS
 from annotation.exporting.formats.selection import parse_where
 from annotation.exporting.run import Download, export_download, preview, project_sources
 from annotation.judgments.visibility import ProjectView, project_view
@@ -25,6 +33,13 @@ from pages.common import get_engine, md_escape
 PREVIEW_RECORDS = 5
 OUTPUTS = {"jsonl": "JSON Lines", "parquet": "Parquet", "hf": "Hugging Face folder (zip)"}
 UNFINISHED = {"format default": None, "leave them out": True, "keep them": False}
+PROJECT_DEFAULT = "the project's default"
+CRITIC_PROMPT_TITLES = {
+    PROJECT_DEFAULT: "The project's default (ProcessBench's when its critics use it)",
+    **dict(zip(CRITIC_PROMPTS, ("ProcessBench's template, exactly", "Redline's wording for any problem"), strict=True)),
+}
+STEP_FORMATS = ("trl-stepwise", "openrlhf-prm", "axolotl-prm")
+CRITIC_FORMATS = ("critique-sft", "dpo", "kto")
 PREPARED_KEY = "export_prepared"
 
 
@@ -48,11 +63,28 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
         key="export_split",
         help="By a hash of the problem text: one problem never lands in both splits.",
     )
-    step_labels, conversational, pairs = "first-error", False, PAIR_KINDS
-    if fmt == "trl-stepwise":
+    step_labels, conversational, pairs, separator, critic_prompt = "first-error", False, PAIR_KINDS, "\n", None
+    if fmt in STEP_FORMATS:
         step_labels = st.radio("Step labels", STEP_LABEL_MODES, key="export_step_labels", horizontal=True)
+    if fmt in CRITIC_FORMATS:
+        titles = CRITIC_PROMPT_TITLES
+        chosen_prompt = st.selectbox("Critic prompt", list(titles), format_func=titles.get, key="export_critic_prompt")
+        critic_prompt = None if chosen_prompt == PROJECT_DEFAULT else chosen_prompt
     if fmt in ("dpo", "kto"):
         conversational = st.checkbox("Conversational (chat turns)", key="export_conversational")
+        if not conversational:
+            spelled = st.text_input(
+                "Between prompt and completion",
+                value=separator_spelled("\n"),
+                key="export_separator",
+                help="Ends every text prompt, so the completion does not run on from it: \\n is a newline, "
+                "\\t a tab; empty for none.",
+            )
+            try:
+                separator = separator_from(spelled)
+            except InvalidValue as e:
+                st.error(f"Separator: {md_escape(e.message)}")
+                return None
     if fmt == "dpo":
         pairs = tuple(st.multiselect("Pairs", PAIR_KINDS, default=list(PAIR_KINDS), key="export_pairs"))
     with st.expander("Filters"):
@@ -92,6 +124,8 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
         test_share=test_share or None,
         step_labels=step_labels,
         conversational=conversational,
+        separator=separator,
+        critic_prompt=critic_prompt,
         pairs=pairs,
         output=output,
     )

@@ -109,6 +109,35 @@ def images_named(session: Session, *, project_id: int, names: Iterable[str]) -> 
     return {name: (media_type, data) for name, media_type, data in rows}
 
 
+#: What identifies a trace to a labels file: its row id, position, record id, file, text and steps version.
+TRACE_IDENTITY = (
+    TraceRow.id,
+    TraceRow.position,
+    TraceRow.record_id,
+    TraceRow.source_file,
+    TraceRow.problem,
+    TraceRow.steps,
+    TraceRow.steps_version,
+)
+
+
+def traces_with_record_ids(session: Session, *, project_id: int, record_ids: Sequence[str]) -> list[Any]:
+    """The project's traces whose record id is one of these (TRACE_IDENTITY columns)."""
+    found: list[Any] = []
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), WRITE_CHUNK):
+        chunk = ids[start : start + WRITE_CHUNK]
+        query = select(*TRACE_IDENTITY).where(TraceRow.project_id == project_id, TraceRow.record_id.in_(chunk))
+        found.extend(session.exec(query).all())
+    return found
+
+
+def iter_trace_identities(session: Session, *, project_id: int) -> Iterable[Any]:
+    """Every trace of the project (TRACE_IDENTITY columns), streamed in import order."""
+    query = select(*TRACE_IDENTITY).where(TraceRow.project_id == project_id).order_by(TraceRow.position)
+    return session.exec(query.execution_options(yield_per=WRITE_CHUNK))
+
+
 def trace_steps(session: Session, *, trace_id: int) -> list[str] | None:
     found = session.exec(select(TraceRow.steps).where(TraceRow.id == trace_id)).first()
     return None if found is None else list(found)

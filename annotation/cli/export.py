@@ -16,7 +16,9 @@ from annotation.exporting.formats.base import (
     STEP_LABEL_MODES,
     ExportFailure,
     ExportOptions,
+    separator_from,
 )
+from annotation.exporting.formats.critique_text import CRITIC_PROMPTS
 from annotation.exporting.formats.selection import parse_where
 
 NAME = "export"
@@ -45,6 +47,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--step-labels", choices=STEP_LABEL_MODES, default="first-error", help="TRL stepwise labels")
     p.add_argument("--conversational", action="store_true", help="DPO/KTO: chat turns instead of plain text")
+    p.add_argument(
+        "--separator",
+        default="\\n",
+        metavar="TEXT",
+        help="DPO/KTO text rows: what ends each prompt, before the completion (default \\n, a newline; "
+        "\\n \\t \\r \\\\ are read as escapes; '' for none)",
+    )
+    p.add_argument(
+        "--critic-prompt",
+        choices=CRITIC_PROMPTS,
+        default=None,
+        help="critique SFT, DPO, KTO: ProcessBench's exact critic template, or Redline's wording for any problem "
+        "(default: processbench when the critic last run on the project uses it, else redline)",
+    )
     p.add_argument(
         "--pairs", default=",".join(PAIR_KINDS), help=f"DPO: which pairs, comma-separated ({', '.join(PAIR_KINDS)})"
     )
@@ -89,6 +105,8 @@ def options_from(args: argparse.Namespace) -> ExportOptions:
         test_share=args.split,
         step_labels=args.step_labels,
         conversational=args.conversational,
+        separator=separator_from(args.separator),
+        critic_prompt=args.critic_prompt,
         pairs=tuple(p.strip() for p in args.pairs.split(",") if p.strip()),
         output="hf" if args.hf else "parquet" if args.parquet else "jsonl",
     )

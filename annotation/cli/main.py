@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "annotation.cli.critique",
     "annotation.cli.export",
     "annotation.cli.backup",
+    "annotation.cli.train_check",
 )
 
 
@@ -209,6 +210,9 @@ def _projects(args: argparse.Namespace, engine) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    extra = _command_modules().get(args.command)
+    if extra is not None and not getattr(extra, "NEEDS_DATABASE", True):
+        return extra.run(args)
     try:
         engine = prepare(load_demo=getattr(args, "demo", False))
         if args.command == "import":

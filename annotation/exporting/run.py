@@ -33,14 +33,23 @@ from annotation.exporting.formats.base import (
     ExportOptions,
 )
 from annotation.exporting.formats.card import CardFacts, render_card
+from annotation.exporting.formats.critique_text import CRITIC_PROMPTS
 from annotation.exporting.formats.selection import choose_label, matches, parse_source, reason_to_leave_out
 from annotation.exporting.formats.split import TEST, TRAIN, check_share, split_of
-from annotation.exporting.formats.stream import count_traces, iter_items, project_row, project_shape, sources_in
+from annotation.exporting.formats.stream import (
+    count_traces,
+    iter_items,
+    last_critic_template,
+    project_row,
+    project_shape,
+    sources_in,
+)
 from annotation.exporting.formats.writers import (
     OUTPUTS,
     JsonlWriter,
     ParquetWriter,
     card_path,
+    check_card_target,
     check_folder_target,
     data_paths,
     hf_folder,
@@ -113,6 +122,10 @@ def check_options(exporter: Exporter, options: ExportOptions) -> ExportOptions:
         raise InvalidValue("min_agreement", f"agreement is a share between 0 and 1, got {options.min_agreement:g}")
     if options.output not in OUTPUTS:
         raise InvalidValue("output", f"{options.output!r} is not one of {', '.join(OUTPUTS)}")
+    if options.critic_prompt is not None and options.critic_prompt not in CRITIC_PROMPTS:
+        raise InvalidValue("critic_prompt", f"{options.critic_prompt!r} is not one of {', '.join(CRITIC_PROMPTS)}")
+    if not isinstance(options.separator, str):
+        raise InvalidValue("separator", "the separator is a text (it may be empty)")
     if options.limit is not None and options.limit < 1:
         raise InvalidValue("limit", "the limit must be at least 1")
     if exporter.name in ("dpo", "kto") and options.source.startswith("model:"):
@@ -130,13 +143,22 @@ def _exporter(fmt: str) -> Exporter:
 
 
 def _project(engine: Engine, project: str, options: ExportOptions | None = None) -> dict[str, Any]:
-    """The project's row; ``options`` learn what its traces hold (tool calls, images)."""
+    """The project's row; ``options`` learn what its traces hold (tool calls, images), and the critic prompt its
+    critics use when none was chosen."""
     row = project_row(engine, project)
     if row is None:
         raise NoSuchProject(f"no project named {project!r}")
     if options is not None:
         options.tools, options.images = project_shape(engine, row["id"])
+        if options.critic_prompt is None:
+            options.critic_prompt = default_critic_prompt(engine, row["id"])
     return row
+
+
+def default_critic_prompt(engine: Engine, project_id: int) -> str:
+    """ProcessBench's template when the critic last run on the project used it, so a critic trained on the export
+    learns the prompt the project's critics are evaluated with; else Redline's wording for any problem."""
+    return "processbench" if last_critic_template(engine, project_id) == "processbench" else "redline"
 
 
 def labelled_items(
@@ -189,6 +211,7 @@ def new_facts(project: dict[str, Any], exporter: Exporter, options: ExportOption
         format_description=exporter.description,
         output=OUTPUT_TITLES[options.output],
         options=options,
+        trainer=exporter.trainer,
     )
 
 
@@ -230,6 +253,8 @@ def export_project(
     out.parent.mkdir(parents=True, exist_ok=True)
     if options.output == "hf":
         check_folder_target(out)
+    else:
+        check_card_target(card_path(out))
     splits = [TRAIN, TEST] if options.test_share else [TRAIN]
     schema = exporter.arrow_schema(options) if options.output != "jsonl" else None
     if options.output == "hf":
@@ -279,7 +304,7 @@ def export_project(
                 progress("saving", 1, 1)
         else:
             summary.files = [str(p) for p in written.values()]
-            summary.card = str(write_card(card_path(next(iter(written.values()))), card))
+            summary.card = str(write_card(card_path(out), card))
             summary.images = len(write_images(engine, proj["id"], images, out.parent))
         return summary
     except BaseException:

@@ -2,7 +2,9 @@
 
 Conversion runs over the whole file before the first write, so a bad record is reported with
 its file, record, line and field while the database stays untouched. The write itself is one
-transaction. Records already in the project (same id, problem and steps) are not added again.
+transaction. Records already in the project (same id, problem and steps) are not added again; under a named
+source (``--as human:NAME`` / ``model:NAME``) a record also attaches its labels to the trace it names by record
+id and file, or by the same problem and steps (attach.py), instead of adding a trace.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from annotation.core.gc_pause import gc_paused
 from annotation.core.model import InvalidValue
 from annotation.core.records import trace_row
 from annotation.core.spans import check_spans
+from annotation.importing.attach import BY_ID, BY_TEXT, TraceMatcher
 from annotation.importing.formats import FORMATS, UnknownFormat
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.importing.formats.reading import RawRecord, iter_records
@@ -47,6 +50,10 @@ class ParsedFile:
     # Records left out: bad ones (with skip_invalid), each with its reason; and those --where did not keep.
     skipped: list[str] = field(default_factory=list)
     not_matching: int = 0
+    # Labels under a named source attach to the traces already in the project (attach.py); how the file names
+    # a record's id, for messages.
+    attach: bool = False
+    id_field: str = "id"
 
 
 @dataclass
@@ -57,6 +64,9 @@ class ImportSummary:
     records: int = 0
     traces_added: int = 0
     traces_already_present: int = 0
+    # Records whose labels attached to a trace already in the project, found by record id and file or by text.
+    matched_by_id: int = 0
+    matched_by_text: int = 0
     steps_added: int = 0
     images_added: int = 0
     skipped: list[str] = field(default_factory=list)
@@ -160,6 +170,8 @@ def parse_file(
         images=ctx.images,
         skipped=skipped,
         not_matching=not_matching,
+        attach=ctx.options.label_source.kind in ("human", "model"),
+        id_field=adapter.file_field("id", ctx.options),
     )
 
 
@@ -267,8 +279,10 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
         summary.taxonomy_added = new_types
     known = queries.trace_keys(s, project_id=proj.id)
     position = queries.next_position(s, project_id=proj.id)
+    matcher = TraceMatcher(s, proj.id, parsed.records, parsed.id_field) if parsed.attach and known else None
     new_rows, new_records, old_records = [], [], []
     seen_in_file: dict[str, int] = {}
+    labelled: dict[int, int] = {}  # trace id -> the record whose labels it takes
     for rec in parsed.records:
         key = rec.trace.key()
         # A trace whose steps were merged or split keeps the key of its first import: the same trace when its
@@ -281,8 +295,23 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
             and queries.trace_steps(s, trace_id=known[claimed]) == rec.trace.steps
         ):
             key = claimed
-        if key in known:
-            old_records.append((known[key], rec))
+        if key in known:  # the very record imported before: the same id (or none) and the same text
+            found: tuple[int, str | None] | None = (known[key], BY_ID if rec.trace.record_id else BY_TEXT)
+        else:
+            found = matcher.match(rec, parsed.file) if matcher else None
+        if found is not None:
+            trace_id, how = found
+            if trace_id in labelled and rec.judgments:
+                summary.warnings.append(
+                    f"{parsed.file}, record {rec.number}: labels for the same trace as record {labelled[trace_id]}; "
+                    "the first record's were imported"
+                )
+                continue
+            labelled[trace_id] = rec.number
+            if parsed.attach and rec.judgments:
+                summary.matched_by_id += how == BY_ID
+                summary.matched_by_text += how == BY_TEXT
+            old_records.append((trace_id, rec))
             continue
         if key in seen_in_file:
             summary.warnings.append(

@@ -37,6 +37,10 @@ COLUMN_GUESSES: dict[str, tuple[str, ...]] = {
     "generator": ("generator", "model"),
     "first_error": ("first_error", "label", "first_error_step", "error_step"),
     "critique": ("critique", "explanation", "rationale"),
+    "step_critiques": ("step_critiques", "critiques", "step_explanations"),
+    "step_verdicts": ("step_verdicts", "verdicts", "step_labels", "step_ratings", "ratings"),
+    "corrections": ("corrections", "step_corrections"),
+    "source_file": ("source_file", "file"),
 }
 
 
@@ -148,8 +152,17 @@ def preview_traces(parsed: ParsedFile) -> list[PreviewTrace]:
 def summary_lines(summary: ImportSummary) -> list[str]:
     """The summary the CLI prints, line by line, for a page to show."""
     added = ", ".join(f"{n} {src}" for src, n in summary.judgments_added.items()) or "none"
+    matched = summary.matched_by_id + summary.matched_by_text
     lines = [
         f"Traces: {summary.traces_added} added, {summary.traces_already_present} already present",
+        *(
+            [
+                f"Labels attached to traces already in the project: {matched} records matched "
+                f"({summary.matched_by_id} by record id and file, {summary.matched_by_text} by problem and steps)"
+            ]
+            if matched
+            else []
+        ),
         f"Steps added: {summary.steps_added}",
         *([f"Images stored: {summary.images_added}"] if summary.images_added else []),
         f"Judgments added: {added}",

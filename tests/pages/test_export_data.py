@@ -41,8 +41,10 @@ def test_annotators_are_turned_away(database_url, db):
 def test_admin_sees_the_export_page_in_the_navigation(database_url, db):
     at = open_app(PAGE)
     assert [t.value for t in at.title] == ["Export"]
-    assert at.selectbox(key="export_format").options[:3] == [
+    assert at.selectbox(key="export_format").options[:5] == [
         "TRL stepwise supervision (trl-stepwise)",
+        "OpenRLHF process reward (Math-Shepherd style) (openrlhf-prm)",
+        "Axolotl process reward (stepwise_supervised) (axolotl-prm)",
         "ProcessBench (processbench)",
         "PRM800K (raw lines) (prm800k)",
     ]
@@ -101,7 +103,11 @@ def test_parquet_with_a_split_comes_as_a_zip(database_url, db):
 
     archive = zipfile.ZipFile(io.BytesIO(download.data))
     names = sorted(archive.namelist())
-    assert names == ["Labelled-critique-sft-test.parquet", "Labelled-critique-sft-train.parquet", "README.md"]
+    assert names == [
+        "Labelled-critique-sft-test.parquet",
+        "Labelled-critique-sft-train.parquet",
+        "Labelled-critique-sft.README.md",  # one card per export, named after it
+    ]
     rows = sum(pq.read_table(io.BytesIO(archive.read(n))).num_rows for n in names if n.endswith(".parquet"))
     assert rows == 11
 
@@ -144,3 +150,33 @@ def test_disagreements_can_be_left_out_on_the_page(database_url, db):
     shown = [t.value for t in at.text]
     assert any("a tie between the humans' first errors" in line for line in shown), shown
     assert "- where the humans disagree: the majority's first error, ties left out" in download.card
+
+
+def test_text_preference_rows_take_a_separator_from_the_page(database_url, db):
+    """Issue 16: text-mode DPO and KTO rows ran the prompt into the completion."""
+    at = open_export(db)
+    at.selectbox(key="export_format").set_value("kto").run()
+    assert at.text_input(key="export_separator").value == "\\n"
+    assert json.loads(at.json[0].value)["prompt"].endswith("\\boxed{}.\n")
+    at.text_input(key="export_separator").set_value("\\n\\n### Critique\\n").run()
+    assert json.loads(at.json[0].value)["prompt"].endswith("\\boxed{}.\n\n### Critique\n")
+    download = prepared(at)
+    rows = [json.loads(line) for line in download.data.decode().splitlines()]
+    assert rows and all(r["prompt"].endswith("\n\n### Critique\n") for r in rows)
+
+    at.text_input(key="export_separator").set_value("\\q").run()
+    assert any("Separator" in e.value and "not one of" in e.value for e in at.error)
+    at.checkbox(key="export_conversational").check().run()
+    assert "export_separator" not in [t.key for t in at.text_input]  # chat turns need none
+
+
+def test_the_critic_prompt_can_be_processbench_exactly(database_url, db):
+    at = open_export(db)
+    at.selectbox(key="export_format").set_value("critique-sft").run()
+    prompt = json.loads(at.json[0].value)["messages"][0]["content"]
+    assert prompt.startswith("The following is a problem and a solution")  # no critic ran: Redline's wording
+    at.selectbox(key="export_critic_prompt").set_value("processbench").run()
+    prompt = json.loads(at.json[0].value)["messages"][0]["content"]
+    assert prompt.startswith("The following is a math problem and a solution") and "[Math Problem]" in prompt
+    download = prepared(at)
+    assert "- critic prompt: processbench" in download.card

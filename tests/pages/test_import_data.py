@@ -396,3 +396,38 @@ def test_the_preview_does_not_repeat_a_steps_own_numbering(database_url, tmp_pat
     at.text_input(key="import_path").set_value(str(path)).run()
     shown = texts(at)
     assert "Add 2 and 2." in shown and "Step 1: Add 2 and 2." not in shown
+
+
+def test_labels_made_elsewhere_attach_to_the_projects_traces(database_url, db, tmp_path):
+    """Issue 16: a CSV of a person's critiques imported as human:NAME added new traces instead."""
+    path = write_jsonl(tmp_path / "gsm8k.jsonl", [processbench(i, label=[-1, 1, 0][i % 3]) for i in range(4)])
+    at = open_app(PAGE)
+    at.text_input(key="import_path").set_value(str(path)).run()
+    choose_new_project(at, "Maths")
+    at.button(key="import_run").click().run()
+    assert "Traces: 4 added, 0 already present" in texts(at)
+
+    labels = tmp_path / "alice.csv"
+    with labels.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "problem", "steps", "step_critiques", "step_verdicts"])
+        for i in (1, 2):
+            rec = processbench(i, label=-1)
+            writer.writerow(
+                [rec["id"], rec["problem"], json.dumps(rec["steps"]), json.dumps(["fine", "ok", "wrong"]), "[1,1,-1]"]
+            )
+    at = open_as_generic(labels)
+    assert at.selectbox(key="import_map_step_critiques").value == "step_critiques"  # found by its name
+    assert at.selectbox(key="import_map_step_verdicts").value == "step_verdicts"
+    at.text_input(key="import_as").set_value("human:alice").run()
+    at.selectbox(key="import_project").set_value("Maths").run()
+    at.button(key="import_run").click().run()
+
+    shown = texts(at)
+    assert "Traces: 0 added, 2 already present" in shown
+    assert (
+        "Labels attached to traces already in the project: 2 records matched (2 by record id and file, "
+        "0 by problem and steps)"
+    ) in shown
+    overview = project_overview(db, "Maths")
+    assert overview.traces == 4 and overview.judgments["human"] == 2

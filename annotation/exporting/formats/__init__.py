@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from annotation.exporting.formats.axolotl_prm import AxolotlPRM
 from annotation.exporting.formats.base import Exporter
 from annotation.exporting.formats.bigbench_mistake import BigBenchMistake
 from annotation.exporting.formats.critique_sft import CritiqueSFT
 from annotation.exporting.formats.dpo import DPO
 from annotation.exporting.formats.fgrlhf import FGRLHFExport
 from annotation.exporting.formats.kto import KTO
+from annotation.exporting.formats.openrlhf_prm import OpenRLHFPRM
 from annotation.exporting.formats.prm800k import PRM800K
 from annotation.exporting.formats.processbench import ProcessBench
 from annotation.exporting.formats.redline import Redline
@@ -43,6 +45,8 @@ class ExportRegistry:
 EXPORTS = ExportRegistry()
 for _exporter in (
     TRLStepwise(),
+    OpenRLHFPRM(),
+    AxolotlPRM(),
     ProcessBench(),
     PRM800K(),
     CritiqueSFT(),

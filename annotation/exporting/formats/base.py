@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from annotation.core.model import Judgment, Trace
+from annotation.core.model import InvalidValue, Judgment, Trace
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -26,6 +26,30 @@ BEST = "best"
 #: When the humans on a trace chose different first errors: the majority, a tie going to the most recent
 #: judgment ("latest"); the majority with ties left out ("majority"); or no such trace at all ("leave_out").
 DISAGREEMENTS = ("latest", "majority", "leave_out")
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+
+
+def separator_from(spelled: str) -> str:
+    """A separator as people type it on a command line or in a text box: ``\\n``, ``\\t``, ``\\r`` and ``\\\\``
+    stand for a newline, a tab, a carriage return and a backslash; anything else is itself."""
+    out, chars = [], iter(spelled)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "")
+            if nxt not in _ESCAPES:
+                raise InvalidValue("separator", f"\\{nxt} is not one of \\n, \\t, \\r, \\\\ (\\\\ is a backslash)")
+            out.append(_ESCAPES[nxt])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def separator_spelled(separator: str) -> str:
+    """The separator as separator_from reads it back."""
+    back = {v: k for k, v in _ESCAPES.items()}
+    return "".join(f"\\{back[ch]}" if ch in back else ch for ch in separator)
 
 
 class ExportFailure(Exception):
@@ -53,6 +77,10 @@ class ExportOptions:
     test_share: float | None = None
     step_labels: str = "first-error"
     conversational: bool = False
+    #: Ends every text prompt of DPO and KTO rows, so that prompt and completion do not run together.
+    separator: str = "\n"
+    #: The critic prompt of critique SFT, DPO and KTO (critique_text.CRITIC_PROMPTS); None: the project's default.
+    critic_prompt: str | None = None
     pairs: tuple[str, ...] = PAIR_KINDS
     #: ``jsonl``, ``parquet`` or ``hf`` (a Hugging Face ``save_to_disk`` folder).
     output: str = "jsonl"
@@ -91,6 +119,9 @@ class Exporter(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
+    #: The trainer (and its version) whose own data-loading code this shape was checked against; "" for a
+    #: benchmark's or Redline's own shape.
+    trainer: ClassVar[str] = ""
     #: Raw and evaluation formats keep every label as it is; training formats leave out give-ups by default.
     leaves_out_unfinished: ClassVar[bool] = True
     #: False for formats that write every trace, labelled or not.

@@ -1,12 +1,14 @@
 """The dataset card (README.md): what was exported, from where, how the labels are spread, and how far people agree.
 
 Project names, licences and sources are the project's own text; the card is Markdown meant for a
-dataset hub, so they are put on one line and, in the YAML header, quoted as JSON strings (valid YAML).
+dataset hub, so they are put on one line and, in the YAML header, written as double-quoted YAML strings in
+UTF-8 (an emoji as itself: an escaped surrogate pair is no character YAML readers can encode).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,23 +16,8 @@ from typing import Any
 
 from annotation.core.model import NO_ERROR
 from annotation.exporting.formats.base import ExportItem, ExportOptions
+from annotation.exporting.formats.licences import hub_licence_id
 
-#: Licences the Hugging Face hub knows by these ids; anything else is declared "other" with its name kept.
-KNOWN_LICENCES = {
-    "apache-2.0",
-    "mit",
-    "cc-by-4.0",
-    "cc-by-sa-4.0",
-    "cc-by-nc-4.0",
-    "cc-by-nc-sa-4.0",
-    "cc0-1.0",
-    "bsd-3-clause",
-    "gpl-3.0",
-    "openrail",
-    "odc-by",
-    "other",
-    "unknown",
-}
 TOP_SOURCES = 20
 DISAGREEMENT_TITLES = {
     "latest": "the majority's first error, a tie going to the most recent judgment",
@@ -61,6 +48,8 @@ class CardFacts:
     format_description: str
     output: str
     options: ExportOptions
+    #: The trainer (and version) the format was checked against; "" when it is no trainer's shape.
+    trainer: str = ""
     records: Counter = field(default_factory=Counter)
     traces: Counter = field(default_factory=Counter)
     record_labels: Counter = field(default_factory=Counter)
@@ -104,9 +93,13 @@ class CardFacts:
         }
 
 
-def _licence_id(licence: str) -> str:
-    lowered = one_line(licence).lower()
-    return lowered if lowered in KNOWN_LICENCES else ("unknown" if not lowered else "other")
+# YAML reads these as line breaks or refuses them as unprintable, though JSON leaves them as they are.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
+def yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar in UTF-8: JSON's escapes (which YAML shares) only where YAML needs them."""
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def _table(counts: Counter, header: str, total: int | None = None) -> list[str]:
@@ -123,6 +116,7 @@ def _options_lines(o: ExportOptions) -> list[str]:
     lines = [
         f"- labels: `{one_line(o.source)}` (only submitted judgments: {'yes' if o.only_submitted else 'no'})",
         f"- step labels: {o.step_labels}; conversational: {'yes' if o.conversational else 'no'}",
+        f"- critic prompt: {o.critic_prompt or 'redline'}; text prompts end with {json.dumps(o.separator)}",
     ]
     if o.min_agreement is not None:
         lines.append(f"- minimum human agreement: {o.min_agreement:g}")
@@ -142,11 +136,12 @@ def render_card(facts: CardFacts, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     licence = one_line(facts.licence)
     stats = facts.as_dict()["agreement"]
+    licence_id = hub_licence_id(licence)
     header = [
         "---",
-        f"license: {_licence_id(licence)}",
-        *([f"license_name: {json.dumps(licence)}"] if _licence_id(licence) == "other" else []),
-        f"pretty_name: {json.dumps(f'{one_line(facts.project)} ({facts.format_name})')}",
+        f"license: {licence_id}",
+        *([f"license_name: {yaml_string(licence)}"] if licence_id == "other" else []),
+        f"pretty_name: {yaml_string(f'{one_line(facts.project)} ({facts.format_name})')}",
         "tags:",
         "  - redline",
         "  - step-level-feedback",
@@ -159,6 +154,7 @@ def render_card(facts: CardFacts, now: datetime | None = None) -> str:
         "",
         f"Exported from the Redline project **{one_line(facts.project)}** on {now:%Y-%m-%d %H:%M} UTC.",
         f"Format: `{facts.format_name}` ({facts.format_description}); written as {facts.output}.",
+        *([f"Read by: {facts.trainer}."] if facts.trainer else []),
         "",
         f"Licence: {licence or 'not set in the project'}",
         "",

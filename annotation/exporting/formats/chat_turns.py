@@ -95,10 +95,11 @@ def critique_request(trace: Trace) -> str:
     )
 
 
-def critique_messages(trace: Trace) -> list[dict[str, Any]]:
-    """The critic's input as chat turns: one user turn for a text trace, the conversation for one of parts."""
+def critique_messages(trace: Trace, style: str = "redline") -> list[dict[str, Any]]:
+    """The critic's input as chat turns: one user turn for a text trace (in the prompt ``style`` of critique_text),
+    the conversation for one of parts."""
     if trace.step_parts is None:
-        return [{"role": "user", "content": critique_prompt(trace)}]
+        return [{"role": "user", "content": critique_prompt(trace, style)}]
     return [*trajectory_messages(trace), {"role": "user", "content": critique_request(trace)}]
 
 

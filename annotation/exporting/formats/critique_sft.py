@@ -1,6 +1,7 @@
 """Critique SFT as chat messages: the problem and its numbered steps in, a step-by-step critique out.
 
-The user turn is ProcessBench's critic prompt (steps as ``<paragraph_i>``, indexed from 0); for an agent's
+The user turn is the critic prompt (steps as ``<paragraph_i>``, indexed from 0): ProcessBench's exact template,
+or Redline's wording of it for any problem (critique_text); for an agent's
 trace, the conversation itself with tool calls and results (chat_turns), then the critic's request. The
 assistant turn judges each step in turn with the label's own critiques, up to the first error, and ends with that
 step's index in ``\\boxed{}`` (-1 when every step is right).
@@ -23,6 +24,7 @@ class CritiqueSFT(Exporter):
     name = "critique-sft"
     title = "Critique SFT (chat messages)"
     description = "messages: the problem with numbered steps, then a step-by-step critique ending in \\boxed{index}"
+    trainer = "TRL 1.16.0: SFTTrainer (conversational language modelling, a messages column)"
 
     writes_images = True
 
@@ -36,7 +38,8 @@ class CritiqueSFT(Exporter):
             tally["no first error given"] += 1
             return
         answer = {"role": "assistant", "content": critique_answer(item.label, len(item.trace.steps))}
-        yield with_image_files({"messages": [*critique_messages(item.trace), answer]}, item, options)
+        messages = critique_messages(item.trace, options.critic_prompt or "redline")
+        yield with_image_files({"messages": [*messages, answer]}, item, options)
 
     def record_label(self, record: dict[str, Any]) -> str:
         return "no error" if record["messages"][-1]["content"].endswith(f"\\boxed{{{NO_ERROR}}}") else "has an error"

@@ -1,13 +1,20 @@
 """The critic's prompt and a critique written out from a judgment, shared by critique SFT, DPO and KTO.
 
-The prompt follows ProcessBench's critic prompt: each step wrapped in ``<paragraph_i>`` tags indexed
-from 0, and the answer's index in ``\\boxed{}``, -1 when no step is wrong. A critic trained on these
-records is then scored by ProcessBench's own evaluation without any translation of indices.
+Two prompts, both with each step wrapped in ``<paragraph_i>`` tags indexed from 0 and the answer's index in
+``\\boxed{}`` (-1 when no step is wrong), so ProcessBench's own evaluation scores a critic trained on them
+without any translation of indices:
+
+* ``processbench``: ProcessBench's template byte for byte (code/templates/critique_template.txt, read and
+  stripped as its run_eval.py does), "a math problem" under ``[Math Problem]``: what a critic is evaluated on;
+* ``redline``: the same request for any problem ("a problem" under ``[Problem]``), for projects that are not math.
 """
 
 from __future__ import annotations
 
+from string import Template
+
 from annotation.core.model import NO_ERROR, Judgment, StepLabel, Trace
+from annotation.critics.templates import PROCESSBENCH
 
 INSTRUCTION = (
     "Your task is to review and critique the solution paragraph by paragraph. Once you identify an error in a "
@@ -17,8 +24,15 @@ INSTRUCTION = (
 VERDICT_WORDS = {1: "correct", 0: "neutral: not wrong, but it does not move the solution forward", -1: "incorrect"}
 
 
-def critique_prompt(trace: Trace) -> str:
+#: The critic prompts an export may use; ``processbench`` is the default where the project's critics use it.
+CRITIC_PROMPTS = ("processbench", "redline")
+
+
+def critique_prompt(trace: Trace, style: str = "redline") -> str:
     paragraphs = "\n\n".join(f"<paragraph_{i}>\n{step}\n</paragraph_{i}>" for i, step in enumerate(trace.steps))
+    if style == "processbench":
+        # The problem as written: ProcessBench formats its record's own problem, with no context added.
+        return Template(PROCESSBENCH.strip()).substitute(problem=trace.problem, tagged_steps=paragraphs)
     return (
         "The following is a problem and a solution (split into paragraphs, enclosed with tags and indexed from 0):"
         f"\n\n[Problem]\n\n{trace.problem}\n\n[Solution]\n\n{paragraphs}\n\n{INSTRUCTION}"

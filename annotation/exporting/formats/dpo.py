@@ -24,6 +24,7 @@ from annotation.exporting.formats.critique_text import (
 from annotation.exporting.formats.preference import (
     critic_input,
     human_checked,
+    prompt_turn,
     text_or_messages,
     turn,
     with_image_files,
@@ -31,12 +32,13 @@ from annotation.exporting.formats.preference import (
 )
 
 
-def critique_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str, Any]]:
+def critique_pairs(item: ExportItem, options: ExportOptions) -> Iterator[dict[str, Any]]:
     label = item.label
     assert label is not None and label.first_error is not None
     n = len(item.trace.steps)
     chosen = critique_answer(label, n)
-    prompt = critic_input(item.trace, conversational)
+    prompt = critic_input(item.trace, options)
+    conversational = options.conversational
     for source, judgment in item.judgments.items():
         if not source.startswith("model:") or judgment.first_error in (None, label.first_error):
             continue
@@ -49,7 +51,8 @@ def critique_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str,
             }
 
 
-def correction_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str, Any]]:
+def correction_pairs(item: ExportItem, options: ExportOptions) -> Iterator[dict[str, Any]]:
+    conversational = options.conversational
     seen: set[tuple[int, str]] = set()
     for source, corrections in sorted(item.corrections.items()):
         if source.startswith("model:"):
@@ -62,14 +65,15 @@ def correction_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[st
                 continue
             seen.add((step, text.strip()))
             yield {
-                "prompt": turn("user", correction_prompt(item.trace, step), conversational),
+                "prompt": prompt_turn(correction_prompt(item.trace, step), options),
                 "chosen": turn("assistant", text, conversational),
                 "rejected": turn("assistant", item.trace.steps[step], conversational),
             }
 
 
-def answer_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str, Any]]:
+def answer_pairs(item: ExportItem, options: ExportOptions) -> Iterator[dict[str, Any]]:
     """A person's corrected answer (as Fine-Grained RLHF collects it) over the answer the model gave."""
+    conversational = options.conversational
     original = item.trace.answer if item.trace.answer is not None else "\n\n".join(item.trace.steps)
     seen: set[str] = set()
     for source, judgment in sorted(item.judgments.items()):
@@ -80,7 +84,7 @@ def answer_pairs(item: ExportItem, conversational: bool) -> Iterator[dict[str, A
             continue
         seen.add(corrected)
         yield {
-            "prompt": turn("user", answer_prompt(item.trace), conversational),
+            "prompt": prompt_turn(answer_prompt(item.trace), options),
             "chosen": turn("assistant", corrected, conversational),
             "rejected": turn("assistant", original, conversational),
         }
@@ -91,6 +95,7 @@ class DPO(Exporter):
     writes_images = True
     title = "DPO preference pairs"
     description = "prompt, chosen, rejected: human critiques over wrong model critiques; corrections over wrong steps"
+    trainer = "TRL 1.16.0: DPOTrainer (preference: prompt, chosen, rejected; a text prompt is joined to each as is)"
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
@@ -104,15 +109,15 @@ class DPO(Exporter):
             return
         made = 0
         if "critique" in options.pairs and item.label is not None and item.label.first_error is not None:
-            for pair in critique_pairs(item, options.conversational):
+            for pair in critique_pairs(item, options):
                 made += 1
                 yield with_image_files(pair, item, options)
         if "correction" in options.pairs:
-            for pair in correction_pairs(item, options.conversational):
+            for pair in correction_pairs(item, options):
                 made += 1
                 yield with_image_files(pair, item, options)
         if "answer" in options.pairs:
-            for pair in answer_pairs(item, options.conversational):
+            for pair in answer_pairs(item, options):
                 made += 1
                 yield with_image_files(pair, item, options)
         if not made:

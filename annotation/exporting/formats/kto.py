@@ -27,6 +27,7 @@ class KTO(Exporter):
     writes_images = True
     title = "KTO unpaired preference"
     description = "prompt, completion (a critic's critique), label (true when it found the labelled first error)"
+    trainer = "TRL 1.16.0: KTOTrainer (unpaired preference: prompt, completion, label; text joined as is)"
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
@@ -40,7 +41,7 @@ class KTO(Exporter):
             tally["no human-checked first error"] += 1
             return
         made = 0
-        prompt = critic_input(item.trace, options.conversational)
+        prompt = critic_input(item.trace, options)
         for source, judgment in item.judgments.items():
             if not source.startswith("model:"):
                 continue

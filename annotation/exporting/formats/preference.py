@@ -1,4 +1,8 @@
-"""What DPO and KTO share: the label must be a person's (or the reference's), and turns for the conversational shape."""
+"""What DPO and KTO share: the label must be a person's (or the reference's), and turns for the conversational shape.
+
+Text rows end their prompt with the export's separator (a newline by default): trainers join a text prompt and
+its completion as they are, and without it the model would see the critique run on from "\\boxed{}.".
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,17 @@ def turn(role: str, content: str, conversational: bool) -> Any:
     return [{"role": role, "content": content}] if conversational else content
 
 
-def critic_input(trace: Trace, conversational: bool) -> Any:
-    """The critic's prompt: the text prompt, or as turns (for an agent's trace, the conversation itself)."""
-    return critique_messages(trace) if conversational else critique_prompt(trace)
+def prompt_turn(content: str, options: ExportOptions) -> Any:
+    """A prompt: a user turn, or the text followed by the separator."""
+    return turn("user", content, True) if options.conversational else content + options.separator
+
+
+def critic_input(trace: Trace, options: ExportOptions) -> Any:
+    """The critic's prompt: the text prompt and the separator, or as turns (for an agent's trace, the conversation
+    itself)."""
+    if options.conversational:
+        return critique_messages(trace, options.critic_prompt or "redline")
+    return critique_prompt(trace, options.critic_prompt or "redline") + options.separator
 
 
 def text_or_messages(conversational: bool, with_tools: bool = False):

@@ -21,7 +21,7 @@ from annotation.core.parts import read_structure
 from annotation.core.spans import missing_from_data, spans_from_data
 from annotation.exporting.formats.base import ExportItem
 from annotation.judgments.visibility import ProjectView
-from storage.tables import JudgmentRow, Project, StoredImage, TraceRow
+from storage.tables import Critic, CriticRun, JudgmentRow, Project, StoredImage, TraceRow
 
 CHUNK = 2_000
 _T = TraceRow.__table__.c
@@ -79,6 +79,20 @@ def project_shape(engine: Engine, project_id: int) -> tuple[bool, bool]:
         parts = c.execute(select(_T.id).where(_T.project_id == project_id, _T.structure.is_not(None)).limit(1)).first()
         images = c.execute(select(i.id).where(i.project_id == project_id).limit(1)).first()
     return parts is not None, images is not None
+
+
+def last_critic_template(engine: Engine, project_id: int) -> str | None:
+    """The prompt template of the critic that last ran on the project, None when none has."""
+    r, c = CriticRun.__table__.c, Critic.__table__.c
+    query = (
+        select(c.template)
+        .select_from(CriticRun.__table__.join(Critic.__table__, r.critic_id == c.id))
+        .where(r.project_id == project_id)
+        .order_by(r.started_at.desc(), r.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).scalar()
 
 
 def count_traces(engine: Engine, project_id: int) -> int:

@@ -40,11 +40,15 @@ def data_paths(out: Path, output: str, splits: list[str]) -> dict[str, Path]:
 
 
 def card_path(out: Path) -> Path:
-    """README.md beside the data, unless a README.md not written by Redline is there (then ``<stem>.README.md``)."""
-    beside = out.parent / CARD_NAME
-    if beside.exists() and CARD_MARKER not in beside.read_text(encoding="utf-8", errors="replace")[:2_000]:
-        return out.with_name(f"{out.stem}.{CARD_NAME}")
-    return beside
+    """``<name>.README.md`` beside the data (``out`` as given, before any split suffix): one card per export, so
+    two exports into one folder never share, nor overwrite, one card."""
+    return out.with_name(f"{out.stem if out.suffix else out.name}.{CARD_NAME}")
+
+
+def check_card_target(card: Path) -> None:
+    """A card may replace an earlier export's card, never a file Redline did not write."""
+    if card.exists() and CARD_MARKER not in card.read_text(encoding="utf-8", errors="replace"):
+        raise ExportFailure(f"{card} exists and is not a dataset card Redline wrote; choose another --out")
 
 
 def check_folder_target(out: Path) -> None:

@@ -1,4 +1,9 @@
-"""Any JSON / JSONL / CSV / Parquet file, read through a field mapping the user gives."""
+"""Any JSON / JSONL / CSV / Parquet file, read through a field mapping the user gives.
+
+Besides a first error and a critique, a labels file may carry per-step lists (``step_critiques``,
+``step_verdicts``, ``corrections``: one item per step, step_lists.py) and the ``source_file`` a record id belongs
+to, by which its labels attach to a trace already in the project (importing/attach.py).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from annotation.core.model import NO_ERROR, InvalidValue, Judgment, Trace
+from annotation.core.model import NO_ERROR, InvalidValue, Judgment, StepLabel, Trace, first_error_from_verdicts
 from annotation.core.parts import set_steps, step_of_message, steps_of
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.importing.formats.chat import conversation_record
 from annotation.importing.formats.openai_messages import looks_like_messages
 from annotation.importing.formats.reading import RawRecord
+from annotation.importing.formats.step_lists import texts_per_step, verdicts_per_step
 from annotation.importing.formats.step_split import check_rule, reasoning_steps, split_steps
 
 MAPPABLE = (
@@ -25,8 +31,14 @@ MAPPABLE = (
     "generator",
     "first_error",
     "critique",
+    "step_critiques",
+    "step_verdicts",
+    "corrections",
+    "source_file",
     "image",
 )
+#: Fields that make a judgment: a record with any of them mapped carries the labels of the ``--as`` source.
+LABEL_FIELDS = ("first_error", "critique", "step_critiques", "step_verdicts", "corrections")
 DEFAULT_NO_ERROR = ("null", "-1", "N/A")
 # Text fields that may be built from several columns, joined in order ("Question+Options", as MR-Ben needs).
 JOINABLE = ("problem", "answer", "reference_answer", "reference_solution", "critique")
@@ -46,6 +58,12 @@ class FieldMapping:
     generator: str | None = None
     first_error: str | None = None
     critique: str | None = None
+    # One item per step: a critique, a verdict (-1/0/+1 or a word), a correction (null where a step has none).
+    step_critiques: str | None = None
+    step_verdicts: str | None = None
+    corrections: str | None = None
+    # The file the record id belongs to (default: the file imported), for matching traces already imported.
+    source_file: str | None = None
     # The problem's image: a path relative to the file, a data URI, a URL (or a list of them).
     image: str | None = None
     step_split: str = "auto"
@@ -151,27 +169,54 @@ class Generic(Adapter):
             reference_solution=_text_cell(d, m.reference_solution, "reference_solution"),
             generator=_as_text(_cell(d, m.generator, "generator"), m.generator),
             record_id=_as_text(_cell(d, m.id, "id"), m.id),
-            source_file=ctx.file,
+            source_file=_as_text(_cell(d, m.source_file, "source_file"), m.source_file) or ctx.file,
             metadata={k: v for k, v in d.items() if k not in known},
         )
         if reasoning is not None:
             set_steps(trace, reasoning)
         trace.images = self._images(d, m, ctx)
-        judgments = []
-        if m.first_error or m.critique:
-            first_error = (
-                self._first_error(_cell(d, m.first_error, "first_error", required=True), m) if m.first_error else None
-            )
-            critique = _text_cell(d, m.critique, "critique")
-            judgments.append(
-                Judgment(
-                    ctx.options.label_source,
-                    first_error=first_error,
-                    critique=critique,
-                    solution_correct=None if first_error is None else first_error == NO_ERROR,
-                )
-            )
+        first_error = (
+            self._first_error(_cell(d, m.first_error, "first_error", required=True), m) if m.first_error else None
+        )
+        judgments = self._labels(d, m, ctx, first_error, len(trace.steps))
         return ImportedRecord(trace, judgments, raw.number, raw.line)
+
+    @staticmethod
+    def _labels(
+        d: dict[str, Any], m: FieldMapping, ctx: ConvertContext, first_error: int | None, n_steps: int
+    ) -> list[Judgment]:
+        """The judgment the record's label columns make (none when no label column is mapped): the first error,
+        the critique, and per step a verdict, a critique and a correction. Without a first-error column the first
+        error follows the verdicts; with one, the verdicts must agree with it."""
+        if not any(getattr(m, name) for name in LABEL_FIELDS):
+            return []
+        verdicts = verdicts_per_step(_cell(d, m.step_verdicts, "step_verdicts"), m.step_verdicts or "", n_steps)
+        critiques = texts_per_step(_cell(d, m.step_critiques, "step_critiques"), m.step_critiques or "", n_steps)
+        corrections = texts_per_step(_cell(d, m.corrections, "corrections"), m.corrections or "", n_steps)
+        if verdicts is not None:
+            if m.first_error:
+                _check_agreement(verdicts, first_error, m)
+            else:
+                first_error = first_error_from_verdicts(verdicts, finished=None not in verdicts)
+        steps = [
+            StepLabel(
+                verdict=verdicts[i] if verdicts else None,
+                critique=critiques[i] if critiques else None,
+                correction=corrections[i] if corrections else None,
+            )
+            for i in range(n_steps)
+        ]
+        while steps and steps[-1].is_empty():
+            steps.pop()
+        return [
+            Judgment(
+                ctx.options.label_source,
+                first_error=first_error,
+                steps=steps,
+                critique=_text_cell(d, m.critique, "critique"),
+                solution_correct=None if first_error is None else first_error == NO_ERROR,
+            )
+        ]
 
     def _conversation(self, raw: RawRecord, ctx: ConvertContext, m: FieldMapping) -> ImportedRecord:
         """The steps column holds messages: grouped as the importer chose, with a first error given as the index
@@ -187,25 +232,18 @@ class Generic(Adapter):
         trace.images = trace.images + self._images(d, m, ctx)
         known = {c for spec in m.columns().values() for c in joined_columns(spec, d)}
         trace.metadata = {k: v for k, v in trace.metadata.items() if k not in known}
-        if m.first_error or m.critique:
-            first_error = None
-            if m.first_error:
-                message = self._first_error(_cell(d, m.first_error, "first_error", required=True), m)
-                first_error = message if message == NO_ERROR else step_of_message(steps_of(trace), message)
-                if first_error is None:
-                    raise InvalidValue(
-                        m.first_error,
-                        f"message {message + m.first_error_base} (counted from {m.first_error_base}) is not in "
-                        "any step: it is the problem or the system prompt",
-                    )
-            imported.judgments.append(
-                Judgment(
-                    ctx.options.label_source,
-                    first_error=first_error,
-                    critique=_text_cell(d, m.critique, "critique"),
-                    solution_correct=None if first_error is None else first_error == NO_ERROR,
+        trace.source_file = _as_text(_cell(d, m.source_file, "source_file"), m.source_file) or trace.source_file
+        first_error = None
+        if m.first_error:
+            message = self._first_error(_cell(d, m.first_error, "first_error", required=True), m)
+            first_error = message if message == NO_ERROR else step_of_message(steps_of(trace), message)
+            if first_error is None:
+                raise InvalidValue(
+                    m.first_error,
+                    f"message {message + m.first_error_base} (counted from {m.first_error_base}) is not in "
+                    "any step: it is the problem or the system prompt",
                 )
-            )
+        imported.judgments.extend(self._labels(d, m, ctx, first_error, len(trace.steps)))
         return imported
 
     @staticmethod
@@ -243,6 +281,23 @@ class Generic(Adapter):
         if index < 0:
             raise InvalidValue(column, f"step {number} does not exist with base {m.first_error_base}")
         return index
+
+
+def _check_agreement(verdicts: list[int | None], first_error: int | None, m: FieldMapping) -> None:
+    """Verdicts that contradict the first error the file gives are refused, naming the step."""
+    column = m.step_verdicts or "step_verdicts"
+    if first_error is None:
+        return
+    stop = len(verdicts) if first_error == NO_ERROR else first_error
+    early = next((i for i in range(stop) if verdicts[i] == -1), None)
+    if early is not None:
+        said = "no error" if first_error == NO_ERROR else f"the first error at step {first_error + 1}"
+        raise InvalidValue(f"{column}[{early}]", f"step {early + 1} is wrong, but {m.first_error} says {said}")
+    if first_error != NO_ERROR and verdicts[first_error] not in (None, -1):
+        raise InvalidValue(
+            f"{column}[{first_error}]",
+            f"step {first_error + 1} is the first error in {m.first_error}, but its verdict is {verdicts[first_error]}",
+        )
 
 
 @dataclass(frozen=True, slots=True)

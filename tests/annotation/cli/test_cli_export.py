@@ -130,3 +130,21 @@ def test_disagreements_left_out_from_the_command_line(db, tmp_path, capsys):
     code, stdout, _ = run(capsys, *args, "--disagreements", "leave_out")
     assert code == 0 and "3 the humans disagree on the first error" in stdout
     assert "Ties settled" not in stdout
+
+
+def test_export_options_for_text_rows_and_the_critic_prompt(db, tmp_path, capsys):
+    out = tmp_path / "kto.jsonl"
+    code, _, err = run(
+        capsys, "export", "--project", export_data.PROJECT, "--format", "kto", "--out", str(out), "--quiet",
+        "--separator", "\\n\\nCritique:\\n", "--critic-prompt", "processbench",
+    )  # fmt: skip
+    assert code == 0, err
+    rows = read_jsonl(out)
+    assert rows and all(r["prompt"].endswith("\\boxed{}.\n\nCritique:\n") for r in rows)
+    assert all(r["prompt"].startswith("The following is a math problem") for r in rows)
+    assert (tmp_path / "kto.README.md").exists()
+
+    code, _, err = run(
+        capsys, "export", "--project", export_data.PROJECT, "--format", "kto", "--out", str(out), "--separator", "\\x"
+    )
+    assert code == 2 and "separator" in err and "not one of" in err

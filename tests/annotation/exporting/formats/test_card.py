@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+import yaml
+
 from annotation.exporting.formats.base import ExportOptions
+from annotation.exporting.formats.licences import hub_licence_id
 from annotation.exporting.run import export_project
 from tests.utils import export_data
+
+
+def header(card: str) -> dict:
+    assert card.startswith("---\n")
+    return yaml.safe_load(card.split("---\n")[1])
 
 
 def test_card_reports_counts_labels_sources_agreement_and_licence(sqlite_engine, tmp_path):
@@ -12,7 +21,7 @@ def test_card_reports_counts_labels_sources_agreement_and_licence(sqlite_engine,
     summary = export_project(
         sqlite_engine, export_data.PROJECT, "trl-stepwise", tmp_path / "trl.jsonl", ExportOptions(test_share=0.5)
     )
-    card = (tmp_path / "README.md").read_text()
+    card = (tmp_path / "trl.README.md").read_text()
     facts = summary.facts
 
     assert card.startswith("---\nlicense: cc-by-4.0\n")
@@ -36,7 +45,7 @@ def test_card_reports_counts_labels_sources_agreement_and_licence(sqlite_engine,
 def test_an_unknown_licence_is_declared_other_with_its_name_quoted(sqlite_engine, tmp_path):
     export_data.build(sqlite_engine, licence='Internal use only\n"no" sharing')
     export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
-    card = (tmp_path / "README.md").read_text()
+    card = (tmp_path / "pb.README.md").read_text()
     assert 'license: other\nlicense_name: "Internal use only \\"no\\" sharing"\n' in card
 
 
@@ -53,7 +62,7 @@ def test_the_card_counts_steps_one_way_and_says_which():
 def test_the_card_states_the_convention_once(sqlite_engine, tmp_path):
     export_data.build(sqlite_engine)
     export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
-    card = (tmp_path / "README.md").read_text()
+    card = (tmp_path / "pb.README.md").read_text()
     assert card.count("Steps are counted from 1") == 1 and "0-based step index" not in card
     assert "(label " in card
 
@@ -82,3 +91,67 @@ def test_the_summary_says_how_many_ties_the_latest_judgment_settled(sqlite_engin
     export_data.build(sqlite_engine)
     summary = export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
     assert any(line.startswith("Ties settled by the most recent judgment: 3 traces") for line in summary.lines())
+
+
+@pytest.mark.parametrize(
+    ("typed", "hub_id"),
+    [
+        ("CC BY 4.0", "cc-by-4.0"),
+        ("CC-BY-4.0", "cc-by-4.0"),
+        ("Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International", "cc-by-nc-sa-4.0"),
+        ("cc by-sa 3.0", "cc-by-sa-3.0"),
+        ("CC0", "cc0-1.0"),
+        ("Apache License, Version 2.0", "apache-2.0"),
+        ("MIT License", "mit"),
+        ("GPLv3", "gpl-3.0"),
+        ("ODC-BY", "odc-by"),
+        ("", "unknown"),
+        ("Internal use only", "other"),
+    ],
+)
+def test_licences_as_people_type_them_become_hub_ids(typed, hub_id):
+    """Issue 16: "CC BY 4.0" was declared `license: other`."""
+    assert hub_licence_id(typed) == hub_id
+
+
+def test_the_card_header_is_utf8_yaml_with_the_hub_licence_id(sqlite_engine, tmp_path):
+    """Issue 16: an emoji became escaped surrogates that YAML readers cannot encode."""
+    export_data.build(sqlite_engine, name="Maths 🚀 «critics»", licence="CC BY 4.0")
+    export_project(sqlite_engine, "Maths 🚀 «critics»", "processbench", tmp_path / "pb.jsonl")
+    raw = (tmp_path / "pb.README.md").read_bytes()
+    text = raw.decode("utf-8")
+    assert "🚀" in text and "\\ud83d" not in text
+    meta = header(text)
+    assert meta["license"] == "cc-by-4.0" and "license_name" not in meta
+    assert meta["pretty_name"] == "Maths 🚀 «critics» (processbench)"
+
+
+def test_each_export_has_its_own_card_beside_it(sqlite_engine, tmp_path):
+    """Issue 16: two exports into one folder shared one README.md, the second overwriting the first's card."""
+    export_data.build(sqlite_engine)
+    first = export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
+    second = export_project(
+        sqlite_engine, export_data.PROJECT, "trl-stepwise", tmp_path / "trl.parquet", ExportOptions(output="parquet")
+    )
+    split = export_project(
+        sqlite_engine, export_data.PROJECT, "kto", tmp_path / "kto.jsonl", ExportOptions(test_share=0.5)
+    )
+    folder = export_project(sqlite_engine, export_data.PROJECT, "dpo", tmp_path / "dpo", ExportOptions(output="hf"))
+
+    assert first.card == str(tmp_path / "pb.README.md") and "`processbench`" in (tmp_path / "pb.README.md").read_text()
+    assert second.card == str(tmp_path / "trl.README.md")
+    assert "`trl-stepwise`" in (tmp_path / "trl.README.md").read_text()
+    assert split.card == str(tmp_path / "kto.README.md")  # one card for both splits
+    assert folder.card == str(tmp_path / "dpo" / "README.md")
+    assert not (tmp_path / "README.md").exists()
+
+
+def test_the_card_names_the_trainer_and_its_version(sqlite_engine, tmp_path):
+    export_data.build(sqlite_engine)
+    export_project(sqlite_engine, export_data.PROJECT, "trl-stepwise", tmp_path / "trl.jsonl")
+    export_project(sqlite_engine, export_data.PROJECT, "openrlhf-prm", tmp_path / "orl.jsonl")
+    export_project(sqlite_engine, export_data.PROJECT, "axolotl-prm", tmp_path / "ax.jsonl")
+    trl = (tmp_path / "trl.README.md").read_text()
+    assert "Read by: TRL 1.13: trl.experimental.prm.PRMTrainer (removed in TRL 1.14" in trl
+    assert "Read by: OpenRLHF 0.9.5: openrlhf.cli.train_prm" in (tmp_path / "orl.README.md").read_text()
+    assert "Read by: Axolotl 0.21.0" in (tmp_path / "ax.README.md").read_text()

@@ -63,7 +63,7 @@ def test_dpo_prefers_the_human_critique_and_the_correction(project):
     assert corrections == [
         {
             "prompt": "[Problem]\n\nProblem 0: what is 0 + 0 <b>?</b>\n\n[Solution so far]\n\n"
-            "Step 1: Step 0 of trace 1.\n\nWrite step 2 of the solution.",
+            "Step 1: Step 0 of trace 1.\n\nWrite step 2 of the solution.\n",  # the separator ends the prompt
             "chosen": export_data.CORRECTION,
             "rejected": "Step 1 of trace 1.",
         }
@@ -85,3 +85,28 @@ def test_kto_judges_each_critic_critique_against_the_label(project):
 def test_preference_needs_a_human_checked_label(project):
     with pytest.raises(InvalidValue, match="non-model source"):
         records(project, "dpo", source="model:critic")
+
+
+def test_text_preference_rows_end_their_prompt_with_the_separator(project):
+    """Issue 16: text-mode DPO and KTO joined prompt and completion with no break (`...\\boxed{}.Paragraph 0`)."""
+    for fmt in ("dpo", "kto"):
+        rows = records(project, fmt)
+        assert rows and all(r["prompt"].endswith("\\boxed{}.\n") or r["prompt"].endswith(".\n") for r in rows)
+        completion = "chosen" if fmt == "dpo" else "completion"
+        assert not any(r[completion].startswith("\n") for r in rows)  # the break belongs to the prompt
+        spaced = records(project, fmt, separator="\n\n### Critique\n")
+        assert all(r["prompt"].endswith("\n\n### Critique\n") for r in spaced)
+        none = records(project, fmt, separator="")
+        assert [r["prompt"] + "\n" for r in none] == [r["prompt"] for r in rows]
+    chat = records(project, "dpo", conversational=True)
+    assert all(not r["prompt"][-1]["content"].endswith("\n") for r in chat)  # chat templates separate turns
+
+
+def test_separators_are_typed_with_escapes():
+    from annotation.exporting.formats.base import separator_from, separator_spelled
+
+    assert separator_from("\\n") == "\n" and separator_from("\\n\\n") == "\n\n" and separator_from("") == ""
+    assert separator_from(" => ") == " => " and separator_from("a\\\\b") == "a\\b"
+    assert separator_spelled("\n\t") == "\\n\\t"
+    with pytest.raises(InvalidValue, match="not one of"):
+        separator_from("\\x")

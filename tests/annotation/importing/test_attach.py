@@ -1,0 +1,205 @@
+"""Labels made elsewhere attach to the traces already in a project (ProcessBench GSM8K from ../shared/datasets):
+a human-judgment CSV adds judgments, never traces; per-step critiques, verdicts and corrections land on their steps."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from annotation.core.errors import ImportFailure
+from annotation.core.model import Judgment, Source
+from annotation.importing.files import import_file
+from annotation.importing.formats.base import ConvertOptions
+from annotation.importing.formats.generic import FieldMapping
+from annotation.judgments.writing import JudgmentWrite, record
+from annotation.projects.overview import project_overview
+from annotation.projects.settings import load_settings, save_settings
+from storage.db import session
+from storage.tables import JudgmentRow, TraceRow
+
+PROJECT = "pb"
+COLUMNS = ["uid", "file", "question", "solution", "first_wrong", "critiques", "verdicts", "fixes"]
+MAPPING = FieldMapping(
+    id="uid",
+    source_file="file",
+    problem="question",
+    steps="solution",
+    first_error="first_wrong",
+    step_critiques="critiques",
+    step_verdicts="verdicts",
+    corrections="fixes",
+    step_split="list",
+    first_error_base=1,
+)
+
+
+@pytest.fixture
+def originals(sqlite_engine, datasets) -> list[dict]:
+    import_file(sqlite_engine, datasets / "processbench" / "gsm8k.json", project=PROJECT)
+    return json.loads((datasets / "processbench" / "gsm8k.json").read_text(encoding="utf-8"))
+
+
+def alice_row(rec: dict, *, with_id: bool = True) -> list[str]:
+    """Alice's labels for one ProcessBench record, as a team that labels elsewhere would write them."""
+    n, label = len(rec["steps"]), rec["label"]
+    first = n if label == -1 else label  # 0-based; n = none wrong
+    verdicts = [1] * min(first, n) + ([-1] if label != -1 else []) + [None] * (n - min(first, n) - (label != -1))
+    critiques = [f"alice on step {k + 1} of {rec['id']}" if k <= first else None for k in range(n)]
+    fixes = [f"a better step {k + 1}" if k == label else None for k in range(n)]
+    return [
+        rec["id"] if with_id else "",
+        "gsm8k.json" if with_id else "",
+        # Whitespace as a spreadsheet may leave it: the same text still.
+        "  " + rec["problem"].replace(" ", "  ") + " ",
+        json.dumps([s + "  " for s in rec["steps"]]),
+        "none" if label == -1 else str(label + 1),
+        json.dumps(critiques),
+        json.dumps(verdicts),
+        json.dumps(fixes),
+    ]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    return path
+
+
+def alice(engine, path: Path, source: str = "human:alice", **mapping):
+    options = ConvertOptions(
+        label_source=Source.parse(source), mapping=replace(MAPPING, no_error_values=("none",), **mapping)
+    )
+    return import_file(engine, path, project=PROJECT, fmt="generic", options=options)
+
+
+def judgments(engine, source: str) -> dict[str, JudgmentRow]:
+    kind, name = source.split(":")
+    with session(engine) as s:
+        query = (
+            select(TraceRow.record_id, JudgmentRow)
+            .join(JudgmentRow, JudgmentRow.trace_id == TraceRow.id)
+            .where(JudgmentRow.source_kind == kind, JudgmentRow.source_name == name)
+        )
+        return dict(s.exec(query).all())
+
+
+def complete(engine) -> list[str]:
+    with session(engine) as s:
+        return sorted(s.exec(select(TraceRow.record_id).where(TraceRow.complete)).all())
+
+
+def test_a_human_judgment_csv_adds_judgments_to_the_traces_not_traces(sqlite_engine, originals, tmp_path):
+    rows = [alice_row(rec, with_id=i % 2 == 0) for i, rec in enumerate(originals[:30])]
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", rows))
+
+    assert summary.traces_added == 0 and summary.steps_added == 0
+    assert (summary.matched_by_id, summary.matched_by_text) == (15, 15)
+    assert summary.judgments_added == {"human:alice": 30}
+    assert project_overview(sqlite_engine, PROJECT).traces == 400
+    from annotation.importing.preview import summary_lines
+
+    assert (
+        "Labels attached to traces already in the project: 30 records matched "
+        "(15 by record id and file, 15 by problem and steps)"
+    ) in summary_lines(summary)
+
+    found = judgments(sqlite_engine, "human:alice")
+    for rec in originals[:30]:
+        j = found[rec["id"]]
+        assert j.first_error == rec["label"] and j.status == "submitted"
+        for k, step in enumerate(j.steps):
+            assert step["critique"] == f"alice on step {k + 1} of {rec['id']}"  # on its own step
+            assert step["verdict"] == (-1 if k == rec["label"] else 1)
+        if rec["label"] != -1:
+            assert j.steps[rec["label"]]["correction"] == f"a better step {rec['label'] + 1}"
+
+    again = alice(sqlite_engine, tmp_path / "alice.csv")  # the same labels again: nothing changes
+    assert again.judgments_added == {} and again.judgments_unchanged == 30 and again.traces_added == 0
+
+
+def test_the_export_carries_the_attached_critiques(sqlite_engine, originals, tmp_path):
+    alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [alice_row(originals[1])]))  # label 1
+    from annotation.exporting.formats.base import ExportOptions
+    from annotation.exporting.run import preview
+
+    rows, _ = preview(sqlite_engine, PROJECT, "critique-sft", ExportOptions(source="human:alice"))
+    answer = rows[0]["messages"][1]["content"]
+    assert answer.startswith("Paragraph 0 is correct. alice on step 1 of gsm8k-1")
+    assert "Paragraph 1 is incorrect. alice on step 2 of gsm8k-1" in answer
+
+
+def test_an_id_naming_a_trace_with_other_text_is_refused_with_both_named(sqlite_engine, originals, tmp_path):
+    row = alice_row(originals[3])
+    row[2] = "A different problem altogether."
+    path = write_csv(tmp_path / "alice.csv", [alice_row(originals[2]), row])
+    with pytest.raises(ImportFailure) as caught:
+        alice(sqlite_engine, path)
+    message = str(caught.value)
+    assert message.startswith("alice.csv, record 2, line 3, field 'uid': record id 'gsm8k-3' of gsm8k.json names")
+    assert "trace 4 of the project (record 'gsm8k-3' of gsm8k.json)" in message
+    assert judgments(sqlite_engine, "human:alice") == {}  # nothing written, not even record 1
+    assert project_overview(sqlite_engine, PROJECT).traces == 400
+
+
+def test_lists_not_as_long_as_the_steps_are_refused_naming_the_field(sqlite_engine, originals, tmp_path):
+    row = alice_row(originals[0])
+    row[5] = json.dumps(["only one"])
+    with pytest.raises(ImportFailure, match=r"record 1, line 2, field 'critiques': 1 items for \d+ steps"):
+        alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [row]))
+    row = alice_row(originals[0])
+    row[6] = json.dumps(["fine"] * len(originals[0]["steps"]))
+    with pytest.raises(ImportFailure, match=r"field 'verdicts\[0\]': step 1: 'fine' is not a verdict"):
+        alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [row]))
+    row = alice_row(originals[1])  # label 1: step 2 is the first error
+    row[6] = json.dumps([-1] + [None] * (len(originals[1]["steps"]) - 1))
+    with pytest.raises(ImportFailure, match=r"field 'verdicts\[0\]': step 1 is wrong, but first_wrong says the first"):
+        alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [row]))
+
+
+def test_verdicts_alone_give_the_first_error(sqlite_engine, originals, tmp_path):
+    rows = [alice_row(rec) for rec in originals[:6]]
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", rows), first_error=None)
+    assert summary.judgments_added == {"human:alice": 6}
+    found = judgments(sqlite_engine, "human:alice")
+    assert {rec["id"]: found[rec["id"]].first_error for rec in originals[:6]} == {
+        rec["id"]: rec["label"] for rec in originals[:6]
+    }
+
+
+def test_imported_judgments_count_toward_completion_and_a_complete_trace_still_takes_them(
+    sqlite_engine, originals, tmp_path
+):
+    settings = load_settings(sqlite_engine, PROJECT)
+    save_settings(sqlite_engine, PROJECT, replace(settings, judgments_per_trace=1))
+    with session(sqlite_engine) as s:
+        first = s.exec(select(TraceRow).where(TraceRow.record_id == "gsm8k-0")).one()
+        record(s, [JudgmentWrite(first.id, Judgment(Source("human", "bob"), first_error=-1), by_worker=True)])
+        s.commit()
+    assert complete(sqlite_engine) == ["gsm8k-0"]
+
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [alice_row(r) for r in originals[:3]]))
+    assert summary.judgments_added == {"human:alice": 3}  # gsm8k-0 was complete: not refused
+    assert complete(sqlite_engine) == ["gsm8k-0", "gsm8k-1", "gsm8k-2"]  # alice's count toward the others
+
+
+def test_model_labels_attach_too_and_unmatched_records_are_new_traces(sqlite_engine, originals, tmp_path):
+    known = alice_row(originals[5])
+    new = alice_row(originals[6])
+    new[0], new[1], new[2] = "mine-1", "", "A problem the project does not have."
+    summary = alice(sqlite_engine, write_csv(tmp_path / "critic.csv", [known, new]), source="model:critic")
+    assert (summary.matched_by_id, summary.traces_added) == (1, 1)
+    assert summary.judgments_added == {"model:critic": 2}
+
+
+def test_a_reference_import_keeps_adding_traces_as_before(sqlite_engine, originals, tmp_path):
+    """Only labels under a named source attach: a reference file is a dataset of its own."""
+    row = alice_row(originals[7], with_id=False)
+    summary = alice(sqlite_engine, write_csv(tmp_path / "ref.csv", [row]), source="reference")
+    assert summary.traces_added == 1 and summary.matched_by_text == 0
