@@ -80,6 +80,18 @@ class Critique:
         return [s.parsed.first_error for s in self.samples]
 
 
+@dataclass
+class Reply:
+    """One model answer to messages of the caller's own (a reviser's, a grader's): text, tokens, cost."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    attempts: int = 0
+    latency_s: float = 0.0
+
+
 def prompt_hash(messages: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
@@ -183,6 +195,21 @@ class Caller:
             sample.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
             sample.cost += _cost(r)
         return sample
+
+    async def ask(self, messages: list[dict[str, Any]]) -> Reply:
+        """One completion of the given messages, with the critic's model, settings, retries and backoff."""
+        tally: list[int] = []
+        start = time.perf_counter()
+        text, response = await self._complete(messages, tally)
+        usage = getattr(response, "usage", None)
+        return Reply(
+            text=text,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost=_cost(response),
+            attempts=len(tally),
+            latency_s=time.perf_counter() - start,
+        )
 
     async def critique(self, trace: Trace, images: Mapping[str, str] | None = None) -> Critique:
         """``images``: the trace's stored images as data URIs, given to a critic that sees images."""
