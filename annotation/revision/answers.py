@@ -8,6 +8,7 @@ empty, the final answer found in its last step. ``None`` means no final answer: 
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from annotation.core.model import Trace
 
@@ -98,10 +99,29 @@ def normalise(answer: str) -> str:
     return " ".join(a.lower().split())
 
 
-def as_integer(answer: str) -> int | None:
-    """The answer as an integer when it is one written plainly (after normalising), else None."""
-    a = normalise(answer)
-    return int(a) if _INTEGER.match(a) else None
+_SLASH = re.compile(r"^([+-]?\d+)/(\d+)$")
+_FRAC = re.compile(r"^([+-]?)\\[dt]?frac(?:\{([+-]?\d+)\}\{(\d+)\}|(\d)(\d))$")
+_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
+
+
+def as_number(answer: str) -> tuple[Fraction, bool] | None:
+    """The answer's value when it is a plain number (an integer, a/b, \\frac{a}{b} or a decimal), and whether it is
+    exact (a decimal is not: math-verify compares decimals rounded); None for anything else."""
+    a = normalise(answer).replace(" ", "")
+    if _DECIMAL.match(a):
+        return Fraction(a), False
+    if _INTEGER.match(a):
+        return Fraction(int(a)), True
+    slash = _SLASH.match(a)
+    if slash:
+        top, bottom = int(slash[1]), int(slash[2])
+    else:
+        frac = _FRAC.match(a)
+        if frac is None:
+            return None
+        top = (-1 if frac[1] == "-" else 1) * int(frac[2] or frac[4])
+        bottom = int(frac[3] or frac[5])
+    return (Fraction(top, bottom), True) if bottom else None
 
 
 def for_math(answer: str) -> str:

@@ -1,7 +1,7 @@
 """Grading a final answer against the trace's reference answer: math-verify (default), exact match, or an LLM.
 
 Every grader first settles what needs no machinery: no answer is wrong; the same answer once normalised
-(answers.normalise) is right. Exact match stops there. math-verify also settles two plain integers itself (what
+(answers.normalise) is right. Exact match stops there. math-verify also settles plain numbers itself (what
 math-verify would say, without its cost), and sends the rest to a worker process (verify_worker), because its
 timeouts rely on signals, which work only in a main thread: the worker grades in its own main thread, and a
 limit of ours kills it if an answer ever holds it longer. The LLM grader asks a saved critic configuration.
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from annotation.core.model import InvalidValue
-from annotation.revision.answers import as_integer, normalise
+from annotation.revision.answers import as_number, normalise
 
 GRADER_NAMES = ("math-verify", "exact")
 CRITIC_PREFIX = "critic:"
@@ -202,10 +202,14 @@ class MathVerifyGrader(Grader):
         if grade is not None:
             return grade
         assert item.answer is not None
-        a, r = as_integer(item.answer), as_integer(item.reference)
-        if a is not None and r is not None:
-            return Grade(a == r, "integer")
-        return None
+        # Plain numbers are settled here as math-verify would: exact values compare exactly; a decimal that is not
+        # exactly the other value goes to math-verify, which compares decimals rounded.
+        a, r = as_number(item.answer), as_number(item.reference)
+        if a is None or r is None:
+            return None
+        if a[0] == r[0]:
+            return Grade(True, "number")
+        return Grade(False, "number") if a[1] and r[1] else None
 
     async def settle(self, items: list[ToGrade]) -> list[Grade]:
         pairs = [(str(i.answer), i.reference) for i in items]

@@ -1,9 +1,11 @@
 """Final answers found in solutions, a trace's original answer, and what exact match compares."""
 
+from fractions import Fraction
+
 import pytest
 
 from annotation.core.model import Trace
-from annotation.revision.answers import as_integer, final_answer, for_math, last_boxed, normalise, original_answer
+from annotation.revision.answers import as_number, final_answer, for_math, last_boxed, normalise, original_answer
 
 
 @pytest.mark.parametrize(
@@ -50,5 +52,8 @@ def test_normalised_answers_that_exact_match_takes_as_equal(a, b):
 
 
 def test_integers_units_and_math():
-    assert as_integer(" -2116 ") == -2116 and as_integer("1,000") == 1000 and as_integer("1.5") is None
+    assert as_number(" -2116 ") == (-2116, True) and as_number("1,000") == (1000, True)
+    assert as_number("\\dfrac{-3}{6}") == (Fraction(-1, 2), True) and as_number("-\\frac12") == (Fraction(-1, 2), True)
+    assert as_number("6/4") == (Fraction(3, 2), True) and as_number("1.50") == (Fraction(3, 2), False)
+    assert as_number("1/0") is None and as_number("\\sqrt{2}") is None and as_number("x") is None
     assert for_math("18 dollars") == "18" and for_math("\\frac{1}{2}") == "\\frac{1}{2}" and for_math("2 cm") == "2"

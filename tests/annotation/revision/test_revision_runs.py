@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -71,11 +72,12 @@ def test_a_run_revises_every_judged_trace_and_grades_both_answers(sqlite_engine,
 
 
 def test_the_reviser_reads_what_the_run_shows(sqlite_engine, project):
-    prompts: dict[str, list[str]] = {}
+    prompts: dict[str, dict[int, str]] = {}
 
     def remember(show):
         def answer(body):
-            prompts.setdefault(show, []).append(prompt_text(body))
+            text = prompt_text(body)
+            prompts.setdefault(show, {})[int(re.search(r"What is (\d+) \+", text).group(1))] = text
             return "Final answer: \\boxed{0}"
 
         return answer
@@ -89,8 +91,8 @@ def test_the_reviser_reads_what_the_run_shows(sqlite_engine, project):
     assert prompts["verdict"][3].split("[Review]\n")[1].startswith("The solution is wrong.\n\nWrite the revised")
     assert "[Review]\nThe first wrong step is step 2.\n\n" in prompts["first-error"][3]
     assert "[Review]\nEvery step is correct." in prompts["first-error"][0]
-    assert all("[Review]" not in text and "Check the solution" in text for text in prompts["none"])
-    assert all(text.endswith("Final answer: \\boxed{ANSWER}") for texts in prompts.values() for text in texts)
+    assert all("[Review]" not in text and "Check the solution" in text for text in prompts["none"].values())
+    assert all(text.endswith("Final answer: \\boxed{ANSWER}") for texts in prompts.values() for text in texts.values())
 
 
 def test_a_second_run_with_the_same_configuration_sends_nothing(sqlite_engine, project):
