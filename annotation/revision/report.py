@@ -21,7 +21,7 @@ from annotation.revision.figures import RevisionFigures, figures_by, revision_fi
 from annotation.revision.prompts import SHOWS
 from storage import queries
 from storage.db import session
-from storage.tables import JudgmentRow, RevisionResult, TraceRow
+from storage.tables import JudgmentRow, Project, RevisionResult, TraceRow
 
 GROUPS = ("generator", "subset", "error tag")
 COLUMNS = [
@@ -86,7 +86,7 @@ def load_results(
         rows = [tuple(row) for row in s.exec(query)]
     names = [c for c in COLUMNS if c != "kind"]
     frame = pd.DataFrame(rows, columns=names)
-    frame.insert(COLUMNS.index("kind"), "kind", frame["critique_source"].str.partition(":")[0])
+    frame.insert(COLUMNS.index("kind"), "kind", [src.partition(":")[0] for src in frame["critique_source"]])
     keep = view.revision_mask(frame["kind"].to_numpy(), frame["critique_source"].to_numpy(), frame["qc"].to_numpy())
     frame = frame[keep].reset_index(drop=True)
     frame["error tag"] = _error_tags(engine, frame)
@@ -208,3 +208,16 @@ def with_usefulness(frame: pd.DataFrame) -> pd.DataFrame:
         for b, a, status in zip(frame["original_correct"], frame["revised_correct"], frame["status"], strict=True)
     ]
     return frame.assign(usefulness=np.asarray(labels, dtype=object))
+
+
+def results_version(engine: Engine, project: str) -> tuple[int, str]:
+    """Changes whenever a result of the project is added or changed: a key for caches."""
+    r, t = RevisionResult, TraceRow
+    with session(engine) as s:
+        n, last = s.exec(
+            select(func.count(r.id), func.max(r.updated_at))
+            .join(t, t.id == r.trace_id)
+            .join(Project, Project.id == t.project_id)
+            .where(Project.name == project)
+        ).one()
+    return int(n), str(last)
