@@ -83,3 +83,20 @@ def trace_revisions(
 
 def grade_text(correct: bool | None) -> str:
     return "–" if correct is None else ("right" if correct else "wrong")
+
+
+OUTCOMES = {
+    (False, True): "helpful: fixed a wrong solution",
+    (True, True): "helpful: kept a right solution right",
+    (True, False): "harmful: broke a right solution",
+    (False, False): "no help: the solution stayed wrong",
+}
+
+
+def usefulness_note(revisions: list[TraceRevision]) -> str | None:
+    """What revising with this critique did, for the Check critiques page; None when it was never revised."""
+    done = [r for r in revisions if r.status == "done" and r.original_correct is not None]
+    if not done:
+        return None
+    parts = [f"{OUTCOMES[(bool(r.original_correct), bool(r.revised_correct))]} ({r.reviser}, {r.show})" for r in done]
+    return "Revised with this critique: " + "; ".join(parts)
