@@ -250,14 +250,16 @@ def results_section(account: Account, project: str, view: ProjectView) -> None:
         st.info("No revision results you may see in this project yet.")
         return
     revisers = sorted(frame["reviser"].unique().tolist())
-    reviser = st.selectbox("Reviser", revisers, key="revise_view_reviser")
+    reviser = st.selectbox("Results of the reviser", revisers, key="revise_view_reviser")
     mine = frame[frame["reviser"] == reviser]
     st.subheader("People and models side by side")
     st.dataframe(table(project, reviser, version, who), hide_index=True, key="revise_table")
     left, right = st.columns(2)
-    source = left.selectbox("Critiques of", sources_in(mine), format_func=source_label, key="revise_view_source")
+    source = left.selectbox(
+        "Figures for the critiques of", sources_in(mine), format_func=source_label, key="revise_view_source"
+    )
     shows = [s for s in SHOWS if s in set(mine["show"])]
-    show = right.selectbox("Shown", shows, format_func=SHOW_TITLES.get, key="revise_view_show")
+    show = right.selectbox("When the reviser was shown", shows, format_func=SHOW_TITLES.get, key="revise_view_show")
     headline(mine, source, show)
     per_trace(mine, account, source, show)
 
