@@ -6,6 +6,7 @@ request numbers) get that HTTP status instead, and ``fail_when(body) -> status |
 content. It counts requests.
 
     python -m tests.utils.openai_stub --delay 1 --answer '\\boxed{-1}'   # prints the port, serves until killed
+    python -m tests.utils.openai_stub --delay 1 --plan plan.json          # {problem: answer}, else --answer
 """
 
 from __future__ import annotations
@@ -160,8 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Serve an OpenAI-compatible stub on 127.0.0.1.")
     p.add_argument("--delay", type=float, default=1.0)
     p.add_argument("--answer", default="\\boxed{-1}")
+    p.add_argument("--plan", default=None, help="a JSON file of {problem: answer}: answers planned per problem")
     args = p.parse_args(argv)
-    stub = OpenAIStub(args.answer, delay_s=args.delay)
+    answer: Answer = args.answer
+    if args.plan:
+        with open(args.plan, encoding="utf-8") as f:
+            answer = by_problem(json.load(f), default=args.answer)
+    stub = OpenAIStub(answer, delay_s=args.delay)
     print(stub.port, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         stub._server.serve_forever()
