@@ -460,7 +460,7 @@ def compare_page() -> None:
         with shown["Spans"]:
             spans_tab(spans)
     with shown["Revisions"]:
-        revision_section(account, project, view)
+        revision_section(account, project, view, choices)
     if result.n and account.is_admin and a.startswith("model:") and b.startswith("human:") and b != "human:*":
         with st.expander("Reason agreement (LLM judge)"):
             reason_section(project, a, b)

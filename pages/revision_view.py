@@ -29,7 +29,6 @@ from annotation.revision.report import (
     with_usefulness,
 )
 from annotation.revision.runs import BackgroundRevision, NotAllowed, RevisionPlan, revision_history
-from annotation.revision.store import sources_judged
 from annotation.revision.traces import grade_text, trace_revisions
 from pages.common import get_engine, md_escape
 
@@ -74,12 +73,11 @@ def start(engine: Engine, account: Account, plan: RevisionPlan, concurrency: int
     st.session_state["revise_run_id"] = run.progress.run_id
 
 
-def run_form(engine: Engine, account: Account, project: str) -> None:
+def run_form(engine: Engine, account: Account, project: str, sources: list[str]) -> None:
     critics = list_critics(engine)
     if not critics:
         st.info("Save a critic on the Critics page: its model and settings revise the solutions.")
         return
-    sources = sources_judged(engine, project)
     if not sources:
         st.info("No judgments in this project yet to revise with.")
         return
@@ -264,7 +262,8 @@ def results_section(account: Account, project: str, view: ProjectView) -> None:
     per_trace(mine, account, source, show)
 
 
-def revision_section(account: Account, project: str, view: ProjectView) -> None:
+def revision_section(account: Account, project: str, view: ProjectView, sources: list[str]) -> None:
+    """``sources``: the project's sources of judgments, as Compare offers them (a run refuses one without any)."""
     st.caption(
         "A model revises each solution with a source's critique (or with none, the baseline) and its final answer "
         "is graded against the reference answer, as is the original: did the critique fix wrong solutions, and "
@@ -273,7 +272,7 @@ def revision_section(account: Account, project: str, view: ProjectView) -> None:
     if account.is_admin:
         with st.expander("Revise with critiques (admins)", expanded=True):
             try:
-                run_form(get_engine(), account, project)
+                run_form(get_engine(), account, project, sources)
             except NotAllowed as e:
                 st.error(md_escape(str(e)))
             run_history(get_engine(), project)
