@@ -19,11 +19,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
 
 from annotation.accounts.users import Account
 from annotation.core.model import InvalidValue
-from annotation.critics.config import CriticConfig, api_key_for, scrub
+from annotation.critics.config import api_key_for, scrub
 from annotation.critics.runs import (
     CANCEL_POLL_S,
     DB_CANCEL_POLL_S,
@@ -32,16 +31,19 @@ from annotation.critics.runs import (
     WRITE_BATCH,
     WRITE_EVERY_S,
     Background,
-    RunProgress,
     cancelled_in_db,
-    mark_interrupted,
-    process_tag,
-    request_cancel,
 )
-from annotation.metrics.pairs import check_source
 from annotation.revision.answers import final_answer
-from annotation.revision.grading import Grader, ToGrade, check_grader, make_grader
-from annotation.revision.prompts import SHOWS
+from annotation.revision.bookkeeping import (
+    RevisionRunRecord,
+    cancel_run,
+    copy_counts,
+    finish,
+    revision_history,
+    start_run,
+)
+from annotation.revision.grading import Grader, ToGrade, make_grader
+from annotation.revision.plan import NotAllowed, RevisionPlan, RevisionProgress
 from annotation.revision.store import (
     Item,
     check_critiques,
@@ -50,51 +52,19 @@ from annotation.revision.store import (
     stored_results,
     write_results,
 )
-from storage.db import session
 from storage.tables import RevisionRun, utcnow
 
-AGAIN = "running the same revision again resumes it"
-
-
-class NotAllowed(PermissionError):
-    """Only admins start revision runs."""
-
-
-@dataclass(frozen=True)
-class RevisionPlan:
-    """What a run is asked to do."""
-
-    project: str
-    critiques: str  # reference, consensus, human:NAME, human:* or model:NAME
-    reviser: CriticConfig
-    show: str = "full"
-    grader: str = "math-verify"
-    limit: int | None = None
-
-    def validate(self) -> RevisionPlan:
-        if self.show not in SHOWS:
-            raise InvalidValue("show", f"{self.show!r} is not one of {', '.join(SHOWS)}")
-        if self.limit is not None and self.limit < 1:
-            raise InvalidValue("limit", "limit must be at least 1")
-        check_grader(self.grader)
-        self.reviser.validate()
-        critiques = check_source(self.critiques)
-        return self if critiques == self.critiques else RevisionPlan(**{**self.__dict__, "critiques": critiques})
-
-
-@dataclass
-class RevisionProgress(RunProgress):
-    # Replies reused from stored results (no request sent), graded and stored again.
-    cached: int = 0
-    no_reference: int = 0
-    # Revised solutions that gave no final answer (graded wrong).
-    no_answer: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def finished(self) -> int:
-        return self.done + self.skipped + self.cached
+# The plan, progress and run rows live in their own modules; they are part of what a caller of runs uses.
+__all__ = [
+    "BackgroundRevision",
+    "NotAllowed",
+    "RevisionPlan",
+    "RevisionProgress",
+    "RevisionRunRecord",
+    "cancel_run",
+    "revision_history",
+    "run_revision",
+]
 
 
 @dataclass
@@ -103,46 +73,6 @@ class _Outcome:
     text: str | None
     extra: dict[str, Any]
     fresh: bool  # a request was sent for it in this run
-
-
-def start_run(engine: Engine, plan: RevisionPlan, project_id: int, total: int, started_by: str) -> int:
-    mark_interrupted(engine, table=RevisionRun, again=AGAIN)
-    with session(engine) as s:
-        run = RevisionRun(
-            project_id=project_id,
-            critiques=plan.critiques,
-            show=plan.show,
-            reviser=plan.reviser.name,
-            reviser_hash=plan.reviser.config_hash(),
-            grader=plan.grader,
-            total=total,
-            filters={"model": plan.reviser.model, "limit": plan.limit, "process": process_tag()},
-            started_by=started_by,
-            heartbeat_at=utcnow(),
-        )
-        s.add(run)
-        s.commit()
-        return run.id
-
-
-def _copy_counts(run: RevisionRun, p: RevisionProgress) -> None:
-    run.done, run.failed, run.cached, run.no_reference = p.done, p.failed, p.skipped + p.cached, p.no_reference
-    run.cost, run.prompt_tokens, run.completion_tokens = p.cost, p.prompt_tokens, p.completion_tokens
-
-
-def _finish(engine: Engine, p: RevisionProgress) -> None:
-    with session(engine) as s:
-        run = s.get(RevisionRun, p.run_id)
-        if run is None:
-            return
-        run.status, run.error, run.finished_at = p.status, p.error, utcnow()
-        _copy_counts(run, p)
-        s.add(run)
-        s.commit()
-
-
-def cancel_run(engine: Engine, run_id: int) -> bool:
-    return request_cancel(engine, run_id, table=RevisionRun)
 
 
 async def _rows(outcomes: list[_Outcome], grader: Grader, plan: RevisionPlan, run_id: int) -> list[dict[str, Any]]:
@@ -253,7 +183,7 @@ async def _run(
             def counts(s: Any) -> None:
                 run = s.get(RevisionRun, p.run_id)
                 if run is not None:
-                    _copy_counts(run, p)
+                    copy_counts(run, p)
                     run.heartbeat_at = utcnow()
                     s.add(run)
 
@@ -425,7 +355,7 @@ def run_revision(
     finally:
         p.elapsed_s = time.monotonic() - started
         grader.close()
-        _finish(engine, p)
+        finish(engine, p)
     return p
 
 
@@ -434,59 +364,3 @@ class BackgroundRevision(Background):
 
     def __init__(self, engine: Engine, plan: RevisionPlan, **options: Any) -> None:
         super().__init__(lambda **hooks: run_revision(engine, plan, **hooks, **options), "revision-run")
-
-
-@dataclass
-class RevisionRunRecord:
-    id: int
-    project: str
-    critiques: str
-    show: str
-    reviser: str
-    grader: str
-    status: str
-    total: int
-    done: int
-    cached: int
-    failed: int
-    no_reference: int
-    cost: float
-    tokens: int
-    started_by: str
-    started_at: str
-    finished_at: str | None
-    error: str | None
-
-
-def revision_history(engine: Engine, *, project: str | None = None, limit: int = 50) -> list[RevisionRunRecord]:
-    from storage.tables import Project
-
-    mark_interrupted(engine, table=RevisionRun, again=AGAIN)
-    with session(engine) as s:
-        query = select(RevisionRun, Project.name).join(Project, Project.id == RevisionRun.project_id)
-        if project is not None:
-            query = query.where(Project.name == project)
-        rows = s.exec(query.order_by(RevisionRun.id.desc()).limit(limit)).all()
-        return [
-            RevisionRunRecord(
-                id=run.id,
-                project=name,
-                critiques=run.critiques,
-                show=run.show,
-                reviser=run.reviser,
-                grader=run.grader,
-                status=run.status,
-                total=run.total,
-                done=run.done,
-                cached=run.cached,
-                failed=run.failed,
-                no_reference=run.no_reference,
-                cost=run.cost,
-                tokens=run.prompt_tokens + run.completion_tokens,
-                started_by=run.started_by,
-                started_at=run.started_at.isoformat(timespec="seconds"),
-                finished_at=run.finished_at.isoformat(timespec="seconds") if run.finished_at else None,
-                error=run.error,
-            )
-            for run, name in rows
-        ]
