@@ -179,8 +179,8 @@ def headline(frame: pd.DataFrame, source: str, show: str) -> None:
     d = report.as_dict()
     st.caption(
         f"{d['n']:,} traces revised ({d['n_wrong_before']:,} wrong before, {d['n_right_before']:,} right); "
-        f"{d['no_answer']:,} revisions gave no final answer (counted wrong), {d['failed']:,} requests failed (left "
-        f"out). Brackets: 95% bootstrap interval over {BOOTSTRAP:,} resamples."
+        f"without a final answer (counted wrong): {d['no_answer']:,}; failed requests (left out): {d['failed']:,}. "
+        f"Brackets: 95% bootstrap interval over {BOOTSTRAP:,} resamples."
     )
     cards = [
         ("Fixed", f"{d['fixed']:,}", ""),
