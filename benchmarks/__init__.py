@@ -23,6 +23,7 @@ BENCHMARKS = (
     "annotate_speed",
     "export_speed",
     "critic_speed",
+    "revision_speed",
     "metrics_speed",
     "span_measures",
     "load_test",

@@ -17,6 +17,7 @@ from annotation.accounts.users import Account, projects_for
 from annotation.core.model import InvalidValue, Source, first_error_text
 from annotation.judgments.visibility import project_view
 from annotation.rendering.markup import to_html
+from annotation.revision.traces import trace_revisions, usefulness_note
 from annotation.workflow.checking import (
     RATINGS,
     CheckRefused,
@@ -153,7 +154,7 @@ def _one_based(message: str) -> str:
 # ---- drawing ----------------------------------------------------------------------------------------------------
 
 
-def item_data(d: CheckDesk, index: int, work: WorkingCopy, rating: str | None) -> dict:
+def item_data(d: CheckDesk, account: Account, index: int, work: WorkingCopy, rating: str | None) -> dict:
     item = d.items[index]
     source = Source.parse(d.source)
     state = "checked by you before" if is_checked(item, source) else "not checked yet"
@@ -165,6 +166,8 @@ def item_data(d: CheckDesk, index: int, work: WorkingCopy, rating: str | None) -
         "work": work_data(work) | {"rating": rating},
         "model_steps": model_steps_data(item.model_steps),
         "model_overall": to_html(item.model.critique),
+        # Beside the rating: what revising with this critique did (Compare · Revisions), where it was tried.
+        "usefulness": usefulness_note(trace_revisions(get_engine(), item.trace_id, account, source=d.source)),
         "draft_version": None,
         "caption": f"{d.source} · {index + 1} of {len(d.items)} · {state} · the model's first error: {said}",
     }
@@ -177,7 +180,7 @@ def surface_data(d: CheckDesk, account: Account) -> dict:
     upcoming = None
     if after is not None and after != d.index:
         work, rating = work_from_check(d.items[after], source)
-        upcoming = item_data(d, after, work, rating)
+        upcoming = item_data(d, account, after, work, rating)
     return {
         "user": account.username,
         "keys": KEYS,
@@ -190,7 +193,7 @@ def surface_data(d: CheckDesk, account: Account) -> dict:
         "conflict": None,
         "progress": f"Checked {done} of {len(d.items)} critiques",
         "upcoming": upcoming,
-        **item_data(d, d.index, d.work, d.rating),
+        **item_data(d, account, d.index, d.work, d.rating),
     }
 
 

@@ -35,6 +35,7 @@ from pages.common import get_engine, md_escape
 from pages.history_view import show_history
 from pages.judging.component import judging_surface
 from pages.judging.keymap import HELP, KEYS
+from pages.revision_view import revision_section
 
 BOOTSTRAP = 1000
 BROWSE_LIMIT = 500
@@ -436,24 +437,31 @@ def compare_page() -> None:
     bar.progress(0.5, text="Measuring…")
     result = comparison(project, a, b, int(k), version, (view.username, view.is_admin, view.blind))
     bar.empty()
+    # The Revisions tab stands apart from A and B: it is there even when they share no trace.
+    tabs: list[str] = []
+    spans = None
     if result.n == 0:
         st.info(f"No trace has judgments from both {source_label(a)} and {source_label(b)}.")
-        return
-    headline(result)
-    spans = spans_compared(project, a, b, version, (view.username, view.is_admin, view.blind))
-    tabs = ["Charts", "Disagreements"] + (["Annotators"] if view.sees_other_people() else [])
-    shown = st.tabs(tabs + (["Spans"] if spans is not None else []))
-    with shown[0]:
-        charts(result)
-    with shown[1]:
-        browser(account, view, result)
-    if "Annotators" in tabs:
-        with shown[2]:
+    else:
+        headline(result)
+        spans = spans_compared(project, a, b, version, (view.username, view.is_admin, view.blind))
+        tabs = ["Charts", "Disagreements"] + (["Annotators"] if view.sees_other_people() else [])
+        tabs += ["Spans"] if spans is not None else []
+    shown = dict(zip([*tabs, "Revisions"], st.tabs([*tabs, "Revisions"]), strict=True))
+    if result.n:
+        with shown["Charts"]:
+            charts(result)
+        with shown["Disagreements"]:
+            browser(account, view, result)
+    if "Annotators" in shown:
+        with shown["Annotators"]:
             annotators(result)
     if spans is not None:
-        with shown[-1]:
+        with shown["Spans"]:
             spans_tab(spans)
-    if account.is_admin and a.startswith("model:") and b.startswith("human:") and b != "human:*":
+    with shown["Revisions"]:
+        revision_section(account, project, view, choices)
+    if result.n and account.is_admin and a.startswith("model:") and b.startswith("human:") and b != "human:*":
         with st.expander("Reason agreement (LLM judge)"):
             reason_section(project, a, b)
 

@@ -25,6 +25,7 @@ from annotation.exporting.formats.card import DISAGREEMENT_TITLES
 from annotation.exporting.formats.critique_text import CRITIC_PROMPTS
 from annotation.exporting.formats.selection import parse_where
 from annotation.exporting.run import Download, export_download, preview, project_sources
+from annotation.exporting.usefulness import FORMATS as USEFULNESS_FORMATS
 from annotation.judgments.visibility import ProjectView, project_view
 from annotation.projects.overview import project_names
 from pages.auth import require_admin
@@ -87,6 +88,17 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
                 return None
     if fmt == "dpo":
         pairs = tuple(st.multiselect("Pairs", PAIR_KINDS, default=list(PAIR_KINDS), key="export_pairs"))
+    usefulness = None
+    if fmt in USEFULNESS_FORMATS:
+        usefulness = (
+            st.text_input(
+                "Select by usefulness (REVISER or REVISER/SHOW; empty: off)",
+                key="export_usefulness",
+                help="Critiques a reviser revised with (Compare · Revisions): critique SFT keeps those that helped, "
+                "DPO pairs a helpful one over a harmful one on the same trace, KTO labels them helpful or harmful.",
+            ).strip()
+            or None
+        )
     with st.expander("Filters"):
         use_agreement = st.checkbox("Require human agreement", key="export_use_agreement")
         agreement = st.slider("Least share of humans agreeing", 0.5, 1.0, 1.0, 0.05, key="export_min_agreement")
@@ -128,6 +140,7 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
         critic_prompt=critic_prompt,
         pairs=pairs,
         output=output,
+        usefulness=usefulness,
     )
 
 

@@ -379,3 +379,84 @@ class ReasonVerdict(SQLModel, table=True):
     same: bool | None = None
     raw: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _when()
+
+
+REVISION_SHOWS = "show IN ('verdict', 'first-error', 'full', 'none')"
+
+
+class RevisionRun(SQLModel, table=True):
+    """One revision run: a reviser revising every trace a critique source judged, with what it was shown."""
+
+    __tablename__ = "revision_run"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'done', 'cancelled', 'failed', 'interrupted')", name="revision_run_status_valid"
+        ),
+        CheckConstraint(REVISION_SHOWS, name="revision_run_show_valid"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False))
+    # The critique source as asked: reference, consensus, human:NAME, human:* or model:NAME.
+    critiques: str
+    show: str
+    # The reviser's name (a saved critic's, or made from the model string) and its configuration hash.
+    reviser: str
+    reviser_hash: str
+    grader: str
+    status: str = "running"
+    total: int = 0
+    done: int = 0
+    # Replies reused from an earlier run (the same request): no new request was sent.
+    cached: int = 0
+    failed: int = 0
+    no_reference: int = 0
+    cost: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    filters: dict[str, Any] = _json({})
+    error: str | None = Field(default=None, sa_type=Text)
+    started_by: str = ""
+    started_at: datetime = _when()
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class RevisionResult(SQLModel, table=True):
+    """One trace revised with one source's critique (or none), by one reviser: both answers and both grades."""
+
+    __tablename__ = "revision_result"
+    __table_args__ = (
+        UniqueConstraint("trace_id", "critique_source", "show", "reviser", name="revision_result_once"),
+        CheckConstraint("status IN ('done', 'failed')", name="revision_result_status_valid"),
+        CheckConstraint(REVISION_SHOWS, name="revision_result_show_valid"),
+        # A run finds the replies it can reuse by the request it would send.
+        Index("revision_result_by_request", "request_hash"),
+        Index("revision_result_by_reviser", "reviser", "show"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    trace_id: int = Field(sa_column=Column(Integer, ForeignKey("trace.id", ondelete="CASCADE"), nullable=False))
+    # Whose critique the reviser was given: reference, consensus, human:NAME, model:NAME (one judgment's source).
+    critique_source: str
+    show: str
+    reviser: str
+    reviser_hash: str
+    # The reviser's configuration and the exact messages sent: the same request is never sent twice.
+    request_hash: str = Field(max_length=64)
+    run_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("revision_run.id", ondelete="SET NULL"), nullable=True)
+    )
+    status: str = "done"
+    # The version of the critique's judgment the reviser read.
+    critique_version: int | None = None
+    original_answer: str | None = Field(default=None, sa_type=Text)
+    revised_answer: str | None = Field(default=None, sa_type=Text)
+    revised_text: str | None = Field(default=None, sa_type=Text)
+    original_correct: bool | None = None
+    revised_correct: bool | None = None
+    grader: str = ""
+    # tokens, cost, latency_s, attempts, how each answer was graded, the error of a failed request.
+    extra: dict[str, Any] = _json({})
+    created_at: datetime = _when()
+    updated_at: datetime = _when()

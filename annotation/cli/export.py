@@ -89,6 +89,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--where", action="append", default=[], metavar="KEY=VALUE", help="trace metadata filter (repeatable)"
     )
     p.add_argument("--limit", type=int, default=None, help="at most this many traces")
+    p.add_argument(
+        "--usefulness",
+        default=None,
+        metavar="REVISER[/SHOW]",
+        help="critique-sft: only critiques that helped this reviser; dpo: helpful over harmful critiques; kto: "
+        "helpful (true) or harmful (false). SHOW as revised (default full)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -109,6 +116,7 @@ def options_from(args: argparse.Namespace) -> ExportOptions:
         critic_prompt=args.critic_prompt,
         pairs=tuple(p.strip() for p in args.pairs.split(",") if p.strip()),
         output="hf" if args.hf else "parquet" if args.parquet else "jsonl",
+        usefulness=args.usefulness,
     )
 
 

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "annotation.cli.users",
     "annotation.cli.metrics",
     "annotation.cli.critique",
+    "annotation.cli.revise",
     "annotation.cli.export",
     "annotation.cli.backup",
     "annotation.cli.train_check",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import random
 import time
@@ -30,6 +31,16 @@ from annotation.critics.templates import render, render_verify
 litellm.suppress_debug_info = True
 litellm.telemetry = False
 
+
+class _NoZeroPriceNotice(logging.Filter):
+    """litellm warns once per model given a price that its map lacks; a zero price is ours (see Caller), not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "has custom pricing but not in built-in cost map" not in record.getMessage()
+
+
+logging.getLogger("LiteLLM").addFilter(_NoZeroPriceNotice())
+
 RETRYABLE = (
     litellm.RateLimitError,
     litellm.Timeout,
@@ -37,6 +48,7 @@ RETRYABLE = (
     litellm.InternalServerError,
     litellm.ServiceUnavailableError,
 )
+PRICE_KEYS = ("input_cost_per_token", "output_cost_per_token")
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 30.0
 
@@ -80,6 +92,18 @@ class Critique:
         return [s.parsed.first_error for s in self.samples]
 
 
+@dataclass
+class Reply:
+    """One model answer to messages of the caller's own (a reviser's, a grader's): text, tokens, cost."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    attempts: int = 0
+    latency_s: float = 0.0
+
+
 def prompt_hash(messages: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
@@ -93,6 +117,14 @@ def _retryable(error: Exception) -> bool:
 
 def _scrub(message: str, secret: str | None) -> str:
     return scrub(message, secret)
+
+
+def priced(model: str) -> bool:
+    """Whether litellm's price map knows the model."""
+    try:
+        return litellm.get_model_info(model=model).get("input_cost_per_token") is not None
+    except Exception:  # litellm raises for a model it does not know
+        return False
 
 
 def _cost(response: Any) -> float:
@@ -123,6 +155,9 @@ class Caller:
         self.api_key = api_key
         self.backoff_base_s = backoff_base_s
         self.mock_response = mock_response
+        # A model litellm has no price for (a local server's) costs nothing, but litellm would look for its price
+        # under a dozen names on every answer, a fifth of a call's CPU: saying its price is zero skips the search.
+        self.zero_price = not any(k in config.extra_params for k in PRICE_KEYS) and not priced(config.model)
 
     def _kwargs(self) -> dict[str, Any]:
         c = self.config
@@ -142,6 +177,8 @@ class Caller:
         kwargs["api_key"] = self.api_key or PLACEHOLDER_KEY
         if self.mock_response is not None:
             kwargs["mock_response"] = self.mock_response
+        if self.zero_price:
+            kwargs.update(dict.fromkeys(PRICE_KEYS, 0.0))
         return kwargs
 
     async def _complete(self, messages: list[dict[str, Any]], tally: list[int]) -> tuple[str, Any]:
@@ -183,6 +220,21 @@ class Caller:
             sample.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
             sample.cost += _cost(r)
         return sample
+
+    async def ask(self, messages: list[dict[str, Any]]) -> Reply:
+        """One completion of the given messages, with the critic's model, settings, retries and backoff."""
+        tally: list[int] = []
+        start = time.perf_counter()
+        text, response = await self._complete(messages, tally)
+        usage = getattr(response, "usage", None)
+        return Reply(
+            text=text,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost=_cost(response),
+            attempts=len(tally),
+            latency_s=time.perf_counter() - start,
+        )
 
     async def critique(self, trace: Trace, images: Mapping[str, str] | None = None) -> Critique:
         """``images``: the trace's stored images as data URIs, given to a critic that sees images."""

@@ -277,10 +277,11 @@ def _copy_counts(run: CriticRun, progress: RunProgress) -> None:
     run.done, run.failed, run.skipped, run.cost = progress.done, progress.failed, progress.skipped, progress.cost
 
 
-def request_cancel(engine: Engine, run_id: int) -> bool:
-    """Ask a running run to stop (from any process); True when it was running."""
+def request_cancel(engine: Engine, run_id: int, *, table: type = CriticRun) -> bool:
+    """Ask a running run (of ``table``: critic runs, revision runs) to stop, from any process; True when it was
+    running."""
     with session(engine) as s:
-        run = s.get(CriticRun, run_id)
+        run = s.get(table, run_id)
         if run is None or run.status != "running":
             return False
         run.status = "cancelled"
@@ -289,15 +290,16 @@ def request_cancel(engine: Engine, run_id: int) -> bool:
         return True
 
 
-def _cancelled_in_db(engine: Engine, run_id: int) -> bool:
+def cancelled_in_db(engine: Engine, run_id: int, *, table: type = CriticRun) -> bool:
     """Whether someone cancelled the run; also the run's heartbeat, so it is not taken for a dead one."""
     with session(engine) as s:
-        s.exec(update(CriticRun).where(CriticRun.id == run_id).values(heartbeat_at=utcnow()))
+        s.exec(update(table).where(table.id == run_id).values(heartbeat_at=utcnow()))
         s.commit()
-        return s.exec(select(CriticRun.status).where(CriticRun.id == run_id)).first() == "cancelled"
+        return s.exec(select(table.status).where(table.id == run_id)).first() == "cancelled"
 
 
-def _process() -> str:
+def process_tag() -> str:
+    """This process, as a run records it (host:pid), so a run left "running" by a dead process can be told."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -315,16 +317,22 @@ def _process_gone(process: Any) -> bool:
     return False
 
 
-def mark_interrupted(engine: Engine, *, stale_after_s: float = STALE_AFTER_S) -> list[int]:
+def mark_interrupted(
+    engine: Engine,
+    *,
+    stale_after_s: float = STALE_AFTER_S,
+    table: type = CriticRun,
+    again: str = "running the critic again resumes it",
+) -> list[int]:
     """Runs still "running" whose process died (killed, server restarted) are marked interrupted.
 
     Such a run is recognised by its process being gone from this machine, or by a heartbeat silent for
-    ``stale_after_s``. What it stored stays; running the same critic again resumes it. Returns their ids.
+    ``stale_after_s``. What it stored stays; running it again resumes it. Returns their ids.
     """
     now = utcnow()
     marked = []
     with session(engine) as s:
-        for run in s.exec(select(CriticRun).where(CriticRun.status == "running")):
+        for run in s.exec(select(table).where(table.status == "running")):
             beat = run.heartbeat_at or run.started_at
             if beat.tzinfo is None:  # SQLite returns naive UTC times
                 beat = beat.replace(tzinfo=now.tzinfo)
@@ -335,7 +343,7 @@ def mark_interrupted(engine: Engine, *, stale_after_s: float = STALE_AFTER_S) ->
             run.finished_at = now
             run.error = (
                 f"interrupted: the process running it stopped (last sign of life {silent_s:,.0f} s ago); "
-                "what it stored is kept, and running the critic again resumes it"
+                f"what it stored is kept, and {again}"
             )
             s.add(run)
             marked.append(run.id)
@@ -354,7 +362,7 @@ def start_run(engine: Engine, config: CriticConfig, project_id: int, total: int,
             project_id=project_id,
             config_hash=config.config_hash(),
             total=total,
-            filters={**filters.as_dict(), "model": config.model, "template": config.template, "process": _process()},
+            filters={**filters.as_dict(), "model": config.model, "template": config.template, "process": process_tag()},
             heartbeat_at=utcnow(),
         )
         s.add(run)
@@ -458,7 +466,7 @@ async def _run(
             if not stop and time.monotonic() - last_db >= DB_CANCEL_POLL_S:
                 last_db = time.monotonic()
                 try:
-                    stop = await asyncio.to_thread(_cancelled_in_db, engine, run_id)
+                    stop = await asyncio.to_thread(cancelled_in_db, engine, run_id)
                 except SQLAlchemyError:
                     stop = False  # storage trouble shows up (and stops the run) when results are written
             if stop:
@@ -617,42 +625,35 @@ def run_history(engine: Engine, *, limit: int = 50) -> list[RunRecord]:
         ]
 
 
-class BackgroundRun:
-    """A run in a thread of its own, so a page can show its progress and cancel it while it goes on."""
+class Background:
+    """A run in a thread of its own, so a page can show its progress and cancel it while it goes on.
 
-    def __init__(self, engine: Engine, config: CriticConfig, project: str, **options: Any) -> None:
+    ``call`` runs it, given ``progress``, ``cancel`` and ``on_start``, and returns its last progress."""
+
+    def __init__(self, call: Callable[..., RunProgress], name: str = "run") -> None:
         self.cancel_event = threading.Event()
         self.progress: RunProgress | None = None
         self.error: str | None = None
+        self._call = call
         self._started = threading.Event()
-        self._thread = threading.Thread(
-            target=self._target, args=(engine, config, project, options), daemon=True, name="critic-run"
-        )
+        self._thread = threading.Thread(target=self._target, daemon=True, name=name)
 
     def _record(self, p: RunProgress) -> None:
         # A snapshot for the page: the run's thread goes on changing ``p`` (its marks too).
-        fields = {k: getattr(p, k) for k in RunProgress.__dataclass_fields__}
-        self.progress = RunProgress(**(fields | {"marks": deque(p.marks, maxlen=PACE_WINDOW)}))
+        fields = {k: getattr(p, k) for k in type(p).__dataclass_fields__}
+        self.progress = type(p)(**(fields | {"marks": deque(p.marks, maxlen=PACE_WINDOW)}))
         self._started.set()
 
-    def _target(self, engine: Engine, config: CriticConfig, project: str, options: dict[str, Any]) -> None:
+    def _target(self) -> None:
         try:
-            final = run_critic(
-                engine,
-                config,
-                project,
-                progress=self._record,
-                cancel=self.cancel_event,
-                on_start=self._record,
-                **options,
-            )
+            final = self._call(progress=self._record, cancel=self.cancel_event, on_start=self._record)
             self._record(final)
         except Exception as e:
             self.error = f"{type(e).__name__}: {getattr(e, 'message', None) or e}"
         finally:
             self._started.set()
 
-    def start(self, wait_s: float = 10.0) -> BackgroundRun:
+    def start(self, wait_s: float = 10.0) -> Background:
         """Start, and wait until the run exists (or failed to start) so the caller can show it."""
         self._thread.start()
         self._started.wait(wait_s)
@@ -667,3 +668,10 @@ class BackgroundRun:
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
+
+
+class BackgroundRun(Background):
+    """A critic run in the background."""
+
+    def __init__(self, engine: Engine, config: CriticConfig, project: str, **options: Any) -> None:
+        super().__init__(lambda **hooks: run_critic(engine, config, project, **hooks, **options), "critic-run")

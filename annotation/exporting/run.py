@@ -57,6 +57,8 @@ from annotation.exporting.formats.writers import (
     write_card,
 )
 from annotation.exporting.images import names_in, write_images
+from annotation.exporting.usefulness import FORMATS as USEFULNESS_FORMATS
+from annotation.exporting.usefulness import parse_usefulness, with_usefulness
 from annotation.judgments.visibility import ProjectView
 from annotation.projects.overview import NoSuchProject
 
@@ -128,6 +130,10 @@ def check_options(exporter: Exporter, options: ExportOptions) -> ExportOptions:
         raise InvalidValue("separator", "the separator is a text (it may be empty)")
     if options.limit is not None and options.limit < 1:
         raise InvalidValue("limit", "the limit must be at least 1")
+    if options.usefulness is not None:
+        parse_usefulness(options.usefulness)
+        if exporter.name not in USEFULNESS_FORMATS:
+            raise InvalidValue("usefulness", f"usefulness selects critiques for {', '.join(USEFULNESS_FORMATS)}")
     if exporter.name in ("dpo", "kto") and options.source.startswith("model:"):
         raise InvalidValue(
             "source", f"{exporter.name} prefers human-checked labels over critics' own: choose a non-model source"
@@ -175,7 +181,10 @@ def labelled_items(
         exporter.leaves_out_unfinished if options.leave_out_unfinished is None else options.leave_out_unfinished
     )
     kept = 0
-    for item in iter_items(engine, project_id, only_submitted=options.only_submitted, view=view):
+    items = iter_items(engine, project_id, only_submitted=options.only_submitted, view=view)
+    if options.usefulness is not None:
+        items = with_usefulness(engine, items, options.usefulness, view)
+    for item in items:
         if options.where and not matches(item.trace, options.where):
             continue
         if options.limit is not None and kept >= options.limit:

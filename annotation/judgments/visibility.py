@@ -7,8 +7,9 @@
 - On a blind project nobody but admins sees the reference, the consensus or other people's judgments
   on any trace, nor reference answers; the models' critiques stay visible (they are there to be checked).
 
-Annotate, Check critiques, Compare (sources offered, figures, disagreements, trace detail, history) and
-the CLI when it acts for a person all ask this module, so the rule is written once.
+Annotate, Check critiques, Compare (sources offered, figures, disagreements, trace detail, history, revision
+results) and the CLI when it acts for a person all ask this module, so the rule is written once. A revision
+result is graded against the reference answer, so it is shown only where the reference fields may be.
 """
 
 from __future__ import annotations
@@ -65,6 +66,18 @@ class ProjectView:
         if self.blind:
             return own | ((kind == "model") & ~qc)
         return own | ~qc
+
+    def may_see_revision(self, kind: str, name: str, *, qc: bool) -> bool:
+        """A revision result: the critique's source must be visible, and, since its grades say whether answers
+        match the reference answer, so must the trace's reference fields."""
+        return self.may_see(kind, name, qc=qc) and self.sees_reference_fields(qc=qc)
+
+    def revision_mask(self, kind: np.ndarray, source: np.ndarray, qc: np.ndarray) -> np.ndarray:
+        """``may_see_revision`` over columns of results."""
+        mask = self.visible_mask(kind, source, qc)
+        if self.is_admin:
+            return mask
+        return mask & ~np.asarray(qc, dtype=bool) & (not self.blind)
 
     def sources_offered(self, sources: list[str]) -> list[str]:
         """The sources this person may choose to compare (of those with a judgment they may see), with "all

@@ -46,24 +46,33 @@ def headline_from_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
     return {"acc_error": acc_error, "acc_correct": acc_correct, "f1": f1, "first_error_accuracy": first, "mcc": mcc}
 
 
+def resampled_counts(codes: np.ndarray, cells: int, *, resamples: int, seed: int) -> np.ndarray | None:
+    """Cell counts of ``resamples`` bootstrap resamples of ``codes`` (shape (resamples, cells)); None when empty.
+
+    Resampling the rows with replacement is drawing their cell counts from a multinomial."""
+    n = len(codes)
+    if n == 0 or resamples < 1:
+        return None
+    counts = np.bincount(codes, minlength=cells)
+    return np.random.default_rng(seed).multinomial(n, counts / n, size=resamples)
+
+
+def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of the measurable draws (NaN bounds when none is)."""
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return (math.nan, math.nan)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return (float(low), float(high))
+
+
 def bootstrap_intervals(
     codes: np.ndarray, *, resamples: int = 1000, level: float = 0.95, seed: int = 0
 ) -> dict[str, tuple[float, float]]:
     """Percentile intervals of the headline figures; NaN bounds where a figure cannot be measured."""
-    n = len(codes)
-    if n == 0 or resamples < 1:
+    draws = resampled_counts(codes, CELLS, resamples=resamples, seed=seed)
+    if draws is None:
         return {name: (math.nan, math.nan) for name in HEADLINE}
-    counts = np.bincount(codes, minlength=CELLS)
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, counts / n, size=resamples)
     figures = headline_from_counts(draws)
-    tail = (1 - level) / 2 * 100
-    out = {}
-    for name in HEADLINE:
-        values = figures[name][~np.isnan(figures[name])]
-        if len(values) == 0:
-            out[name] = (math.nan, math.nan)
-        else:
-            low, high = np.percentile(values, [tail, 100 - tail])
-            out[name] = (float(low), float(high))
-    return out
+    return {name: percentile_interval(figures[name], level) for name in HEADLINE}

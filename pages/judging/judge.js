@@ -1513,12 +1513,14 @@ class Surface {
       this.change({ ...this.work, critique: v }, { paint: false });
     });
     const said = this.data.model_overall;
+    // Beside the rating: what revising the solution with this critique did, where it was tried (plain text).
+    const useful = this.data.usefulness ? el("span", { className: "rl-usefulness", text: this.data.usefulness }) : null;
     return el(
       "section",
       { className: "rl-whole" },
       el("h3", { text: "The critique as a whole" }),
       said ? el("details", {}, el("summary", { text: "The model's overall critique" }), this.markup(said, "rl-model-critique")) : null,
-      el("div", { className: "rl-row" }, group),
+      el("div", { className: "rl-row" }, group, useful),
       this.overall.wrap,
     );
   }

@@ -142,7 +142,7 @@ def test_annotator_sees_no_settling_and_on_a_blind_project_only_own_and_models(p
     assert at.selectbox(key="compare_a").options == ["human:ann1", "model:critic"]
     assert at.selectbox(key="compare_b").value == "model:critic"
     assert at.selectbox(key="compare_a").value == "human:ann1"
-    assert [t.label for t in at.tabs] == ["Charts", "Disagreements"]
+    assert [t.label for t in at.tabs] == ["Charts", "Disagreements", "Revisions"]
 
 
 def test_annotators_tab_and_an_empty_pair(project):

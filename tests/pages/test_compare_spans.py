@@ -30,7 +30,7 @@ def test_span_figures_and_spans_side_by_side(database_url, db, datasets, tmp_pat
     at.selectbox(key="compare_a").set_value("human:ann1").run()
     at.selectbox(key="compare_b").set_value("human:ann2").run()
     assert not at.exception
-    assert [t.label for t in at.tabs][-1] == "Spans"
+    assert [t.label for t in at.tabs][-2:] == ["Spans", "Revisions"]
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["Span F1, exact"]) < 1.0 and float(metrics["Character-level alpha (people)"]) < 1.0
     table = next(d.value for d in at.dataframe if "error type" in d.value.columns)

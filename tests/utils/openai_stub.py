@@ -1,10 +1,12 @@
 """A tiny OpenAI-compatible chat server on 127.0.0.1 for tests and the critic benchmark; never reaches out.
 
-POST /v1/chat/completions answers with ``answer`` (a string, or a function of the request body) after
-``delay_s`` seconds. Requests listed in ``fail`` (1-based request numbers) get that HTTP status instead,
-and ``fail_when(body) -> status | None`` fails requests by content. It counts requests.
+POST /v1/chat/completions answers with ``answer`` (a string, or a function of the request body, such as
+``by_problem``'s answers planned per problem) after ``delay_s`` seconds. Requests listed in ``fail`` (1-based
+request numbers) get that HTTP status instead, and ``fail_when(body) -> status | None`` fails requests by
+content. It counts requests.
 
     python -m tests.utils.openai_stub --delay 1 --answer '\\boxed{-1}'   # prints the port, serves until killed
+    python -m tests.utils.openai_stub --delay 1 --plan plan.json          # {problem: answer}, else --answer
 """
 
 from __future__ import annotations
@@ -12,16 +14,45 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 STUB_MODEL = "openai/stub-model"
 STUB_KEY = "sk-stub-not-a-real-key"
 Answer = str | Callable[[dict[str, Any]], str]
+
+
+_PROBLEM = re.compile(r"\[Problem\]\n(.*?)\n\n\[Solution\]", re.DOTALL)
+
+
+def prompt_text(body: dict[str, Any]) -> str:
+    """The text of a request's last message (its text parts joined)."""
+    content = (body.get("messages") or [{}])[-1].get("content", "")
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def by_problem(plan: Mapping[str, Answer], default: Answer = "") -> Callable[[dict[str, Any]], str]:
+    """Answers planned per problem: the answer of the problem the request names (its ``[Problem]`` block, as
+    revisers are sent it; else the longest planned problem found in the prompt), else ``default``. A planned
+    answer may itself be a function of the request (to answer by what the critique says)."""
+
+    def answer(body: dict[str, Any]) -> str:
+        text = prompt_text(body)
+        block = _PROBLEM.search(text)
+        chosen = plan.get(block.group(1)) if block else None
+        if chosen is None:
+            found = [p for p in plan if p in text]
+            chosen = plan[max(found, key=len)] if found else default
+        return chosen(body) if callable(chosen) else chosen
+
+    return answer
 
 
 class _Server(ThreadingHTTPServer):
@@ -130,8 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Serve an OpenAI-compatible stub on 127.0.0.1.")
     p.add_argument("--delay", type=float, default=1.0)
     p.add_argument("--answer", default="\\boxed{-1}")
+    p.add_argument("--plan", default=None, help="a JSON file of {problem: answer}: answers planned per problem")
     args = p.parse_args(argv)
-    stub = OpenAIStub(args.answer, delay_s=args.delay)
+    answer: Answer = args.answer
+    if args.plan:
+        with open(args.plan, encoding="utf-8") as f:
+            answer = by_problem(json.load(f), default=args.answer)
+    stub = OpenAIStub(answer, delay_s=args.delay)
     print(stub.port, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         stub._server.serve_forever()

@@ -88,6 +88,8 @@ class ExportOptions:
     #: it holds images (an ``images`` column, with the files beside the export).
     tools: bool = False
     images: bool = False
+    #: ``REVISER[/SHOW]``: select critiques by whether they helped that reviser (annotation.exporting.usefulness).
+    usefulness: str | None = None
 
 
 @dataclass(slots=True)
@@ -113,6 +115,8 @@ class ExportItem:
     split: str = "train"
     #: The trace's identity in its project (the key of the record first imported), which a re-import matches.
     content_key: str | None = None
+    #: Per critique source, whether revising with its critique helped (helpful / harmful), with --usefulness.
+    usefulness: dict[str, str] = field(default_factory=dict)
 
 
 class Exporter(ABC):

@@ -4,7 +4,8 @@ The user turn is the critic prompt (steps as ``<paragraph_i>``, indexed from 0):
 or Redline's wording of it for any problem (critique_text); for an agent's
 trace, the conversation itself with tool calls and results (chat_turns), then the critic's request. The
 assistant turn judges each step in turn with the label's own critiques, up to the first error, and ends with that
-step's index in ``\\boxed{}`` (-1 when every step is right).
+step's index in ``\\boxed{}`` (-1 when every step is right). With ``usefulness``, only labels whose critique helped
+the reviser are written.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from annotation.exporting.formats.base import Exporter, ExportItem, ExportOption
 from annotation.exporting.formats.chat_turns import critique_messages, message_type
 from annotation.exporting.formats.critique_text import critique_answer
 from annotation.exporting.formats.preference import with_image_files, with_images
+from annotation.revision.figures import HELPFUL
 
 
 class CritiqueSFT(Exporter):
@@ -36,6 +38,9 @@ class CritiqueSFT(Exporter):
     def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
         if item.label is None or item.label.first_error is None:
             tally["no first error given"] += 1
+            return
+        if options.usefulness is not None and item.usefulness.get(item.label_source or "") != HELPFUL:
+            tally["its critique did not help the reviser"] += 1
             return
         answer = {"role": "assistant", "content": critique_answer(item.label, len(item.trace.steps))}
         messages = critique_messages(item.trace, options.critic_prompt or "redline")

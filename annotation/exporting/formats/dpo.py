@@ -6,6 +6,9 @@ Two kinds of pair:
   model's critique (its own words when kept) that put the first error at another step;
 * correction: the problem and the steps before a wrong step; chosen, the correction an annotator wrote;
   rejected, the wrong step.
+
+With ``usefulness`` (annotation.exporting.usefulness) the pairs are instead a critique that helped a reviser fix or
+keep the solution (chosen) over one that broke it (rejected), on the same trace.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from annotation.exporting.formats.preference import (
     with_image_files,
     with_images,
 )
+from annotation.revision.figures import HARMFUL, HELPFUL
 
 
 def critique_pairs(item: ExportItem, options: ExportOptions) -> Iterator[dict[str, Any]]:
@@ -90,6 +94,25 @@ def answer_pairs(item: ExportItem, options: ExportOptions) -> Iterator[dict[str,
         }
 
 
+def usefulness_pairs(item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
+    """A critique that helped the reviser (chosen) over one that broke a right solution (rejected), same trace."""
+    from annotation.exporting.usefulness import critiques_by_label
+
+    found = critiques_by_label(item)
+    if not found[HELPFUL] or not found[HARMFUL]:
+        tally["no helpful and harmful critique on the same trace"] += 1
+        return
+    prompt = critic_input(item.trace, options.conversational)
+    for chosen in found[HELPFUL]:
+        for rejected in found[HARMFUL]:
+            pair = {
+                "prompt": prompt,
+                "chosen": turn("assistant", chosen, options.conversational),
+                "rejected": turn("assistant", rejected, options.conversational),
+            }
+            yield with_image_files(pair, item, options)
+
+
 class DPO(Exporter):
     name = "dpo"
     writes_images = True
@@ -104,6 +127,9 @@ class DPO(Exporter):
         return with_images(pa.schema([("prompt", kind), ("chosen", kind), ("rejected", kind)]), options)
 
     def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
+        if options.usefulness is not None:
+            yield from usefulness_pairs(item, options, tally)
+            return
         if not human_checked(item):
             tally["no human-checked label"] += 1
             return

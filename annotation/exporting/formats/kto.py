@@ -1,7 +1,8 @@
 """Unpaired preference for KTO (``prompt``, ``completion``, ``label``): critics' critiques judged right or wrong.
 
 A model's critique is right when its first error is the human-checked label's (both -1 for "no error");
-a critique whose index could not be read counts as wrong, as in ProcessBench's evaluation.
+a critique whose index could not be read counts as wrong, as in ProcessBench's evaluation. With ``usefulness``, the
+label is instead whether the critique helped a reviser (annotation.exporting.usefulness).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from annotation.exporting.formats.preference import (
     with_image_files,
     with_images,
 )
+from annotation.revision.figures import HARMFUL, HELPFUL
 
 
 class KTO(Exporter):
@@ -36,6 +38,9 @@ class KTO(Exporter):
         return with_images(pa.schema([("prompt", kind), ("completion", kind), ("label", pa.bool_())]), options)
 
     def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
+        if options.usefulness is not None:
+            yield from self.by_usefulness(item, options, tally)
+            return
         label = item.label
         if not human_checked(item) or label is None or label.first_error is None:
             tally["no human-checked first error"] += 1
@@ -57,6 +62,24 @@ class KTO(Exporter):
             yield with_image_files(record, item, options)
         if not made:
             tally["no model critique"] += 1
+
+    def by_usefulness(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
+        """Every critique revised on the trace: true when it helped the reviser, false when it broke the solution."""
+        from annotation.exporting.usefulness import critiques_by_label
+
+        found = critiques_by_label(item)
+        if not found[HELPFUL] and not found[HARMFUL]:
+            tally["no critique that helped or harmed"] += 1
+            return
+        prompt = critic_input(item.trace, options.conversational)
+        for label in (HELPFUL, HARMFUL):
+            for text in found[label]:
+                record = {
+                    "prompt": prompt,
+                    "completion": turn("assistant", text, options.conversational),
+                    "label": label == HELPFUL,
+                }
+                yield with_image_files(record, item, options)
 
     def record_label(self, record: dict[str, Any]) -> str:
         return "right (true)" if record["label"] else "wrong (false)"

@@ -1,0 +1,132 @@
+"""Final answers: found in a solution's text, and made comparable.
+
+A reply's final answer is the last ``\\boxed{...}`` (braces balanced), else the last "final answer: X", else the
+last "the answer is X", else GSM8K's "#### X". A trace's original answer is its ``answer`` field, or, when that is
+empty, the final answer found in its last step. ``None`` means no final answer: it is graded wrong, and counted.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from annotation.core.model import Trace
+
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)\s*(.+)", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"\bthe\s+answer\s+is\s*:?\s*(.+)", re.IGNORECASE)
+_HASHES = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
+_CHOICE = re.compile(r"^\(?([A-Za-z])\)?$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+# A number followed by a unit in words ("18 dollars", "5 apples"): the number is the answer.
+_NUMBER_THEN_WORDS = re.compile(r"^([+-]?(?:\d[\d,]*)?\.?\d+)\s*(?:[A-Za-z][A-Za-z .]*)$")
+
+
+def _balanced(text: str, start: int) -> str | None:
+    """The text from ``start`` up to the brace that closes the one just before it, or None when it never closes."""
+    depth = 1
+    for i in range(start, len(text)):
+        c = text[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start:i]
+    return None
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last complete ``\\boxed{...}``."""
+    found = None
+    for match in _BOXED.finditer(text):
+        inside = _balanced(text, match.end())
+        if inside is not None:
+            found = inside
+    return found
+
+
+def _clean(answer: str) -> str | None:
+    answer = answer.strip().strip("*").strip()
+    answer = re.sub(r"[.\s]+$", "", answer)  # "is 42." -> 42
+    if answer.startswith("$") and answer.endswith("$") and len(answer) > 1:
+        answer = answer.strip("$").strip()
+    boxed = last_boxed(answer)
+    if boxed is not None:
+        answer = boxed.strip()
+    return answer or None
+
+
+def final_answer(text: str | None) -> str | None:
+    """The final answer a solution states, or None when it states none."""
+    if not text or not text.strip():
+        return None
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return boxed.strip() or None
+    for pattern in (_FINAL, _ANSWER_IS):
+        found = pattern.findall(text)
+        if found:
+            return _clean(found[-1].splitlines()[0])
+    hashes = _HASHES.findall(text)
+    if hashes:
+        return _clean(hashes[-1])
+    return None
+
+
+def original_answer(trace: Trace) -> str | None:
+    """The trace's own answer field, or the final answer found in its last step."""
+    if trace.answer is not None and trace.answer.strip():
+        return trace.answer.strip()
+    return final_answer(trace.steps[-1]) if trace.steps else None
+
+
+def normalise(answer: str) -> str:
+    """An answer as exact match compares it: no surrounding $ or spaces, \\text{} unwrapped, a choice letter without
+    its brackets, thousands separators dropped, lower case, one space between words."""
+    a = answer.strip()
+    if a.startswith("$") and a.endswith("$") and len(a) > 1:
+        a = a.strip("$").strip()
+    a = _TEXT.sub(r"\1", a).strip()
+    a = re.sub(r"[.\s]+$", "", a)
+    choice = _CHOICE.match(a)
+    if choice:
+        a = choice.group(1)
+    if _THOUSANDS.match(a):
+        a = a.replace(",", "")
+    return " ".join(a.lower().split())
+
+
+_SLASH = re.compile(r"^([+-]?\d+)/(\d+)$")
+_FRAC = re.compile(r"^([+-]?)\\[dt]?frac(?:\{([+-]?\d+)\}\{(\d+)\}|(\d)(\d))$")
+_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
+
+
+def as_number(answer: str) -> tuple[Fraction, bool] | None:
+    """The answer's value when it is a plain number (an integer, a/b, \\frac{a}{b} or a decimal), and whether it is
+    exact (a decimal is not: math-verify compares decimals rounded); None for anything else."""
+    a = normalise(answer).replace(" ", "")
+    if _DECIMAL.match(a):
+        return Fraction(a), False
+    if _INTEGER.match(a):
+        return Fraction(int(a)), True
+    slash = _SLASH.match(a)
+    if slash:
+        top, bottom = int(slash[1]), int(slash[2])
+    else:
+        frac = _FRAC.match(a)
+        if frac is None:
+            return None
+        top = (-1 if frac[1] == "-" else 1) * int(frac[2] or frac[4])
+        bottom = int(frac[3] or frac[5])
+    return (Fraction(top, bottom), True) if bottom else None
+
+
+def for_math(answer: str) -> str:
+    """The answer as math-verify should read it: a number followed by a unit in words keeps only the number
+    (math-verify would read "18 dollars" as a product of letters), everything else as written."""
+    a = answer.strip()
+    unit = _NUMBER_THEN_WORDS.match(a)
+    return unit.group(1) if unit else a

@@ -1,0 +1,289 @@
+"""Grading a final answer against the trace's reference answer: math-verify (default), exact match, or an LLM.
+
+Every grader first settles what needs no machinery: no answer is wrong; the same answer once normalised
+(answers.normalise) is right. Exact match stops there. math-verify also settles plain numbers itself (what
+math-verify would say, without its cost), and sends the rest to a worker process (verify_worker), because its
+timeouts rely on signals, which work only in a main thread: the worker grades in its own main thread, and a
+limit of ours kills it if an answer ever holds it longer. The LLM grader asks a saved critic configuration.
+
+A grader remembers what it graded, so a run grades one pair of answers once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotation.core.model import InvalidValue
+from annotation.revision.answers import as_number, normalise
+
+GRADER_NAMES = ("math-verify", "exact")
+CRITIC_PREFIX = "critic:"
+# math-verify's own timeout per parse and per comparison, in the worker.
+VERIFY_TIMEOUT_S = 5
+# How long the worker may take to start (it imports sympy), and per pair beyond its own timeouts.
+START_LIMIT_S = 120.0
+SLACK_S = 10.0
+CHUNK = 200
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    correct: bool
+    how: str  # "no answer", "exact", "integer", "math-verify", "llm", "timeout", ...
+
+
+NO_ANSWER = Grade(False, "no answer")
+
+
+@dataclass(frozen=True, slots=True)
+class ToGrade:
+    """An answer (None: the solution gave none) against the reference answer; the problem is for an LLM grader."""
+
+    answer: str | None
+    reference: str
+    problem: str = ""
+
+
+def check_grader(text: str) -> str:
+    """A grader as typed: ``math-verify``, ``exact`` or ``critic:NAME``; raises InvalidValue."""
+    text = (text or "").strip()
+    if text in GRADER_NAMES:
+        return text
+    if text.startswith(CRITIC_PREFIX) and text[len(CRITIC_PREFIX) :].strip():
+        return CRITIC_PREFIX + text[len(CRITIC_PREFIX) :].strip()
+    raise InvalidValue("grader", f"{text!r} is not a grader: use math-verify, exact or critic:NAME (a saved critic)")
+
+
+class Grader:
+    """Exact match; the base of the others, which settle fewer pairs themselves."""
+
+    name = "exact"
+
+    def __init__(self) -> None:
+        self._known: dict[Any, Grade] = {}
+        self.cost = 0.0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    def quick(self, item: ToGrade) -> Grade | None:
+        if item.answer is None or not item.answer.strip():
+            return NO_ANSWER
+        if normalise(item.answer) == normalise(item.reference):
+            return Grade(True, "exact")
+        return None
+
+    def key(self, item: ToGrade) -> Any:
+        return (item.answer, item.reference)
+
+    async def settle(self, items: list[ToGrade]) -> list[Grade]:
+        """Grades for what ``quick`` could not settle."""
+        return [Grade(False, "exact") for _ in items]
+
+    async def grade(self, items: Sequence[ToGrade]) -> list[Grade]:
+        out: list[Grade | None] = []
+        hard: dict[Any, ToGrade] = {}
+        for item in items:
+            grade = self._known.get(self.key(item)) or self.quick(item)
+            out.append(grade)
+            if grade is None:
+                hard.setdefault(self.key(item), item)
+        if hard:
+            for key, grade in zip(hard, await self.settle(list(hard.values())), strict=True):
+                self._known[key] = grade
+        return [g if g is not None else self._known[self.key(item)] for g, item in zip(out, items, strict=True)]
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU time spent outside this process (a worker's); 0 for graders that have none."""
+        return 0.0
+
+    def close(self) -> None:
+        pass
+
+
+class VerifyWorker:
+    """The math-verify worker process, started on first use; one request at a time."""
+
+    def __init__(self, timeout_s: int = VERIFY_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
+        self.cpu_s = 0.0  # the worker's CPU time, as it last reported it (plus that of workers killed before)
+        self._spent_before = 0.0
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> subprocess.Popen:
+        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "annotation.revision.verify_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
+        self._proc = proc
+        if self._read(START_LIMIT_S) is None:
+            raise RuntimeError("the math-verify worker did not start")
+        return proc
+
+    def _read(self, limit_s: float) -> dict[str, Any] | None:
+        """The worker's next line, or None (the worker killed) when it does not come within ``limit_s``."""
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], limit_s)
+        line = proc.stdout.readline() if ready else ""
+        if not line:
+            self._kill()
+            return None
+        reply = json.loads(line)
+        self.cpu_s = self._spent_before + float(reply.get("cpu_s", 0.0))
+        return reply
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+            self._spent_before = self.cpu_s
+
+    def _ask(self, pairs: list[tuple[str, str]]) -> list[Grade] | None:
+        proc = self._proc or self._start()
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps({"pairs": pairs, "timeout_s": self.timeout_s}) + "\n")
+        proc.stdin.flush()
+        reply = self._read(SLACK_S + 2 * self.timeout_s * len(pairs))
+        return None if reply is None else [Grade(bool(c), str(how)) for c, how in reply["results"]]
+
+    def verify(self, pairs: list[tuple[str, str]]) -> list[Grade]:
+        with self._lock:
+            out: list[Grade] = []
+            for start in range(0, len(pairs), CHUNK):
+                chunk = pairs[start : start + CHUNK]
+                grades = self._ask(chunk)
+                if grades is None:  # one answer held the worker past our limit: grade them one by one
+                    grades = [(self._ask([p]) or [Grade(False, "timeout")])[0] for p in chunk]
+                out.extend(grades)
+            return out
+
+    def close(self) -> None:
+        with self._lock:
+            if self._proc is not None:
+                assert self._proc.stdin is not None
+                self._proc.stdin.close()
+                try:
+                    self._proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._kill()
+                self._proc = None
+
+
+class MathVerifyGrader(Grader):
+    name = "math-verify"
+
+    def __init__(self, timeout_s: int = VERIFY_TIMEOUT_S) -> None:
+        super().__init__()
+        self.worker = VerifyWorker(timeout_s)
+
+    def quick(self, item: ToGrade) -> Grade | None:
+        grade = super().quick(item)
+        if grade is not None:
+            return grade
+        assert item.answer is not None
+        # Plain numbers are settled here as math-verify would: exact values compare exactly; a decimal that is not
+        # exactly the other value goes to math-verify, which compares decimals rounded.
+        a, r = as_number(item.answer), as_number(item.reference)
+        if a is None or r is None:
+            return None
+        if a[0] == r[0]:
+            return Grade(True, "number")
+        return Grade(False, "number") if a[1] and r[1] else None
+
+    async def settle(self, items: list[ToGrade]) -> list[Grade]:
+        pairs = [(str(i.answer), i.reference) for i in items]
+        return await asyncio.to_thread(self.worker.verify, pairs)
+
+    @property
+    def cpu_s(self) -> float:
+        return self.worker.cpu_s
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+GRADER_PROMPT = """Decide whether a given final answer is the same answer as the reference answer to a problem: \
+equal in value or meaning, whatever the notation or wording.
+
+Problem:
+{problem}
+
+Reference answer: {reference}
+Given answer: {answer}
+
+Reply with one line: VERDICT: SAME or VERDICT: DIFFERENT."""
+_VERDICT = re.compile(r"VERDICT\s*:\s*\**\s*(SAME|DIFFERENT)", re.IGNORECASE)
+
+
+class LLMGrader(Grader):
+    """A saved critic configuration asked whether two answers are the same (for free-form answers)."""
+
+    def __init__(self, config: Any, *, api_key: str | None = None, concurrency: int = 8, **caller_options: Any):
+        from annotation.critics.calling import Caller
+
+        super().__init__()
+        self.name = CRITIC_PREFIX + config.name
+        self.caller = Caller(config, api_key=api_key, **caller_options)
+        self.concurrency = concurrency
+
+    def key(self, item: ToGrade) -> Any:
+        return (item.answer, item.reference, item.problem)
+
+    async def _one(self, item: ToGrade, gate: asyncio.Semaphore) -> Grade:
+        from annotation.critics.calling import CritiqueFailed
+
+        prompt = GRADER_PROMPT.format(problem=item.problem, reference=item.reference, answer=item.answer)
+        async with gate:
+            try:
+                reply = await self.caller.ask([{"role": "user", "content": prompt}])
+            except CritiqueFailed:
+                return Grade(False, "llm: failed")
+        self.cost += reply.cost
+        self.prompt_tokens += reply.prompt_tokens
+        self.completion_tokens += reply.completion_tokens
+        found = _VERDICT.findall(reply.text)
+        if not found:
+            return Grade(False, "llm: no verdict")
+        return Grade(found[-1].upper() == "SAME", "llm")
+
+    async def settle(self, items: list[ToGrade]) -> list[Grade]:
+        gate = asyncio.Semaphore(self.concurrency)
+        return list(await asyncio.gather(*(self._one(i, gate) for i in items)))
+
+
+def make_grader(spec: str, *, engine: Any = None, secrets: Any = None, **caller_options: Any) -> Grader:
+    """The grader a spec names; ``critic:NAME`` needs the engine to find the saved critic."""
+    spec = check_grader(spec)
+    if spec == "exact":
+        return Grader()
+    if spec == "math-verify":
+        return MathVerifyGrader()
+    from annotation.critics.config import api_key_for, get_critic
+
+    name = spec[len(CRITIC_PREFIX) :]
+    config = get_critic(engine, name) if engine is not None else None
+    if config is None:
+        raise InvalidValue("grader", f"no saved critic named {name!r} to grade with")
+    key = caller_options.pop("api_key", None) or api_key_for(config, secrets)
+    return LLMGrader(config, api_key=key, **caller_options)

@@ -1,0 +1,223 @@
+"""Revision results as a person may see them (judgments.visibility), and the figures made from them.
+
+A result counts in the figures when its request was answered (a failed request is counted apart). Its source
+is the critique's (``human:alice``); ``human:*`` pools every person's. Breakdowns: by generator, by subset (the
+trace's ``subset`` or ``task``), and by error tag: the tags on the reference's first wrong step (the error the
+solution really had), else on the critique's own, else "(none)".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, Text, cast, func, select
+
+from annotation.judgments.visibility import ALL_HUMANS, ProjectView
+from annotation.metrics.pairs import source_label
+from annotation.revision.figures import RevisionFigures, figures_by, revision_figures, usefulness
+from annotation.revision.prompts import SHOWS
+from storage import queries
+from storage.db import session
+from storage.tables import JudgmentRow, Project, RevisionResult, TraceRow
+
+GROUPS = ("generator", "subset", "error tag")
+COLUMNS = [
+    "trace_id",
+    "position",
+    "record_id",
+    "generator",
+    "subset",
+    "qc",
+    "critique_source",
+    "kind",
+    "show",
+    "reviser",
+    "reviser_hash",
+    "grader",
+    "status",
+    "original_answer",
+    "revised_answer",
+    "original_correct",
+    "revised_correct",
+]
+
+
+def load_results(
+    engine: Engine, project: str, view: ProjectView, *, reviser: str | None = None, show: str | None = None
+) -> pd.DataFrame:
+    """One row per result the viewer may see (COLUMNS, and ``error tag``), in import order."""
+    from annotation.projects.overview import NoSuchProject
+
+    r, t = RevisionResult, TraceRow
+    with session(engine) as s:
+        proj = queries.get_project(s, name=project)
+        if proj is None:
+            raise NoSuchProject(f"no project named {project!r}")
+        query = (
+            select(
+                r.trace_id,
+                t.position,
+                t.record_id,
+                t.generator,
+                func.coalesce(t.meta["subset"].as_string(), t.meta["task"].as_string()),
+                t.qc,
+                r.critique_source,
+                r.show,
+                r.reviser,
+                r.reviser_hash,
+                r.grader,
+                r.status,
+                r.original_answer,
+                r.revised_answer,
+                r.original_correct,
+                r.revised_correct,
+            )
+            .join(t, t.id == r.trace_id)
+            .where(t.project_id == proj.id)
+            .order_by(t.position, r.critique_source)
+        )
+        if reviser is not None:
+            query = query.where(r.reviser == reviser)
+        if show is not None:
+            query = query.where(r.show == show)
+        rows = [tuple(row) for row in s.exec(query)]
+    names = [c for c in COLUMNS if c != "kind"]
+    frame = pd.DataFrame(rows, columns=names)
+    frame.insert(COLUMNS.index("kind"), "kind", [src.partition(":")[0] for src in frame["critique_source"]])
+    keep = view.revision_mask(frame["kind"].to_numpy(), frame["critique_source"].to_numpy(), frame["qc"].to_numpy())
+    frame = frame[keep].reset_index(drop=True)
+    frame["error tag"] = _error_tags(engine, frame)
+    return frame
+
+
+def _error_tags(engine: Engine, frame: pd.DataFrame) -> list[str | None]:
+    """Per row: the tags on the reference's first wrong step, else on the critique's own (joined), else None."""
+    if frame.empty:
+        return []
+    j = JudgmentRow
+    trace_ids = sorted(set(frame["trace_id"].tolist()))
+    tags: dict[tuple[int, str], str] = {}
+    with session(engine) as s:
+        for start in range(0, len(trace_ids), queries.WRITE_CHUNK):
+            chunk = trace_ids[start : start + queries.WRITE_CHUNK]
+            # Only judgments whose steps carry a tag: most carry none, and reading every steps list costs.
+            query = select(j.trace_id, j.source_kind, j.source_name, j.first_error, cast(j.steps, Text)).where(
+                j.trace_id.in_(chunk), cast(j.steps, Text).like('%"tags": ["%')
+            )
+            for trace_id, kind, name, first_error, steps in s.exec(query):
+                found = _tags_at(steps, first_error)
+                if found:
+                    tags[(trace_id, f"{kind}:{name}" if name else kind)] = found
+    return [
+        tags.get((t, "reference")) or tags.get((t, src))
+        for t, src in zip(frame["trace_id"], frame["critique_source"], strict=True)
+    ]
+
+
+def _tags_at(steps_json: str | None, first_error: int | None) -> str | None:
+    steps = json.loads(steps_json or "[]")
+    if first_error is None or not 0 <= first_error < len(steps) or not isinstance(steps[first_error], dict):
+        return None
+    found = steps[first_error].get("tags") or []
+    return ", ".join(sorted(str(x) for x in found)) or None
+
+
+def rows_of(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    if source == ALL_HUMANS:
+        return frame[frame["kind"] == "human"]
+    return frame[frame["critique_source"] == source]
+
+
+def graded(frame: pd.DataFrame) -> pd.DataFrame:
+    """The results whose request was answered, with ``before`` and ``after`` as booleans."""
+    done = frame[frame["status"] == "done"]
+    return done.assign(before=done["original_correct"].astype(bool), after=done["revised_correct"].astype(bool))
+
+
+@dataclass
+class RevisionReport:
+    source: str
+    show: str
+    figures: RevisionFigures
+    failed: int
+    no_answer: int
+    breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "source": source_label(self.source),
+            "show": self.show,
+            **self.figures.as_dict(),
+            "failed": self.failed,
+            "no_answer": self.no_answer,
+        }
+
+
+def report_for(
+    frame: pd.DataFrame, source: str, show: str, *, resamples: int = 1000, seed: int = 0, details: bool = True
+) -> RevisionReport:
+    """Figures (and, with ``details``, breakdowns) of one source's results under one show."""
+    mine = rows_of(frame[frame["show"] == show], source)
+    done = graded(mine)
+    figures = revision_figures(done["before"].to_numpy(), done["after"].to_numpy(), resamples=resamples, seed=seed)
+    breakdowns = {by: figures_by(done, by, resamples=resamples, seed=seed) for by in GROUPS} if details else {}
+    return RevisionReport(
+        source=source,
+        show=show,
+        figures=figures,
+        failed=int((mine["status"] == "failed").sum()),
+        no_answer=int(done["revised_answer"].isna().sum()),
+        breakdowns=breakdowns,
+    )
+
+
+def sources_in(frame: pd.DataFrame) -> list[str]:
+    """Critique sources with results, with "all humans" when any person's critiques were revised."""
+    sources = sorted(frame["critique_source"].unique().tolist())
+    return [*sources, ALL_HUMANS] if any(s.startswith("human:") for s in sources) else sources
+
+
+def side_by_side(frame: pd.DataFrame, *, resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """VISCO's table: one row per source and show (people and models side by side), with the figures."""
+    rows = []
+    for source in sources_in(frame):
+        for show in SHOWS:
+            if not len(rows_of(frame[frame["show"] == show], source)):
+                continue
+            d = report_for(frame, source, show, resamples=resamples, seed=seed, details=False).as_dict()
+            ci = d.pop("ci")
+            rows.append({**d, "fix_rate_ci": ci["fix_rate"], "accuracy_change_ci": ci["accuracy_change"]})
+    kinds = {"human": 0, "all humans": 1, "consensus": 2, "reference": 3, "model": 4}
+
+    def order(row: dict) -> tuple:
+        kind = "all humans" if row["source"] == "all humans" else row["source"].partition(":")[0]
+        return (kinds.get(kind, 5), row["source"], SHOWS.index(row["show"]))
+
+    return pd.DataFrame(sorted(rows, key=order))
+
+
+def with_usefulness(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each result with its critique's usefulness: helpful, harmful, or None."""
+    labels = [
+        usefulness(None if b is None or pd.isna(b) else bool(b), None if a is None or pd.isna(a) else bool(a))
+        if status == "done"
+        else None
+        for b, a, status in zip(frame["original_correct"], frame["revised_correct"], frame["status"], strict=True)
+    ]
+    return frame.assign(usefulness=np.asarray(labels, dtype=object))
+
+
+def results_version(engine: Engine, project: str) -> tuple[int, str]:
+    """Changes whenever a result of the project is added or changed: a key for caches."""
+    r, t = RevisionResult, TraceRow
+    with session(engine) as s:
+        n, last = s.exec(
+            select(func.count(r.id), func.max(r.updated_at))
+            .join(t, t.id == r.trace_id)
+            .join(Project, Project.id == t.project_id)
+            .where(Project.name == project)
+        ).one()
+    return int(n), str(last)

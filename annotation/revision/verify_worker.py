@@ -1,0 +1,49 @@
+"""math-verify in a process of its own: ``python -m annotation.revision.verify_worker``.
+
+math-verify's timeouts use ``signal.alarm``, which works only in a process's main thread; the app grades from
+threads (Streamlit's, a run's). Here the grading runs in this process's main thread, so math-verify's own
+timeouts hold, and the parent can kill the process if one ever does not (annotation.revision.grading).
+
+Protocol: one JSON object a line on stdin, ``{"pairs": [[answer, reference], ...], "timeout_s": T}``; one line
+back, ``{"results": [[correct, how], ...], "cpu_s": S}`` where ``cpu_s`` is this process's CPU time so far.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+
+def verify_pair(answer: str, reference: str, timeout_s: int) -> tuple[bool, str]:
+    from math_verify import parse, verify
+
+    from annotation.revision.answers import for_math
+
+    try:
+        gold = parse(f"\\boxed{{{for_math(reference)}}}", parsing_timeout=timeout_s)
+        target = parse(f"\\boxed{{{for_math(answer)}}}", parsing_timeout=timeout_s)
+        if not gold or not target:
+            return False, "math-verify: unreadable"
+        return bool(verify(gold, target, timeout_seconds=timeout_s)), "math-verify"
+    except Exception as e:  # math-verify's TimeoutException among others: that answer is wrong, the rest go on
+        return False, f"math-verify: {type(e).__name__}"
+
+
+def main() -> int:
+    # math-verify warns on every call that times out or fails to parse; the parent records the outcome itself.
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    import math_verify  # noqa: F401  (imported once, before the first request)
+
+    print(json.dumps({"ready": True, "cpu_s": time.process_time()}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        timeout_s = int(request.get("timeout_s") or 5)
+        results = [verify_pair(a, r, timeout_s) for a, r in request["pairs"]]
+        print(json.dumps({"results": results, "cpu_s": time.process_time()}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

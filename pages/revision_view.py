@@ -1,0 +1,279 @@
+"""Compare's Revisions tab: does a critique help a model revise its solution? (annotation.revision)
+
+Admins start a revision run here (a critique source, a reviser among the saved critics, what it is shown, a grader),
+watch it and cancel it; everyone reads the figures they may see: people and models side by side (VISCO's table),
+one source's figures with their intervals and breakdowns, and each trace's result.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from annotation.accounts.users import Account
+from annotation.core.model import InvalidValue
+from annotation.critics.config import api_key_for, list_critics
+from annotation.critics.keys import KeyNotAllowed
+from annotation.judgments.visibility import ProjectView
+from annotation.metrics.pairs import source_label
+from annotation.revision.grading import CRITIC_PREFIX, GRADER_NAMES
+from annotation.revision.prompts import SHOW_TITLES, SHOWS
+from annotation.revision.report import (
+    GROUPS,
+    load_results,
+    report_for,
+    results_version,
+    side_by_side,
+    sources_in,
+    with_usefulness,
+)
+from annotation.revision.runs import BackgroundRevision, NotAllowed, RevisionPlan, revision_history
+from annotation.revision.traces import grade_text, trace_revisions
+from pages.common import get_engine, md_escape
+
+BOOTSTRAP = 1000
+SHOWN_ROWS = 5000
+
+
+@st.cache_resource
+def active_revisions() -> dict[int, BackgroundRevision]:
+    """Runs started from this server process, by run id, so any rerun (or tab) can follow or cancel them."""
+    return {}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def results(project: str, version: tuple[int, str], who: tuple[str, bool, bool]) -> pd.DataFrame:
+    return load_results(get_engine(), project, ProjectView(*who))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def table(project: str, reviser: str, version: tuple[int, str], who: tuple[str, bool, bool]) -> pd.DataFrame:
+    frame = results(project, version, who)
+    return side_by_side(frame[frame["reviser"] == reviser], resamples=BOOTSTRAP)
+
+
+# ---- starting and following a run (admins) -----------------------------------------------------------------------
+
+
+def start(engine: Engine, account: Account, plan: RevisionPlan, concurrency: int) -> None:
+    try:
+        key = api_key_for(plan.reviser, st.secrets)
+        plan = plan.validate()
+    except (InvalidValue, KeyNotAllowed) as e:
+        st.error(f"The run did not start, nothing was sent: {md_escape(e.message)}")
+        return
+    run = BackgroundRevision(
+        engine, plan, concurrency=concurrency, account=account, api_key=key, secrets=st.secrets
+    ).start()
+    if run.progress is None:
+        st.error(f"The run did not start: {md_escape(run.error or 'unknown error')}")
+        return
+    active_revisions()[run.progress.run_id] = run
+    st.session_state["revise_run_id"] = run.progress.run_id
+
+
+def run_form(engine: Engine, account: Account, project: str, sources: list[str]) -> None:
+    critics = list_critics(engine)
+    if not critics:
+        st.info("Save a critic on the Critics page: its model and settings revise the solutions.")
+        return
+    if not sources:
+        st.info("No judgments in this project yet to revise with.")
+        return
+    left, middle, right = st.columns(3)
+    source = left.selectbox("Critiques of", sources, format_func=source_label, key="revise_source")
+    names = [c.name for c in critics]
+    reviser = middle.selectbox("Reviser (a saved critic)", names, key="revise_reviser")
+    show = right.selectbox("The reviser is shown", SHOWS, format_func=SHOW_TITLES.get, key="revise_show")
+    left, middle, right = st.columns(3)
+    graders = [*GRADER_NAMES, *(CRITIC_PREFIX + n for n in names)]
+    grader = left.selectbox("Grader", graders, key="revise_grader", help="critic:NAME asks that critic's model")
+    limit = middle.number_input("At most (0 = all)", 0, 10_000_000, key="revise_limit")
+    concurrency = right.number_input("Concurrency", 1, 256, value=8, key="revise_concurrency")
+    busy = st.session_state.get("revise_run_id") in active_revisions() and (
+        active_revisions()[st.session_state["revise_run_id"]].alive
+    )
+    if st.button("Revise and grade", key="revise_start", type="primary", icon=":material/play_arrow:", disabled=busy):
+        config = next(c for c in critics if c.name == reviser)
+        plan = RevisionPlan(project, source, config, show=show, grader=grader, limit=int(limit) or None)
+        start(engine, account, plan, int(concurrency))
+    run_id = st.session_state.get("revise_run_id")
+    if run_id in active_revisions():
+        run_progress(run_id)
+
+
+@st.fragment(run_every=1.0)
+def run_progress(run_id: int) -> None:
+    run = active_revisions().get(run_id)
+    if run is None:
+        return
+    p = run.progress
+    if run.error:
+        st.error(f"Revision run {run_id} stopped: {md_escape(run.error)}")
+    if p is None:
+        return
+    eta = "" if p.eta_s is None else f" · about {p.eta_s:,.0f} s left"
+    text = (
+        f"Revision run {run_id}: {p.finished} of {p.total} ({p.skipped + p.cached} reused, {p.failed} failed, "
+        f"{p.no_answer} without a final answer) · cost ${p.cost:.4f}{eta}"
+    )
+    st.progress(p.fraction, text=text)
+    if run.alive:
+        if st.button("Cancel revision run", key="revise_cancel", icon=":material/stop_circle:"):
+            run.cancel()
+            st.info("Cancelling: requests under way are dropped; what is done is kept. Run again to resume.")
+        return
+    done = {"done": st.success, "cancelled": st.warning, "failed": st.error}.get(p.status, st.info)
+    done(
+        f"Revision run {run_id} {p.status}: {p.done} revised, {p.skipped + p.cached} reused, {p.failed} failed, "
+        f"{p.no_reference} without a reference answer."
+    )
+    if p.error:
+        st.error(md_escape(p.error))
+    if st.session_state.get("revise_shown_end") != run_id:
+        # Once, when the run ends: the figures below (outside this fragment) are read again.
+        st.session_state["revise_shown_end"] = run_id
+        st.rerun(scope="app")
+
+
+def run_history(engine: Engine, project: str) -> None:
+    runs = revision_history(engine, project=project)
+    if not runs:
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "run": r.id,
+                "critiques": r.critiques,
+                "shown": r.show,
+                "reviser": r.reviser,
+                "grader": r.grader,
+                "status": r.status,
+                "traces": r.total,
+                "revised": r.done,
+                "reused": r.cached,
+                "failed": r.failed,
+                "no reference": r.no_reference,
+                "tokens": r.tokens,
+                "cost ($)": round(r.cost, 6),
+                "started": r.started_at,
+                "by": r.started_by,
+            }
+            for r in runs
+        ]
+    )
+    st.dataframe(frame, hide_index=True, key="revise_runs")
+
+
+# ---- reading the results --------------------------------------------------------------------------------------
+
+
+def _interval(ci: list) -> str:
+    low, high = ci
+    return "" if low is None else f"[{low}, {high}]"
+
+
+def headline(frame: pd.DataFrame, source: str, show: str) -> None:
+    report = report_for(frame, source, show, resamples=BOOTSTRAP)
+    d = report.as_dict()
+    st.caption(
+        f"{d['n']:,} traces revised ({d['n_wrong_before']:,} wrong before, {d['n_right_before']:,} right); "
+        f"without a final answer (counted wrong): {d['no_answer']:,}; failed requests (left out): {d['failed']:,}. "
+        f"Brackets: 95% bootstrap interval over {BOOTSTRAP:,} resamples."
+    )
+    cards = [
+        ("Fixed", f"{d['fixed']:,}", ""),
+        ("Fix rate", "–" if d["fix_rate"] is None else f"{d['fix_rate']}%", _interval(d["ci"]["fix_rate"])),
+        ("Broken", f"{d['broken']:,}", ""),
+        ("Break rate", "–" if d["break_rate"] is None else f"{d['break_rate']}%", _interval(d["ci"]["break_rate"])),
+        ("Accuracy before → after", f"{d['accuracy_before']}% → {d['accuracy_after']}%", ""),
+        ("Change", "–" if d["accuracy_change"] is None else f"{d['accuracy_change']:+} pts", ""),
+    ]
+    columns = [*st.columns(3), *st.columns(3)]
+    for column, (label, value, interval) in zip(columns, cards, strict=True):
+        column.metric(label, value, border=True)
+        if interval:
+            column.caption(interval)
+    columns[-1].caption(_interval(d["ci"]["accuracy_change"]))
+    by = st.radio("Group by", list(GROUPS), horizontal=True, key="revise_group_by")
+    st.dataframe(report.breakdowns[by], hide_index=True, key="revise_group_table")
+
+
+def per_trace(frame: pd.DataFrame, account: Account, source: str, show: str) -> None:
+    from annotation.revision.report import rows_of
+
+    mine = with_usefulness(rows_of(frame[frame["show"] == show], source)).reset_index(drop=True)
+    shown = pd.DataFrame(
+        {
+            "trace": mine["position"] + 1,
+            "record": mine["record_id"],
+            "critiques of": mine["critique_source"],
+            "original answer": mine["original_answer"],
+            "original": mine["original_correct"].map(grade_text),
+            "revised answer": mine["revised_answer"].fillna("(none)"),
+            "revised": mine["revised_correct"].map(grade_text),
+            "usefulness": mine["usefulness"].fillna("–"),
+            "status": mine["status"],
+        }
+    )
+    st.dataframe(shown.head(SHOWN_ROWS), hide_index=True, key="revise_traces")
+    pick = st.selectbox(
+        "Read a revision",
+        list(range(min(len(mine), SHOWN_ROWS))),
+        index=None,
+        placeholder="Choose a trace to read the revised solution",
+        format_func=lambda i: f"trace {mine['position'].iat[i] + 1} · {mine['critique_source'].iat[i]}",
+        key="revise_open",
+    )
+    if pick is None:
+        return
+    row = mine.iloc[pick]
+    found = trace_revisions(get_engine(), int(row["trace_id"]), account, source=str(row["critique_source"]))
+    for r in found:
+        if r.show == show and r.reviser == row["reviser"]:
+            st.caption(
+                f"Original answer {r.original_answer!s} ({grade_text(r.original_correct)}) · revised answer "
+                f"{r.revised_answer or '(none)'} ({grade_text(r.revised_correct)}) · graded by {r.grader}"
+            )
+            # As the model wrote it: shown as text, never rendered.
+            st.code(r.revised_text or r.error or "", language=None, wrap_lines=True)
+
+
+def results_section(account: Account, project: str, view: ProjectView) -> None:
+    who = (view.username, view.is_admin, view.blind)
+    version = results_version(get_engine(), project)
+    frame = results(project, version, who)
+    if frame.empty:
+        st.info("No revision results you may see in this project yet.")
+        return
+    revisers = sorted(frame["reviser"].unique().tolist())
+    reviser = st.selectbox("Results of the reviser", revisers, key="revise_view_reviser")
+    mine = frame[frame["reviser"] == reviser]
+    st.subheader("People and models side by side")
+    st.dataframe(table(project, reviser, version, who), hide_index=True, key="revise_table")
+    left, right = st.columns(2)
+    source = left.selectbox(
+        "Figures for the critiques of", sources_in(mine), format_func=source_label, key="revise_view_source"
+    )
+    shows = [s for s in SHOWS if s in set(mine["show"])]
+    show = right.selectbox("When the reviser was shown", shows, format_func=SHOW_TITLES.get, key="revise_view_show")
+    headline(mine, source, show)
+    per_trace(mine, account, source, show)
+
+
+def revision_section(account: Account, project: str, view: ProjectView, sources: list[str]) -> None:
+    """``sources``: the project's sources of judgments, as Compare offers them (a run refuses one without any)."""
+    st.caption(
+        "A model revises each solution with a source's critique (or with none, the baseline) and its final answer "
+        "is graded against the reference answer, as is the original: did the critique fix wrong solutions, and "
+        "break right ones?"
+    )
+    if account.is_admin:
+        with st.expander("Revise with critiques (admins)", expanded=True):
+            try:
+                run_form(get_engine(), account, project, sources)
+            except NotAllowed as e:
+                st.error(md_escape(str(e)))
+            run_history(get_engine(), project)
+    results_section(account, project, view)

@@ -1,0 +1,59 @@
+"""Final answers found in solutions, a trace's original answer, and what exact match compares."""
+
+from fractions import Fraction
+
+import pytest
+
+from annotation.core.model import Trace
+from annotation.revision.answers import as_number, final_answer, for_math, last_boxed, normalise, original_answer
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("So x = 4.\n\nFinal answer: \\boxed{42}", "42"),
+        ("first \\boxed{1}, then \\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
+        ("nested \\boxed{\\sqrt{\\frac{a}{b}}} done", "\\sqrt{\\frac{a}{b}}"),
+        ("an unclosed \\boxed{3 and more", None),
+        ("Final answer: 17 apples.", "17 apples"),
+        ("The final answer is $\\frac{3}{4}$.", "\\frac{3}{4}"),
+        ("So the answer is (A)", "(A)"),
+        ('So, we need "}". So the answer is }', "}"),
+        ("Natalia sold 72 clips.\n#### 72", "72"),
+        ("I think it is right.", None),
+        ("", None),
+        (None, None),
+        ("Final answer: **\\boxed{7}**", "7"),
+    ],
+)
+def test_the_final_answer_of_a_solution(text, answer):
+    assert final_answer(text) == answer
+
+
+def test_the_last_complete_box_wins():
+    assert last_boxed("\\boxed{1} \\fbox{2} \\boxed{") == "2"
+
+
+def test_the_original_answer_is_the_answer_field_else_the_last_steps():
+    with_field = Trace(problem="p", steps=["a", "So the answer is 3"], answer=" 5 ")
+    without = Trace(problem="p", steps=["a", "So the answer is 3"], answer="")
+    nothing = Trace(problem="p", steps=["a", "b"])
+    assert original_answer(with_field) == "5"
+    assert original_answer(without) == "3"
+    assert original_answer(nothing) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("(A)", "A"), ("$42$", "42"), ("1,000", "1000"), ("\\text{Paris}", "paris"), ("42.", "42"), ("a  b", "A b")],
+)
+def test_normalised_answers_that_exact_match_takes_as_equal(a, b):
+    assert normalise(a) == normalise(b)
+
+
+def test_integers_units_and_math():
+    assert as_number(" -2116 ") == (-2116, True) and as_number("1,000") == (1000, True)
+    assert as_number("\\dfrac{-3}{6}") == (Fraction(-1, 2), True) and as_number("-\\frac12") == (Fraction(-1, 2), True)
+    assert as_number("6/4") == (Fraction(3, 2), True) and as_number("1.50") == (Fraction(3, 2), False)
+    assert as_number("1/0") is None and as_number("\\sqrt{2}") is None and as_number("x") is None
+    assert for_math("18 dollars") == "18" and for_math("\\frac{1}{2}") == "\\frac{1}{2}" and for_math("2 cm") == "2"

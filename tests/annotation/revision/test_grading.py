@@ -1,0 +1,103 @@
+"""Graders: exact match, math-verify in its worker process (on the answers real data carries), and an LLM."""
+
+import asyncio
+import threading
+
+import pytest
+
+from annotation.core.model import InvalidValue
+from annotation.revision.grading import Grade, Grader, MathVerifyGrader, ToGrade, VerifyWorker, check_grader
+
+
+def grade(grader, pairs):
+    return asyncio.run(grader.grade([ToGrade(a, r) for a, r in pairs]))
+
+
+def test_exact_match_after_normalising():
+    grades = grade(Grader(), [("(B)", "B"), ("12", "13"), (None, "1"), ("  ", "1"), ("1,000", "1000")])
+    assert grades == [
+        Grade(True, "exact"),
+        Grade(False, "exact"),
+        Grade(False, "no answer"),
+        Grade(False, "no answer"),
+        Grade(True, "exact"),
+    ]
+
+
+def test_graders_are_named_as_typed():
+    assert check_grader(" math-verify ") == "math-verify" and check_grader("critic: judge") == "critic:judge"
+    with pytest.raises(InvalidValue, match="math-verify, exact or critic:NAME"):
+        check_grader("sympy")
+
+
+# (answer, reference, right?): plain numbers, fractions, LaTeX in \boxed, units, and what is not the same.
+REAL_ANSWERS = [
+    ("-2116", "-2116", True),
+    ("1244", "-2116", False),
+    ("0.5", "\\frac{1}{2}", True),
+    ("\\dfrac{2}{4}", "1/2", True),
+    ("3\\sqrt{2}", "\\sqrt{18}", True),
+    ("\\boxed{\\frac{\\pi}{2}}", "\\pi/2", True),
+    ("18 dollars", "18", True),
+    ("2\\text{ cm}", "2", True),
+    ("\\$18", "18", True),
+    ("90^\\circ", "90", True),
+    ("50\\%", "0.5", True),
+    ("x = 3", "3", True),
+    ("\\{1, 2\\}", "\\{2, 1\\}", True),
+    ("\\frac{1}{3}", "0.34", False),
+    ("\\frac{1}{3}", "0.333333", True),  # math-verify rounds decimals to 6 places
+    ("7/2", "\\frac{14}{4}", True),
+    ("(A)", "(A)", True),
+    ("(A)", "(B)", False),
+]
+
+
+def test_math_verify_on_the_answers_real_data_carries():
+    grader = MathVerifyGrader()
+    try:
+        grades = grade(grader, [(a, r) for a, r, _ in REAL_ANSWERS])
+    finally:
+        grader.close()
+    wrong = [(a, r, g) for (a, r, right), g in zip(REAL_ANSWERS, grades, strict=True) if g.correct != right]
+    assert wrong == []
+    hows = [g.how for g in grades]
+    assert hows[:5] == ["exact", "number", "number", "number", "math-verify"]
+    assert grader.cpu_s > 0  # the worker said how much CPU it used
+
+
+def test_math_verify_grades_from_a_thread_where_its_signals_cannot():
+    """Streamlit and runs grade from threads; math-verify's own timeout works only in a main thread."""
+    grader, out = MathVerifyGrader(), []
+    worker = threading.Thread(target=lambda: out.extend(grade(grader, [("3\\sqrt{2}", "\\sqrt{18}")])))
+    try:
+        worker.start()
+        worker.join(120)
+    finally:
+        grader.close()
+    assert out == [Grade(True, "math-verify")]
+
+
+def test_a_grader_asks_about_one_pair_once(monkeypatch):
+    grader, asked = MathVerifyGrader(), []
+
+    async def settle(items):
+        asked.extend(items)
+        return [Grade(True, "math-verify") for _ in items]
+
+    monkeypatch.setattr(grader, "settle", settle)
+    grade(grader, [("\\sqrt{4}", "2"), ("\\sqrt{4}", "2"), ("7", "7"), ("0.5", "\\frac12")])
+    grade(grader, [("\\sqrt{4}", "2")])
+    assert asked == [ToGrade("\\sqrt{4}", "2")]
+
+
+def test_a_worker_silent_past_our_limit_is_killed_and_started_again():
+    worker = VerifyWorker()
+    try:
+        worker._start()
+        first = worker._proc
+        assert worker._read(0.05) is None  # nothing asked, so nothing comes: our limit passes
+        assert worker._proc is None and first.poll() is not None
+        assert worker.verify([("\\frac{1}{2}", "0.5")]) == [Grade(True, "math-verify")]
+    finally:
+        worker.close()
