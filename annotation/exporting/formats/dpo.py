@@ -102,7 +102,7 @@ def usefulness_pairs(item: ExportItem, options: ExportOptions, tally: Counter) -
     if not found[HELPFUL] or not found[HARMFUL]:
         tally["no helpful and harmful critique on the same trace"] += 1
         return
-    prompt = critic_input(item.trace, options.conversational)
+    prompt = critic_input(item.trace, options)
     for chosen in found[HELPFUL]:
         for rejected in found[HARMFUL]:
             pair = {

@@ -71,7 +71,7 @@ class KTO(Exporter):
         if not found[HELPFUL] and not found[HARMFUL]:
             tally["no critique that helped or harmed"] += 1
             return
-        prompt = critic_input(item.trace, options.conversational)
+        prompt = critic_input(item.trace, options)
         for label in (HELPFUL, HARMFUL):
             for text in found[label]:
                 record = {
