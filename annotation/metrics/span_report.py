@@ -9,14 +9,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Text, func, literal_column, null, select, type_coerce
+from sqlalchemy import Engine, Text, cast, func, literal_column, null, select, type_coerce
 
-from annotation.core.json_columns import decode, decode_all
+from annotation.core.gc_pause import gc_paused
+from annotation.core.json_columns import decode
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure, steps_of
 from annotation.core.spans import ANSWER, PART_FIELDS
 from annotation.judgments.visibility import ProjectView
-from annotation.metrics.span_frames import COLUMNS, FIELD_CODES, agreement, char_alpha
+from annotation.metrics.span_columns import span_frame
+from annotation.metrics.span_frames import agreement, alpha_of_units
 from annotation.metrics.spans import PRF, Place, Propagation, SpanAgreement, over_propagation
 from storage.tables import JudgmentRow, Project, TraceRow
 
@@ -67,7 +69,14 @@ def text_lengths(trace: Trace) -> dict[Place, int]:
 
 def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView | None = None) -> SpanReport | None:
     """None when no judgment of the project that ``view`` may see has a span."""
-    view = view or ProjectView.admin()
+    # A row per judgment, a list per trace: hundreds of thousands of objects the cyclic collector would walk
+    # again and again while they are made (they form no cycles).
+    with gc_paused():
+        return _span_report(engine, project, a, b, view or ProjectView.admin())
+
+
+def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView) -> SpanReport | None:
+    critic_and_people = a.startswith("model:") != b.startswith("model:")
     with engine.connect() as c:
         project_id = c.execute(select(Project.__table__.c.id).where(Project.__table__.c.name == project)).scalar()
         if project_id is None:
@@ -79,26 +88,50 @@ def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView 
                 _J.source_name,
                 _J.first_error,
                 # Step labels only for a critic against people (over-propagation): the rest reads spans alone.
-                type_coerce(_J.steps, Text) if a.startswith("model:") != b.startswith("model:") else null(),
-                type_coerce(_J.spans, Text),
+                cast(_J.steps, Text) if critic_and_people else null(),
+                # As text on every database (PostgreSQL's driver would decode jsonb into dicts): span_frame parses.
+                cast(_J.spans, Text),
                 _T.qc,
             )
             .join(TraceRow.__table__, _T.id == _J.trace_id)
             .where(_T.project_id == project_id, _J.status == "submitted")
         ).all()
-    rows = [r for r in rows if view.may_see(r[1], r[2], qc=bool(r[6]))]
-    names = [f"{r[1]}:{r[2]}" if r[2] else r[1] for r in rows]
-    frame = _frame(rows, names, decode_all([r[5] for r in rows]))
+    if not rows:
+        return None
+    trace_ids, kinds, source_names, _, _, texts, qc = zip(*rows, strict=True)
+    names = [f"{k}:{n}" if n else k for k, n in zip(kinds, source_names, strict=True)]
+    visible = view.visible_mask(kinds, names, [bool(x) for x in qc])
+    if not visible.all():
+        rows = [r for r, v in zip(rows, visible, strict=True) if v]
+        trace_ids, names, texts = (
+            [x for x, v in zip(column, visible, strict=True) if v] for column in (trace_ids, names, texts)
+        )
+    frame = span_frame(trace_ids, names, texts)
     if frame.empty:
         return None
-    judged: dict[int, list[str]] = defaultdict(list)
-    for row, name in zip(rows, names, strict=True):
-        judged[row[0]].append(name)
+    judged = Judged(np.asarray(trace_ids, dtype=np.int64), np.asarray(names, dtype=object))
     agreement = _agreement(frame, judged, a, b)
-    alpha, n = _alpha(engine, frame, judged)
-    propagation = _propagation(rows, names, a, b)
+    alpha, n = _alpha(engine, project_id, frame, judged)
+    propagation = _propagation(rows, names, a, b) if critic_and_people else Propagation()
     unmatched, quotes = _quotes(engine, project_id, [x for x in (a, b) if x.startswith("model:")])
     return SpanReport(a, b, agreement, alpha, n, propagation.rate, propagation.steps, unmatched, quotes)
+
+
+@dataclass
+class Judged:
+    """Who judged which trace: a visible submitted judgment per row, by trace id and source name."""
+
+    trace: np.ndarray
+    source: np.ndarray
+
+    def traces_of(self, name: str) -> np.ndarray:
+        return np.unique(self.trace[self.source == name])
+
+    def both(self, a: str, b: str) -> np.ndarray:
+        return np.intersect1d(self.traces_of(a), self.traces_of(b)) if a != b else np.zeros(0, dtype=np.int64)
+
+    def people(self) -> list[str]:
+        return sorted(s for s in set(self.source.tolist()) if s.startswith("human:"))
 
 
 def _quotes(engine: Engine, project_id: int, models: list[str]) -> tuple[int, int]:
@@ -119,41 +152,16 @@ def _quotes(engine: Engine, project_id: int, models: list[str]) -> tuple[int, in
     return int(unmatched or 0), int(unmatched or 0) + int(matched or 0)
 
 
-def _frame(rows: list, names: list[str], spans: list[Any]) -> pd.DataFrame:
-    """Every span as a row (trace, source, place, start, end, type), built column by column."""
-    counts = np.fromiter((len(found) if found else 0 for found in spans), np.int64, len(spans))
-    if not counts.sum():
-        return pd.DataFrame(columns=COLUMNS)
-    dicts = [d for found in spans if found for d in found]
-    n = len(dicts)
-    step = np.fromiter((-1 if (x := d.get("step")) is None else x for d in dicts), np.int64, n)
-    part = np.fromiter((d.get("part", 0) for d in dicts), np.int64, n)
-    field = np.fromiter((FIELD_CODES.get(d.get("field", "text"), 0) for d in dicts), np.int64, n)
-    source_codes, source_names = pd.factorize(pd.Series(names, dtype=object))
-    return pd.DataFrame(
-        {
-            "trace": np.repeat(np.fromiter((r[0] for r in rows), np.int64, len(rows)), counts),
-            "source": pd.Categorical.from_codes(np.repeat(source_codes, counts), categories=source_names),
-            "place": (step + 1) * 1_000_000 + part * 4 + field,
-            "start": np.fromiter((d["start"] for d in dicts), np.int64, n),
-            "end": np.fromiter((d["end"] for d in dicts), np.int64, n),
-            "type": pd.Categorical([d["type"] for d in dicts]),
-        }
-    )
-
-
-def _agreement(frame: pd.DataFrame, judged: dict[int, list[str]], a: str, b: str) -> SpanAgreement:
+def _agreement(frame: pd.DataFrame, judged: Judged, a: str, b: str) -> SpanAgreement:
     """A against B on the traces both judged; ``human:*`` stands for each person in turn against B."""
     if a == ALL_HUMANS or b == ALL_HUMANS:
         return _all_humans(frame, judged, a, b)
-    both = np.array([t for t, who in judged.items() if a in who and b in who and a != b], dtype=np.int64)
-    return agreement(frame, a, b, both)
+    return agreement(frame, a, b, judged.both(a, b))
 
 
-def _all_humans(frame: pd.DataFrame, judged: dict[int, list[str]], a: str, b: str) -> SpanAgreement:
+def _all_humans(frame: pd.DataFrame, judged: Judged, a: str, b: str) -> SpanAgreement:
     total = SpanAgreement()
-    people = sorted({n for who in judged.values() for n in who if n.startswith("human:")})
-    for person in people:
+    for person in judged.people():
         x, y = (person, b) if a == ALL_HUMANS else (a, person)
         if x == y:
             continue
@@ -177,8 +185,6 @@ def _add(into: PRF, more: PRF) -> None:
 
 def _propagation(rows: list, names: list[str], a: str, b: str) -> Propagation:
     """A critic against people: how often it calls later steps wrong that they call right."""
-    if a.startswith("model:") == b.startswith("model:"):
-        return Propagation()
     human, model = (b, a) if a.startswith("model:") else (a, b)
     by_trace: dict[int, dict[str, Any]] = defaultdict(dict)
     for row, name in zip(rows, names, strict=True):
@@ -200,9 +206,10 @@ def _judgment(row: Any) -> Judgment:
     return Judgment(Source("reference"), first_error=row[3], steps=labels)
 
 
-def _text_lengths(engine: Engine, ids: list[int]) -> dict[int, int]:
-    """Each trace's total text length in characters: summed by the database for text traces, from the parts
-    for the others."""
+def _text_lengths(engine: Engine, project_id: int, ids: set[int]) -> dict[int, int]:
+    """Each of the traces' total text length in characters: summed by the database for text traces (one query
+    for the project: a list of 100,000 ids costs more to send than the traces outside it to read), from the
+    parts for the others."""
     lengths: dict[int, int] = {}
     with engine.connect() as c:
         in_step_texts = (
@@ -210,14 +217,17 @@ def _text_lengths(engine: Engine, ids: list[int]) -> dict[int, int]:
             if c.dialect.name == "postgresql"
             else "(SELECT sum(length(e.value)) FROM json_each(trace.steps) e)"
         )
-        for start in range(0, len(ids), 5_000):
-            chunk = ids[start : start + 5_000]
-            plain = select(_T.id, literal_column(in_step_texts), func.coalesce(func.length(_T.answer), 0)).where(
-                _T.id.in_(chunk), _T.structure.is_(None)
-            )
-            lengths.update({t: int(n or 0) + int(a or 0) for t, n, a in c.execute(plain)})
+        of_project = _T.project_id == project_id
+        plain = select(_T.id, literal_column(in_step_texts), func.coalesce(func.length(_T.answer), 0))
+        for trace_id, n, answer in c.execute(plain.where(of_project, _T.structure.is_(None))):
+            if trace_id in ids:
+                lengths[trace_id] = int(n or 0) + int(answer)
+        rich_ids = c.execute(select(_T.id).where(of_project, _T.structure.is_not(None))).scalars()
+        rich_ids = [t for t in rich_ids if t in ids]
+        for start in range(0, len(rich_ids), 5_000):
+            chunk = rich_ids[start : start + 5_000]
             rich = select(_T.id, type_coerce(_T.steps, Text), type_coerce(_T.structure, Text), _T.answer).where(
-                _T.id.in_(chunk), _T.structure.is_not(None)
+                _T.id.in_(chunk)
             )
             for trace_id, steps, structure, answer in c.execute(rich):
                 trace = Trace(problem="-", steps=decode(steps), answer=answer)
@@ -226,13 +236,16 @@ def _text_lengths(engine: Engine, ids: list[int]) -> dict[int, int]:
     return lengths
 
 
-def _alpha(engine: Engine, frame: pd.DataFrame, judged: dict[int, list[str]]) -> tuple[float | None, int]:
+def _alpha(engine: Engine, project_id: int, frame: pd.DataFrame, judged: Judged) -> tuple[float | None, int]:
     """Among the people who judged a trace, on traces where two or more did and one of them marked a span."""
-    people = frame[frame["source"].astype(str).str.startswith("human:")]
-    marked = set(people["trace"].unique().tolist())
-    coders = {t: [n for n in who if n.startswith("human:")] for t, who in judged.items() if t in marked}
-    coders = {t: c for t, c in coders.items() if len(c) >= 2}
-    if not coders:
+    humans = [s for s in frame["source"].cat.categories if s.startswith("human:")]
+    people = frame[frame["source"].isin(humans)]
+    by_people = np.isin(judged.source, humans)
+    traces, coders = np.unique(judged.trace[by_people], return_counts=True)
+    units = (coders >= 2) & np.isin(traces, people["trace"].unique())
+    if not units.any():
         return None, 0
-    lengths = _text_lengths(engine, sorted(coders))
-    return char_alpha(people, coders, lengths), len(coders)
+    traces, coders = traces[units], coders[units]
+    lengths = _text_lengths(engine, project_id, set(traces.tolist()))
+    total = int(np.dot(coders, np.fromiter((lengths.get(t, 0) for t in traces.tolist()), np.int64, len(traces))))
+    return alpha_of_units(people, traces, coders, total), len(traces)
