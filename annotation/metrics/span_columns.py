@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -44,44 +45,88 @@ SCHEMA = pa.schema(
     ]
 )
 MIN_BLOCK = 1 << 20
+# Judgments per chunk handed to the parser: enough to keep it busy, few enough that parsing one overlaps
+# fetching the next.
+CHUNK = 20_000
 
 
 def span_frame(trace_ids: Sequence[int], sources: Sequence[str], texts: Sequence[str | None]) -> pd.DataFrame:
     """Every span of the judgments (``trace_ids[i]``, ``sources[i]``, spans as stored JSON ``texts[i]``) as a row of
     span_frames.COLUMNS. A span the stored JSON gets wrong raises InvalidValue naming its judgment and field."""
-    if not texts:
-        return pd.DataFrame(columns=COLUMNS)
+    with SpanParser() as parser:
+        parser.add(texts)
+        return parser.frame(trace_ids, sources)
+
+
+class SpanParser:
+    """Parses stored spans in a worker thread (pyarrow lets go of the GIL while it parses), chunk by chunk as they
+    are added, so that the caller fetches the next chunk from the database meanwhile."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="span-parser")
+        self._jobs: list[Future[pa.ListArray]] = []
+        self._texts: list[str | None] = []
+
+    def __enter__(self) -> SpanParser:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, texts: Sequence[str | None]) -> None:
+        if texts:
+            self._texts.extend(texts)
+            self._jobs.append(self._pool.submit(_parse, list(texts)))
+
+    def frame(self, trace_ids: Sequence[int], sources: Sequence[str], keep: np.ndarray | None = None) -> pd.DataFrame:
+        """The spans of every judgment added (in order, ``trace_ids`` and ``sources`` naming them), or of those
+        where ``keep`` holds, as span_frames.COLUMNS."""
+        try:
+            parts = [job.result() for job in self._jobs]
+        except pa.ArrowInvalid as e:
+            _name_the_bad_one(trace_ids, sources, self._texts)
+            raise InvalidValue("spans", f"stored spans could not be read: {e}") from e
+        if not parts:
+            return pd.DataFrame(columns=COLUMNS)
+        lists = pa.concat_arrays(parts)
+        spans = lists.flatten()
+        for name in ("start", "end", "type"):
+            if spans.field(name).null_count:
+                _name_the_bad_one(trace_ids, sources, self._texts)
+                raise InvalidValue(f"spans.{name}", "a stored span has none")
+        ids, names = np.asarray(trace_ids, dtype=np.int64), np.asarray(sources, dtype=object)
+        if keep is not None:
+            lists, ids, names = lists.filter(pa.array(keep)), ids[keep], names[keep]
+        return _columns(lists, ids, names)
+
+
+def _parse(texts: list[str | None]) -> pa.ListArray:
+    """One chunk of stored spans, a JSON list (or none) per judgment, as a list array."""
     lines = ['{"s":' + ("null" if t is None else t) + "}" for t in texts]
     longest = max(map(len, lines))
-    data = "\n".join(lines).encode()
-    try:
-        table = pj.read_json(
-            io.BytesIO(data),
-            # A block must hold a whole line: one judgment's spans may outgrow the default.
-            read_options=pj.ReadOptions(block_size=max(MIN_BLOCK, 4 * longest + 16)),
-            parse_options=pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore"),
-        )
-    except pa.ArrowInvalid as e:
-        _name_the_bad_one(trace_ids, sources, texts)
-        raise InvalidValue("spans", f"stored spans could not be read: {e}") from e
+    table = pj.read_json(
+        io.BytesIO("\n".join(lines).encode()),
+        # A block must hold a whole line: one judgment's spans may outgrow the default.
+        read_options=pj.ReadOptions(block_size=max(MIN_BLOCK, 4 * longest + 16)),
+        parse_options=pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore"),
+    )
     if table.num_rows != len(texts):
         raise InvalidValue("spans", f"read {table.num_rows} lists of spans from {len(texts)} judgments")
-    lists = table.column("s").combine_chunks()
+    return table.column("s").combine_chunks()
+
+
+def _columns(lists: pa.ListArray, trace_ids: np.ndarray, sources: np.ndarray) -> pd.DataFrame:
     counts = pc.fill_null(pc.list_value_length(lists), 0).to_numpy()
     spans = lists.flatten()
-    for name in ("start", "end", "type"):
-        if spans.field(name).null_count:
-            _name_the_bad_one(trace_ids, sources, texts)
-            raise InvalidValue(f"spans.{name}", "a stored span has none")
     step = pc.fill_null(spans.field("step"), -1).to_numpy()
     part = pc.fill_null(spans.field("part"), 0).to_numpy()
     field = pc.fill_null(spans.field("field"), "text").dictionary_encode()
     field_code = np.array([FIELD_CODES.get(f, 0) for f in field.dictionary.to_pylist()], dtype=np.int64)
     types = spans.field("type").dictionary_encode()
-    source_codes, source_names = pd.factorize(pd.Series(sources, dtype=object))
+    source_codes, source_names = pd.factorize(sources)
     return pd.DataFrame(
         {
-            "trace": np.repeat(np.asarray(trace_ids, dtype=np.int64), counts),
+            "trace": np.repeat(trace_ids, counts),
             "source": pd.Categorical.from_codes(np.repeat(source_codes, counts), categories=source_names),
             "place": (step + 1) * 1_000_000 + part * 4 + field_code[field.indices.to_numpy()],
             "start": spans.field("start").to_numpy(),

@@ -4,12 +4,16 @@ may see (judgments.visibility), then measured by annotation.metrics.spans."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from itertools import repeat
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Text, cast, func, literal_column, null, select, type_coerce
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from annotation.core.gc_pause import gc_paused
 from annotation.core.json_columns import decode
@@ -17,7 +21,7 @@ from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure, steps_of
 from annotation.core.spans import ANSWER, PART_FIELDS
 from annotation.judgments.visibility import ProjectView
-from annotation.metrics.span_columns import span_frame
+from annotation.metrics.span_columns import CHUNK, SpanParser
 from annotation.metrics.span_frames import agreement, alpha_of_units
 from annotation.metrics.spans import PRF, Place, Propagation, SpanAgreement, over_propagation
 from storage.tables import JudgmentRow, Project, TraceRow
@@ -25,6 +29,7 @@ from storage.tables import JudgmentRow, Project, TraceRow
 _J = JudgmentRow.__table__.c
 _T = TraceRow.__table__.c
 ALL_HUMANS = "human:*"
+T = TypeVar("T")
 
 
 @dataclass
@@ -77,11 +82,11 @@ def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView 
 
 def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView) -> SpanReport | None:
     critic_and_people = a.startswith("model:") != b.startswith("model:")
-    with engine.connect() as c:
+    with engine.connect() as c, SpanParser() as parser, ThreadPoolExecutor(1, "span-lengths") as helper:
         project_id = c.execute(select(Project.__table__.c.id).where(Project.__table__.c.name == project)).scalar()
         if project_id is None:
             return None
-        rows = c.execute(
+        query = (
             select(
                 _J.trace_id,
                 _J.source_kind,
@@ -89,49 +94,79 @@ def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView
                 _J.first_error,
                 # Step labels only for a critic against people (over-propagation): the rest reads spans alone.
                 cast(_J.steps, Text) if critic_and_people else null(),
-                # As text on every database (PostgreSQL's driver would decode jsonb into dicts): span_frame parses.
+                # As text on every database (PostgreSQL's driver would decode jsonb into dicts): the parser reads it.
                 cast(_J.spans, Text),
                 _T.qc,
             )
             .join(TraceRow.__table__, _T.id == _J.trace_id)
             .where(_T.project_id == project_id, _J.status == "submitted")
-        ).all()
-    if not rows:
-        return None
-    trace_ids, kinds, source_names, _, _, texts, qc = zip(*rows, strict=True)
-    names = [f"{k}:{n}" if n else k for k, n in zip(kinds, source_names, strict=True)]
-    visible = view.visible_mask(kinds, names, [bool(x) for x in qc])
-    if not visible.all():
-        rows = [r for r, v in zip(rows, visible, strict=True) if v]
-        trace_ids, names, texts = (
-            [x for x, v in zip(column, visible, strict=True) if v] for column in (trace_ids, names, texts)
         )
-    frame = span_frame(trace_ids, names, texts)
-    if frame.empty:
-        return None
-    judged = Judged(np.asarray(trace_ids, dtype=np.int64), np.asarray(names, dtype=object))
-    agreement = _agreement(frame, judged, a, b)
-    alpha, n = _alpha(engine, project_id, frame, judged)
+        rows: list[Any] = []
+        for chunk in c.execute(query).partitions(CHUNK):
+            rows.extend(chunk)
+            parser.add([r[5] for r in chunk])  # parsed in the parser's thread while the next chunk is fetched
+        if not rows:
+            return None
+        trace_ids, kinds, source_names, _, _, _, qc = zip(*rows, strict=True)
+        names = [f"{k}:{n}" if n else k for k, n in zip(kinds, source_names, strict=True)]
+        visible = view.visible_mask(kinds, names, [bool(x) for x in qc])
+        judged = Judged(np.asarray(trace_ids, dtype=np.int64)[visible], np.asarray(names, dtype=object)[visible])
+        # Text lengths (for alpha) of the traces two or more people judged: the database sums them (letting go of
+        # the GIL) on another connection while this thread measures agreement.
+        lengths = _in_background(helper, engine, _text_lengths, engine, project_id, set(judged.coders()[0].tolist()))
+        frame = parser.frame(trace_ids, names, visible)
+        if frame.empty:
+            return None
+        if not visible.all():
+            rows, names = [r for r, v in zip(rows, visible, strict=True) if v], judged.sources()
+        agreement = _agreement(frame, judged, a, b)
+        alpha, n = _alpha(frame, judged, lengths())
     propagation = _propagation(rows, names, a, b) if critic_and_people else Propagation()
     unmatched, quotes = _quotes(engine, project_id, [x for x in (a, b) if x.startswith("model:")])
     return SpanReport(a, b, agreement, alpha, n, propagation.rate, propagation.steps, unmatched, quotes)
 
 
-@dataclass
+def _in_background(pool: ThreadPoolExecutor, engine: Engine, work: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """``work(*args)`` on the pool's thread; here and now where another thread's connection would not reach this
+    database (SQLite in memory: a connection per thread, or one shared by all)."""
+    if isinstance(engine.pool, SingletonThreadPool | StaticPool):
+        done = work(*args)
+        return lambda: done
+    return pool.submit(work, *args).result
+
+
 class Judged:
     """Who judged which trace: a visible submitted judgment per row, by trace id and source name."""
 
-    trace: np.ndarray
-    source: np.ndarray
+    def __init__(self, trace: np.ndarray, source: np.ndarray) -> None:
+        self.trace = trace
+        codes, names = pd.factorize(source)
+        self._codes, self._names = codes, list(names)
+        self._humans = np.isin(codes, [k for k, n in enumerate(self._names) if n.startswith("human:")])
 
     def traces_of(self, name: str) -> np.ndarray:
-        return np.unique(self.trace[self.source == name])
+        """Distinct: a source judges a trace once (judgment_once_per_source)."""
+        if name not in self._names:
+            return np.zeros(0, dtype=np.int64)
+        return self.trace[self._codes == self._names.index(name)]
 
     def both(self, a: str, b: str) -> np.ndarray:
-        return np.intersect1d(self.traces_of(a), self.traces_of(b)) if a != b else np.zeros(0, dtype=np.int64)
+        if a == b:
+            return np.zeros(0, dtype=np.int64)
+        mine = self.traces_of(a)
+        return mine[pd.Series(mine).isin(self.traces_of(b)).to_numpy()]
 
     def people(self) -> list[str]:
-        return sorted(s for s in set(self.source.tolist()) if s.startswith("human:"))
+        return sorted(n for n in self._names if n.startswith("human:"))
+
+    def coders(self) -> tuple[np.ndarray, np.ndarray]:
+        """The traces two or more people judged, and how many did."""
+        people = pd.Series(self.trace[self._humans]).value_counts(sort=False)
+        people = people[people >= 2]
+        return people.index.to_numpy(np.int64), people.to_numpy(np.int64)
+
+    def sources(self) -> list[str]:
+        return [self._names[k] for k in self._codes]
 
 
 def _quotes(engine: Engine, project_id: int, models: list[str]) -> tuple[int, int]:
@@ -236,16 +271,13 @@ def _text_lengths(engine: Engine, project_id: int, ids: set[int]) -> dict[int, i
     return lengths
 
 
-def _alpha(engine: Engine, project_id: int, frame: pd.DataFrame, judged: Judged) -> tuple[float | None, int]:
+def _alpha(frame: pd.DataFrame, judged: Judged, lengths: dict[int, int]) -> tuple[float | None, int]:
     """Among the people who judged a trace, on traces where two or more did and one of them marked a span."""
-    humans = [s for s in frame["source"].cat.categories if s.startswith("human:")]
-    people = frame[frame["source"].isin(humans)]
-    by_people = np.isin(judged.source, humans)
-    traces, coders = np.unique(judged.trace[by_people], return_counts=True)
-    units = (coders >= 2) & np.isin(traces, people["trace"].unique())
+    people = frame[frame["source"].isin(judged.people())]
+    traces, coders = judged.coders()
+    units = np.isin(traces, people["trace"].unique())
     if not units.any():
         return None, 0
     traces, coders = traces[units], coders[units]
-    lengths = _text_lengths(engine, project_id, set(traces.tolist()))
-    total = int(np.dot(coders, np.fromiter((lengths.get(t, 0) for t in traces.tolist()), np.int64, len(traces))))
+    total = int(np.dot(coders, np.fromiter(map(lengths.get, traces.tolist(), repeat(0)), np.int64, len(traces))))
     return alpha_of_units(people, traces, coders, total), len(traces)
