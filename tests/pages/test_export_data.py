@@ -144,3 +144,14 @@ def test_disagreements_can_be_left_out_on_the_page(database_url, db):
     shown = [t.value for t in at.text]
     assert any("a tie between the humans' first errors" in line for line in shown), shown
     assert "- where the humans disagree: the majority's first error, ties left out" in download.card
+
+
+def test_the_fine_grained_rlhf_reward_model_files_are_offered(database_url, db):
+    at = open_app(PAGE)
+    offered = at.selectbox(key="export_format").options
+    for name, title in [
+        ("fgrlhf-rm-sentence", "Fine-Grained RLHF factuality reward model (per sentence)"),
+        ("fgrlhf-rm-subsentence", "Fine-Grained RLHF relevance reward model (per sub-sentence)"),
+        ("fgrlhf-rm-token", "Fine-Grained RLHF token-level reward model (per word)"),
+    ]:
+        assert f"{title} ({name})" in offered

@@ -130,3 +130,18 @@ def test_disagreements_left_out_from_the_command_line(db, tmp_path, capsys):
     code, stdout, _ = run(capsys, *args, "--disagreements", "leave_out")
     assert code == 0 and "3 the humans disagree on the first error" in stdout
     assert "Ties settled" not in stdout
+
+
+@pytest.mark.parametrize("fmt", ["fgrlhf-rm-sentence", "fgrlhf-rm-subsentence", "fgrlhf-rm-token"])
+def test_fine_grained_rlhf_reward_model_files_from_the_command_line(db, tmp_path, capsys, fmt):
+    from tests.annotation.exporting.formats.test_fgrlhf_rm import HAND
+    from tests.utils.files import write_jsonl
+
+    path = write_jsonl(tmp_path / "qa.jsonl", HAND)
+    assert run(capsys, "import", str(path), "--project", "qa", "--quiet")[0] == 0
+    out = tmp_path / f"{fmt}.jsonl"
+    code, stdout, _ = run(capsys, "export", "--project", "qa", "--format", fmt, "--out", str(out), "--quiet")
+    assert code == 0 and f"wrote {out}" in stdout
+    rows = read_jsonl(out)
+    assert rows and all(set(r) == {"id", "text", "feedback_tags"} for r in rows)
+    assert all(len(r["text"]) == len(r["feedback_tags"]) for r in rows)
