@@ -95,7 +95,7 @@ class SpanParser:
                 _name_the_bad_one(trace_ids, sources, self._texts)
                 raise InvalidValue(f"spans.{name}", "a stored span has none")
         ids, names = np.asarray(trace_ids, dtype=np.int64), np.asarray(sources, dtype=object)
-        if keep is not None:
+        if keep is not None and not keep.all():
             lists, ids, names = lists.filter(pa.array(keep)), ids[keep], names[keep]
         return _columns(lists, ids, names)
 

@@ -82,7 +82,7 @@ def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView 
 
 def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView) -> SpanReport | None:
     critic_and_people = a.startswith("model:") != b.startswith("model:")
-    with engine.connect() as c, SpanParser() as parser, ThreadPoolExecutor(1, "span-lengths") as helper:
+    with engine.connect() as c, SpanParser() as parser, ThreadPoolExecutor(2, "span-report") as helper:
         project_id = c.execute(select(Project.__table__.c.id).where(Project.__table__.c.name == project)).scalar()
         if project_id is None:
             return None
@@ -112,15 +112,17 @@ def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView
         visible = view.visible_mask(kinds, names, [bool(x) for x in qc])
         judged = Judged(np.asarray(trace_ids, dtype=np.int64)[visible], np.asarray(names, dtype=object)[visible])
         # Text lengths (for alpha) of the traces two or more people judged: the database sums them (letting go of
-        # the GIL) on another connection while this thread measures agreement.
+        # the GIL) on another connection while the spans are read.
         lengths = _in_background(helper, engine, _text_lengths, engine, project_id, set(judged.coders()[0].tolist()))
         frame = parser.frame(trace_ids, names, visible)
         if frame.empty:
             return None
         if not visible.all():
             rows, names = [r for r, v in zip(rows, visible, strict=True) if v], judged.sources()
+        # Alpha on the helper's other thread while this one measures agreement (numpy lets go of the GIL).
+        alpha_job = helper.submit(lambda: _alpha(frame, judged, lengths()))
         agreement = _agreement(frame, judged, a, b)
-        alpha, n = _alpha(frame, judged, lengths())
+        alpha, n = alpha_job.result()
     propagation = _propagation(rows, names, a, b) if critic_and_people else Propagation()
     unmatched, quotes = _quotes(engine, project_id, [x for x in (a, b) if x.startswith("model:")])
     return SpanReport(a, b, agreement, alpha, n, propagation.rate, propagation.steps, unmatched, quotes)
