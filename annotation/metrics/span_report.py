@@ -4,7 +4,7 @@ may see (judgments.visibility), then measured by annotation.metrics.spans."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Text, cast, func, literal_column, null, select, type_coerce
+from sqlalchemy import Connection, Engine, Select, Text, cast, func, literal_column, null, select, type_coerce
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from annotation.core.gc_pause import gc_paused
@@ -86,24 +86,9 @@ def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView
         project_id = c.execute(select(Project.__table__.c.id).where(Project.__table__.c.name == project)).scalar()
         if project_id is None:
             return None
-        query = (
-            select(
-                _J.trace_id,
-                _J.source_kind,
-                _J.source_name,
-                _J.first_error,
-                # Step labels only for a critic against people (over-propagation): the rest reads spans alone.
-                cast(_J.steps, Text) if critic_and_people else null(),
-                # As text on every database (PostgreSQL's driver would decode jsonb into dicts): the parser reads it.
-                cast(_J.spans, Text),
-                _T.qc,
-            )
-            .join(TraceRow.__table__, _T.id == _J.trace_id)
-            .where(_T.project_id == project_id, _J.status == "submitted")
-        )
         rows: list[Any] = []
-        for chunk in c.execute(query).partitions(CHUNK):
-            rows.extend(chunk)
+        for chunk in _chunks(c, _judgments_query(project_id, critic_and_people)):
+            rows += chunk
             parser.add([r[5] for r in chunk])  # parsed in the parser's thread while the next chunk is fetched
         if not rows:
             return None
@@ -126,6 +111,35 @@ def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView
     propagation = _propagation(rows, names, a, b) if critic_and_people else Propagation()
     unmatched, quotes = _quotes(engine, project_id, [x for x in (a, b) if x.startswith("model:")])
     return SpanReport(a, b, agreement, alpha, n, propagation.rate, propagation.steps, unmatched, quotes)
+
+
+def _judgments_query(project_id: int, with_steps: bool) -> Select:
+    return (
+        select(
+            _J.trace_id,
+            _J.source_kind,
+            _J.source_name,
+            _J.first_error,
+            # Step labels only for a critic against people (over-propagation): the rest reads spans alone.
+            cast(_J.steps, Text) if with_steps else null(),
+            # As text on every database (PostgreSQL's driver would decode jsonb into dicts): the parser reads it.
+            cast(_J.spans, Text),
+            _T.qc,
+        )
+        .join(TraceRow.__table__, _T.id == _J.trace_id)
+        .where(_T.project_id == project_id, _J.status == "submitted")
+    )
+
+
+def _chunks(c: Connection, query: Select) -> Iterator[list[tuple]]:
+    """The rows as plain tuples from the driver, CHUNK at a time: no result-row objects for 200,000 rows."""
+    cursor = c.connection.driver_connection.cursor()
+    try:
+        cursor.execute(str(query.compile(dialect=c.dialect, compile_kwargs={"literal_binds": True})))
+        while chunk := cursor.fetchmany(CHUNK):
+            yield chunk
+    finally:
+        cursor.close()
 
 
 def _in_background(pool: ThreadPoolExecutor, engine: Engine, work: Callable[..., T], *args: Any) -> Callable[[], T]:
