@@ -15,7 +15,7 @@ lengths plus their overlap. Each ordered pair of people on a trace with m of the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -102,9 +102,12 @@ def char_alpha(frame: pd.DataFrame, coders: Mapping[int, list[str]], lengths: Ma
     return alpha_of_units(frame, traces, np.fromiter(units.values(), np.int64, len(units)), total_length)
 
 
-def alpha_of_units(frame: pd.DataFrame, traces: np.ndarray, coders: np.ndarray, total_length: int) -> float | None:
+def alpha_of_units(
+    frame: pd.DataFrame, traces: np.ndarray, coders: np.ndarray, total_length: int | Callable[[], int]
+) -> float | None:
     """char_alpha over ``traces`` (distinct), judged by ``coders[i]`` people each (two or more), whose texts
-    times their coders total ``total_length`` characters."""
+    times their coders total ``total_length`` characters (or a function giving it, asked once the spans are
+    counted: the caller may still be summing it)."""
     if not len(traces):
         return None
     rows = frame["trace"].isin(traces).to_numpy()
@@ -132,7 +135,8 @@ def alpha_of_units(frame: pd.DataFrame, traces: np.ndarray, coders: np.ndarray, 
     for c in order:
         o[(names[c], None)] = float(length_by_type[c]) - float(ov[c].sum())
         o[(None, names[c])] = float(length_by_type[c]) - float(ov[:, c].sum())
-    o[(None, None)] = total_length - 2 * float(length_by_type.sum()) + float(ov.sum())
+    total = total_length() if callable(total_length) else total_length
+    o[(None, None)] = total - 2 * float(length_by_type.sum()) + float(ov.sum())
     totals: dict[str | None, float] = {}
     for (c, _), v in o.items():
         totals[c] = totals.get(c, 0.0) + v

@@ -105,7 +105,7 @@ def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView
         if not visible.all():
             rows, names = [r for r, v in zip(rows, visible, strict=True) if v], judged.sources()
         # Alpha on the helper's other thread while this one measures agreement (numpy lets go of the GIL).
-        alpha_job = helper.submit(lambda: _alpha(frame, judged, lengths()))
+        alpha_job = helper.submit(_alpha, frame, judged, lengths)
         agreement = _agreement(frame, judged, a, b)
         alpha, n = alpha_job.result()
     propagation = _propagation(rows, names, a, b) if critic_and_people else Propagation()
@@ -287,13 +287,18 @@ def _text_lengths(engine: Engine, project_id: int, ids: set[int]) -> dict[int, i
     return lengths
 
 
-def _alpha(frame: pd.DataFrame, judged: Judged, lengths: dict[int, int]) -> tuple[float | None, int]:
-    """Among the people who judged a trace, on traces where two or more did and one of them marked a span."""
+def _alpha(frame: pd.DataFrame, judged: Judged, lengths: Callable[[], dict[int, int]]) -> tuple[float | None, int]:
+    """Among the people who judged a trace, on traces where two or more did and one of them marked a span. The
+    text lengths are asked for last: they may still be being summed."""
     people = frame[frame["source"].isin(judged.people())]
     traces, coders = judged.coders()
     units = np.isin(traces, people["trace"].unique())
     if not units.any():
         return None, 0
     traces, coders = traces[units], coders[units]
-    total = int(np.dot(coders, np.fromiter(map(lengths.get, traces.tolist(), repeat(0)), np.int64, len(traces))))
+
+    def total() -> int:
+        found = lengths()
+        return int(np.dot(coders, np.fromiter(map(found.get, traces.tolist(), repeat(0)), np.int64, len(traces))))
+
     return alpha_of_units(people, traces, coders, total), len(traces)
