@@ -90,10 +90,9 @@ class SpanParser:
             return pd.DataFrame(columns=COLUMNS)
         lists = pa.concat_arrays(parts)
         spans = lists.flatten()
-        for name in ("start", "end", "type"):
-            if spans.field(name).null_count:
-                _name_the_bad_one(trace_ids, sources, self._texts)
-                raise InvalidValue(f"spans.{name}", "a stored span has none")
+        if spans.null_count or any(spans.field(name).null_count for name in ("start", "end", "type")):
+            _name_the_bad_one(trace_ids, sources, self._texts)
+            raise InvalidValue("spans", "a stored span lacks its start, end or type")
         ids, names = np.asarray(trace_ids, dtype=np.int64), np.asarray(sources, dtype=object)
         if keep is not None and not keep.all():
             lists, ids, names = lists.filter(pa.array(keep)), ids[keep], names[keep]

@@ -51,9 +51,27 @@ def test_nothing_to_read():
         ('[{"step": 0, "start": "3", "end": 5, "type": "X"}]', "spans[0].start"),
         ('[{"step": 0, "start": 3, "type": "X"}]', "spans[0].end"),
         ('[{"step": 0, "start": 3, "end": 5}]', "spans[0].type"),
+        ('[{"step": 0, "start": 3, "end": 5, "type": "X"}, null]', "spans[1]"),
     ],
 )
 def test_a_bad_stored_span_is_named_by_its_judgment_and_field(bad, field):
     with pytest.raises(InvalidValue) as caught:
         span_frame([1, 7], ["human:a", "human:b"], [stored(Span(0, 0, 1, "X")), bad])
     assert caught.value.field == f"judgment of trace 7 by human:b: {field}"
+
+
+def test_chunks_read_apart_and_judgments_left_out_give_the_frame_of_the_rest():
+    import numpy as np
+
+    from annotation.metrics.span_columns import SpanParser
+
+    texts = [stored(*(Span(k % 3, k, k + 2, "XYZ"[k % 3]) for k in range(i % 4))) if i % 5 else None for i in range(40)]
+    ids, sources = list(range(40)), ["human:a" if i % 2 else "human:b" for i in range(40)]
+    keep = np.array([i % 3 != 0 for i in range(40)])
+    with SpanParser() as parser:
+        for k in range(0, 40, 7):
+            parser.add(texts[k : k + 7])
+        chunked = parser.frame(ids, sources, keep)
+    kept = [k for k in range(40) if keep[k]]
+    whole = span_frame([ids[k] for k in kept], [sources[k] for k in kept], [texts[k] for k in kept])
+    assert chunked.astype(str).values.tolist() == whole.astype(str).values.tolist() and len(whole) > 10
