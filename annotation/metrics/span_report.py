@@ -1,5 +1,6 @@
 """The span measures of a project, for the Compare page and the CLI: loaded in plain columns, as far as the viewer
-may see (judgments.visibility), then measured by annotation.metrics.spans."""
+may see (judgments.visibility), then measured by annotation.metrics.span_frames (which the tests hold to the
+plain implementation, annotation.metrics.spans)."""
 
 from __future__ import annotations
 

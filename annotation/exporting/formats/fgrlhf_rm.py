@@ -69,6 +69,8 @@ class FGRLHFRewardModel(Exporter):
     @staticmethod
     def _context(item: ExportItem) -> list[str]:
         passages = item.trace.context.get("passages") or []
+        if not isinstance(passages, list):
+            raise ExportFailure(f"trace {item.trace_id}: passages is not a list of [title, sentence, ...]")
         out: list[str] = []
         for k, passage in enumerate(passages):
             if not (isinstance(passage, list) and passage and all(isinstance(x, str) for x in passage)):

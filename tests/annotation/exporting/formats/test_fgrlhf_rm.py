@@ -171,6 +171,9 @@ def test_a_passage_that_is_not_a_title_and_sentences_is_named():
     label = Judgment(Source("human", "a"), first_error=NO_ERROR)
     with pytest.raises(ExportFailure, match=r"trace 7: passages\[1\] is not a list \[title, sentence, \.\.\.\]"):
         list(EXPORTS.get("fgrlhf-rm-sentence").records_of(item(bad, label), ExportOptions(), Counter()))
+    bad.context = {"passages": {"title": "T"}}
+    with pytest.raises(ExportFailure, match=r"trace 7: passages is not a list"):
+        list(EXPORTS.get("fgrlhf-rm-token").records_of(item(bad, label), ExportOptions(), Counter()))
 
 
 def char_labels(answer, errors):
