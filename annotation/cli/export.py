@@ -27,7 +27,8 @@ NAME = "export"
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
-        help="write a project's labels as a dataset (TRL, ProcessBench, PRM800K, critique SFT, DPO, KTO, Redline)",
+        help="write a project's labels as a dataset (TRL, ProcessBench, PRM800K, critique SFT, DPO, KTO, Redline, "
+        "Fine-Grained RLHF feedback and reward-model files)",
         description="Without --source the best available labels are used: consensus, else submitted human "
         "judgments (their majority; the most recent on a tie), else reference.",
     )

@@ -1,8 +1,9 @@
-"""The span measures of annotation.metrics.spans over a whole project at once, with pandas: the same figures (the
+"""The span measures of annotation.metrics.spans over a whole project at once, in numpy: the same figures (the
 tests hold the two to each other), fast enough for 100,000 traces of 5 spans from each source.
 
 Spans are rows: ``trace``, ``source``, ``place`` (step, part and field as one integer), ``start``, ``end``,
-``type``.
+``type``. Every measure is one sort of integer codes and a few passes over the sorted columns: groupby and
+merge in pandas cost most of the time here, a million spans at a time.
 
 Character-level alpha needs no per-character work. With disjoint spans per person and text (where one
 person's spans overlap, the later one gives way to the earlier, as the reference implementation reads a
@@ -14,7 +15,7 @@ lengths plus their overlap. Each ordered pair of people on a trace with m of the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -35,35 +36,38 @@ def place_code(step: int | None, part: int, field: str) -> int:
 def agreement(frame: pd.DataFrame, a: str, b: str, traces: np.ndarray) -> SpanAgreement:
     """A's spans against B's on ``traces`` (the traces both judged)."""
     out = SpanAgreement(traces=len(traces))
-    keep = frame["trace"].isin(traces)
-    side_a = frame[keep & (frame["source"] == a)]
-    side_b = frame[keep & (frame["source"] == b)]
-    if side_a.empty and side_b.empty:
+    keep = frame["trace"].isin(traces).to_numpy()
+    is_a = keep & (frame["source"] == a).to_numpy()
+    is_b = keep & (frame["source"] == b).to_numpy()
+    rows = is_a | is_b
+    if not rows.any():
         return out
-    key = ["trace", "place", "start", "end", "type"]
-    count_a = side_a.groupby(key, observed=True).size().rename("na")
-    count_b = side_b.groupby(key, observed=True).size().rename("nb")
-    both = pd.concat([count_a, count_b], axis=1).fillna(0)
-    both["matched"] = np.minimum(both["na"], both["nb"])
-    exact_by_type = both.groupby(level="type", observed=True)[["na", "nb", "matched"]].sum()
-    hit_a = _overlap_hits(side_a, side_b)
-    hit_b = _overlap_hits(side_b, side_a)
-    over_a = side_a.assign(hit=hit_a).groupby("type", observed=True)["hit"].agg(["sum", "size"])
-    over_b = side_b.assign(hit=hit_b).groupby("type", observed=True)["hit"].agg(["sum", "size"])
-    types = sorted(set(exact_by_type.index) | set(over_a.index) | set(over_b.index))
-    for t in types:
-        exact = PRF()
-        if t in exact_by_type.index:
-            row = exact_by_type.loc[t]
-            exact = PRF(int(row["matched"]), int(row["nb"]), int(row["matched"]), int(row["na"]))
-        overlap = PRF(
-            int(over_b.loc[t, "sum"]) if t in over_b.index else 0,
-            int(over_b.loc[t, "size"]) if t in over_b.index else 0,
-            int(over_a.loc[t, "sum"]) if t in over_a.index else 0,
-            int(over_a.loc[t, "size"]) if t in over_a.index else 0,
-        )
-        out.by_type[str(t)] = {"exact": exact, "overlap": overlap}
-        for total, part in ((out.exact, exact), (out.overlap, overlap)):
+    type_codes, type_names = _codes(frame["type"])
+    kind = type_codes[rows]
+    start, end = frame["start"].to_numpy(np.int64)[rows], frame["end"].to_numpy(np.int64)[rows]
+    side_b = is_b[rows]
+    texts = (frame["trace"].to_numpy(np.int64)[rows], frame["place"].to_numpy(np.int64)[rows], kind)
+    order, group = _sort(texts, (start, end, side_b.astype(np.int64)))
+    start, end, side_b, kind = start[order], end[order], side_b[order], kind[order]
+    n_types = len(type_names)
+    # Exact: runs of the same (trace, place, type, start, end); each of B's matches one of A's at most.
+    new_key = _starts(group) | _starts(start) | _starts(end)
+    key = np.cumsum(new_key) - 1
+    n_a = np.bincount(key, weights=~side_b)
+    n_b = np.bincount(key, weights=side_b)
+    exact = np.bincount(kind[new_key], weights=np.minimum(n_a, n_b), minlength=n_types)
+    hit_a = _overlap_hits(group, start, end, mine=~side_b)
+    hit_b = _overlap_hits(group, start, end, mine=side_b)
+    count = {side: np.bincount(kind[mask], minlength=n_types) for side, mask in (("a", ~side_b), ("b", side_b))}
+    over_a = np.bincount(kind[~side_b], weights=hit_a, minlength=n_types)
+    over_b = np.bincount(kind[side_b], weights=hit_b, minlength=n_types)
+    present = np.flatnonzero(count["a"] + count["b"])
+    for t in sorted(present, key=lambda t: type_names[t]):
+        matched = int(exact[t])
+        exact_prf = PRF(matched, int(count["b"][t]), matched, int(count["a"][t]))
+        overlap_prf = PRF(int(over_b[t]), int(count["b"][t]), int(over_a[t]), int(count["a"][t]))
+        out.by_type[str(type_names[t])] = {"exact": exact_prf, "overlap": overlap_prf}
+        for total, part in ((out.exact, exact_prf), (out.overlap, overlap_prf)):
             total.matched_a += part.matched_a
             total.matched_b += part.matched_b
             total.n_a += part.n_a
@@ -71,78 +75,68 @@ def agreement(frame: pd.DataFrame, a: str, b: str, traces: np.ndarray) -> SpanAg
     return out
 
 
-def _overlap_hits(mine: pd.DataFrame, theirs: pd.DataFrame) -> np.ndarray:
-    """For each of ``mine``: does a span of ``theirs`` on the same text, of the same type, share a character?"""
-    if mine.empty:
-        return np.zeros(0, dtype=bool)
-    if theirs.empty:
-        return np.zeros(len(mine), dtype=bool)
-    group_keys = ["trace", "place", "type"]
-    joined = pd.concat([mine[group_keys], theirs[group_keys]], ignore_index=True)
-    codes = joined.groupby(group_keys, observed=True, sort=True).ngroup().to_numpy()
-    mine_group, their_group = codes[: len(mine)], codes[len(mine) :]
-    big = np.int64(1) << 32
-    their_start = their_group.astype(np.int64) * big + theirs["start"].to_numpy(np.int64)
-    order = np.argsort(their_start, kind="stable")
-    sorted_start = their_start[order]
-    # The furthest end among their spans so far in each group (groups are ordered, so one running max serves).
-    reach = np.maximum.accumulate(their_group[order].astype(np.int64) * big + theirs["end"].to_numpy(np.int64)[order])
-    query = mine_group.astype(np.int64) * big + mine["end"].to_numpy(np.int64)
-    idx = np.searchsorted(sorted_start, query, side="left")
-    before = idx - 1
-    valid = before >= 0
-    safe = np.where(valid, before, 0)
-    same_group = valid & (their_group[order][safe] == mine_group)
-    return same_group & (reach[safe] - mine_group.astype(np.int64) * big > mine["start"].to_numpy(np.int64))
-
-
-def disjoint(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each person's spans on each text made disjoint: where two overlap, the earlier (by start) keeps the
-    characters, as a person reads one type per character."""
-    if frame.empty:
-        return frame
-    f = frame.sort_values(["trace", "source", "place", "start", "end"], kind="stable").reset_index(drop=True)
-    group = f.groupby(["trace", "source", "place"], observed=True, sort=False).ngroup().to_numpy(np.int64)
-    big = np.int64(1) << 32
-    reach = np.maximum.accumulate(group * big + f["end"].to_numpy(np.int64))
-    previous = np.concatenate([[-1], reach[:-1]])
-    same = np.concatenate([[False], group[1:] == group[:-1]])
-    prior_end = np.where(same, previous - group * big, 0)
-    start = np.maximum(f["start"].to_numpy(np.int64), prior_end)
-    f = f.assign(start=start)
-    return f[f["start"] < f["end"]]
+def _overlap_hits(group: np.ndarray, start: np.ndarray, end: np.ndarray, mine: np.ndarray) -> np.ndarray:
+    """For each row where ``mine`` holds: does a row where it does not (the other side), in the same group (text
+    and type), share a character with it? Rows are sorted by group, then start."""
+    theirs = ~mine
+    if not theirs.any():
+        return np.zeros(int(mine.sum()), dtype=bool)
+    big = np.int64(int(end.max()) + 1)
+    their_group, my_group = group[theirs], group[mine]
+    # Their spans that start before my end are a prefix of their group (sorted by start); the furthest end among
+    # them (a running max: groups are ordered, so group * big keeps groups apart) says whether one reaches me.
+    reach = np.maximum.accumulate(their_group * big + end[theirs])
+    before = np.searchsorted(their_group * big + start[theirs], my_group * big + end[mine], side="left") - 1
+    safe = np.maximum(before, 0)
+    return (before >= 0) & (their_group[safe] == my_group) & (reach[safe] - my_group * big > start[mine])
 
 
 def char_alpha(frame: pd.DataFrame, coders: Mapping[int, list[str]], lengths: Mapping[int, int]) -> float | None:
     """Nominal alpha over traces (``coders``: the people who judged each, two or more) whose texts total
     ``lengths[trace]`` characters; ``frame`` holds those people's spans."""
-    units = {t: c for t, c in coders.items() if len(c) >= 2}
+    units = {t: len(c) for t, c in coders.items() if len(c) >= 2}
     if not units:
         return None
-    f = disjoint(frame[frame["trace"].isin(list(units))])
-    m = pd.Series({t: len(c) for t, c in units.items()}, name="m")
-    weight = 1.0 / (m - 1)
-    f = f.assign(length=f["end"] - f["start"])
-    length_by_type = f.groupby("type", observed=True)["length"].sum()
-    # Pairwise overlaps between different people on the same text.
-    pairs = f.merge(f, on=["trace", "place"], suffixes=("_i", "_j"))
-    pairs = pairs[pairs["source_i"] != pairs["source_j"]]
-    overlap = np.minimum(pairs["end_i"], pairs["end_j"]) - np.maximum(pairs["start_i"], pairs["start_j"])
-    pairs = pairs.assign(ov=np.clip(overlap, 0, None) * pairs["trace"].map(weight).to_numpy())
-    pairs = pairs[pairs["ov"] > 0]
-    ov = pairs.groupby(["type_i", "type_j"], observed=True)["ov"].sum()
-    types = sorted({str(t) for t in length_by_type.index} | {str(t) for t in ov.index.get_level_values(0)})
+    total_length = sum(m * lengths.get(t, 0) for t, m in units.items())
+    traces = np.fromiter(units, np.int64, len(units))
+    return alpha_of_units(frame, traces, np.fromiter(units.values(), np.int64, len(units)), total_length)
+
+
+def alpha_of_units(
+    frame: pd.DataFrame, traces: np.ndarray, coders: np.ndarray, total_length: int | Callable[[], int]
+) -> float | None:
+    """char_alpha over ``traces`` (distinct), judged by ``coders[i]`` people each (two or more), whose texts
+    times their coders total ``total_length`` characters (or a function giving it, asked once the spans are
+    counted: the caller may still be summing it)."""
+    if not len(traces):
+        return None
+    rows = frame["trace"].isin(traces).to_numpy()
+    type_codes, type_names = _codes(frame["type"])
+    trace, source, place, start, end, kind = _disjoint(
+        frame["trace"].to_numpy(np.int64)[rows],
+        _codes(frame["source"])[0][rows],
+        frame["place"].to_numpy(np.int64)[rows],
+        frame["start"].to_numpy(np.int64)[rows],
+        frame["end"].to_numpy(np.int64)[rows],
+        type_codes[rows],
+    )
+    n_types = len(type_names)
+    length_by_type = np.bincount(kind, weights=end - start, minlength=n_types)
+    by_trace = np.argsort(traces)
+    weight = 1.0 / (coders[by_trace][np.searchsorted(traces[by_trace], trace)] - 1)
+    ov = _pair_overlaps(trace, place, source, start, end, kind, weight, n_types=n_types)
+    names = {t: str(type_names[t]) for t in np.flatnonzero(np.bincount(kind, minlength=n_types))}
+    order = sorted(names, key=names.__getitem__)
     o: dict[tuple[str | None, str | None], float] = {}
-    for (c, k), v in ov.items():
-        o[(str(c), str(k))] = float(v)
-    for c in types:
-        marked = float(length_by_type.get(c, 0.0))
-        row = sum(v for (x, _), v in o.items() if x == c)
-        col = sum(v for (_, y), v in o.items() if y == c)
-        o[(c, None)] = marked - row
-        o[(None, c)] = marked - col
-    total_length = sum(units_m * lengths.get(t, 0) for t, units_m in m.items())
-    o[(None, None)] = total_length - 2 * float(length_by_type.sum()) + float(ov.sum())
+    for c in order:
+        for k in order:
+            if ov[c, k] > 0:
+                o[(names[c], names[k])] = float(ov[c, k])
+    for c in order:
+        o[(names[c], None)] = float(length_by_type[c]) - float(ov[c].sum())
+        o[(None, names[c])] = float(length_by_type[c]) - float(ov[:, c].sum())
+    total = total_length() if callable(total_length) else total_length
+    o[(None, None)] = total - 2 * float(length_by_type.sum()) + float(ov.sum())
     totals: dict[str | None, float] = {}
     for (c, _), v in o.items():
         totals[c] = totals.get(c, 0.0) + v
@@ -152,3 +146,99 @@ def char_alpha(frame: pd.DataFrame, coders: Mapping[int, list[str]], lengths: Ma
     observed = sum(v for (c, k), v in o.items() if c != k)
     expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k)
     return None if expected == 0 else 1.0 - (n - 1) * observed / expected
+
+
+def _disjoint(*columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each person's spans on each text made disjoint: where two overlap, the earlier (by start, then end) keeps
+    the characters, as a person reads one type per character. ``columns``: trace, source, place, start, end and
+    type codes; the same come back, without the spans emptied."""
+    trace, source, place, start, end, kind = columns
+    if not len(trace):
+        return columns
+    order, group = _sort((trace, source, place), (start, end))
+    start, end = start[order], end[order]
+    big = np.int64(int(end.max()) + 1)
+    reach = np.maximum.accumulate(group * big + end)
+    same = ~_starts(group)
+    prior_end = np.where(same, np.concatenate([[0], reach[:-1]]) - group * big, 0)
+    start = np.maximum(start, prior_end)
+    kept = start < end
+    return trace[order][kept], source[order][kept], place[order][kept], start[kept], end[kept], kind[order][kept]
+
+
+def _pair_overlaps(*columns: np.ndarray, n_types: int) -> np.ndarray:
+    """Sum over ordered pairs of spans by different people on the same text: their overlap in characters times
+    the weight, by (type of the first, type of the second). ``columns``: trace, place, source, start, end, type
+    code, weight."""
+    out = np.zeros((n_types, n_types))
+    if not len(columns[0]):
+        return out
+    order, group = _sort(columns[:2], ())
+    source, start, end, kind, weight = (x[order] for x in columns[2:])
+    # Each row with every later row of its group (the pairs the other way round are the same overlaps, added by
+    # the transpose below): row i repeated once per later member, paired with them in turn.
+    rows = np.arange(len(group))
+    later = np.append(np.flatnonzero(_starts(group))[1:], len(group))[group] - rows - 1
+    i = np.repeat(rows, later)
+    j = i + 1 + np.arange(len(i)) - np.repeat(np.cumsum(later) - later, later)
+    overlap = np.minimum(end[i], end[j]) - np.maximum(start[i], start[j])
+    counted = (source[i] != source[j]) & (overlap > 0)
+    i, j = i[counted], j[counted]
+    cells = np.bincount(kind[i] * n_types + kind[j], weights=overlap[counted] * weight[i], minlength=n_types**2)
+    out += cells.reshape(n_types, n_types)
+    out += out.T.copy()
+    return out
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column of names (error types, sources) as integer codes, and the names they stand for."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(np.int64), np.asarray(column.cat.categories, dtype=object)
+    codes, names = pd.factorize(column.to_numpy())
+    return codes.astype(np.int64), np.asarray(names, dtype=object)
+
+
+def _starts(column: np.ndarray) -> np.ndarray:
+    """Where a sorted column's value changes (the first row included)."""
+    out = np.ones(len(column), dtype=bool)
+    out[1:] = column[1:] != column[:-1]
+    return out
+
+
+def _sort(keys: tuple[np.ndarray, ...], minor: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The order that puts rows of the same ``keys`` together (groups in no particular order), each group sorted
+    by the ``minor`` columns (all 0 or more) and otherwise as given; and each sorted row's group, numbered from 0.
+
+    All the columns packed into one integer where they fit in 62 bits, so one sort does it; else the groups
+    numbered first (which needs fewer bits), and a sort of several keys where even that does not fit."""
+    if not len(keys[0]):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    packed = _pack(keys)
+    if packed is None:
+        packed = _dense(keys)
+    key = _pack((packed, *minor))
+    order = np.argsort(key, kind="stable") if key is not None else np.lexsort((*reversed(minor), packed))
+    return order, np.cumsum(_starts(packed[order])) - 1
+
+
+def _pack(columns: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """The columns side by side in one integer, the first most significant (so sorting it sorts by each in
+    turn); None when they need more than 62 bits. Each column less its least value, which keeps its order."""
+    shifted = [c.astype(np.int64) - c.min() for c in columns]
+    widths = [int(c.max()).bit_length() for c in shifted]
+    if sum(widths) > 62:
+        return None
+    out = np.zeros(len(columns[0]), dtype=np.int64)
+    for column, width in zip(shifted, widths, strict=True):
+        out = (out << width) | column
+    return out
+
+
+def _dense(columns: tuple[np.ndarray, ...]) -> np.ndarray:
+    """One code per distinct combination of the columns' values, 0 to k-1 (in no particular order)."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        values, uniques = pd.factorize(column)
+        # Each step stays below the number of rows, so the product never overflows.
+        code, _ = pd.factorize(code * len(uniques) + values)
+    return code.astype(np.int64)

@@ -1,28 +1,36 @@
 """The span measures of a project, for the Compare page and the CLI: loaded in plain columns, as far as the viewer
-may see (judgments.visibility), then measured by annotation.metrics.spans."""
+may see (judgments.visibility), then measured by annotation.metrics.span_frames (which the tests hold to the
+plain implementation, annotation.metrics.spans)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from itertools import repeat
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Text, func, literal_column, null, select, type_coerce
+from sqlalchemy import Connection, Engine, Select, Text, cast, func, literal_column, null, select, type_coerce
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from annotation.core.json_columns import decode, decode_all
+from annotation.core.gc_pause import gc_paused
+from annotation.core.json_columns import decode
 from annotation.core.model import Judgment, Source, StepLabel, Trace
 from annotation.core.parts import read_structure, steps_of
 from annotation.core.spans import ANSWER, PART_FIELDS
 from annotation.judgments.visibility import ProjectView
-from annotation.metrics.span_frames import COLUMNS, FIELD_CODES, agreement, char_alpha
+from annotation.metrics.span_columns import CHUNK, SpanParser
+from annotation.metrics.span_frames import agreement, alpha_of_units
 from annotation.metrics.spans import PRF, Place, Propagation, SpanAgreement, over_propagation
 from storage.tables import JudgmentRow, Project, TraceRow
 
 _J = JudgmentRow.__table__.c
 _T = TraceRow.__table__.c
 ALL_HUMANS = "human:*"
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,38 +75,115 @@ def text_lengths(trace: Trace) -> dict[Place, int]:
 
 def span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView | None = None) -> SpanReport | None:
     """None when no judgment of the project that ``view`` may see has a span."""
-    view = view or ProjectView.admin()
-    with engine.connect() as c:
+    # A row per judgment, a list per trace: hundreds of thousands of objects the cyclic collector would walk
+    # again and again while they are made (they form no cycles).
+    with gc_paused():
+        return _span_report(engine, project, a, b, view or ProjectView.admin())
+
+
+def _span_report(engine: Engine, project: str, a: str, b: str, view: ProjectView) -> SpanReport | None:
+    critic_and_people = a.startswith("model:") != b.startswith("model:")
+    with engine.connect() as c, SpanParser() as parser, ThreadPoolExecutor(2, "span-report") as helper:
         project_id = c.execute(select(Project.__table__.c.id).where(Project.__table__.c.name == project)).scalar()
         if project_id is None:
             return None
-        rows = c.execute(
-            select(
-                _J.trace_id,
-                _J.source_kind,
-                _J.source_name,
-                _J.first_error,
-                # Step labels only for a critic against people (over-propagation): the rest reads spans alone.
-                type_coerce(_J.steps, Text) if a.startswith("model:") != b.startswith("model:") else null(),
-                type_coerce(_J.spans, Text),
-                _T.qc,
-            )
-            .join(TraceRow.__table__, _T.id == _J.trace_id)
-            .where(_T.project_id == project_id, _J.status == "submitted")
-        ).all()
-    rows = [r for r in rows if view.may_see(r[1], r[2], qc=bool(r[6]))]
-    names = [f"{r[1]}:{r[2]}" if r[2] else r[1] for r in rows]
-    frame = _frame(rows, names, decode_all([r[5] for r in rows]))
-    if frame.empty:
-        return None
-    judged: dict[int, list[str]] = defaultdict(list)
-    for row, name in zip(rows, names, strict=True):
-        judged[row[0]].append(name)
-    agreement = _agreement(frame, judged, a, b)
-    alpha, n = _alpha(engine, frame, judged)
-    propagation = _propagation(rows, names, a, b)
+        rows: list[Any] = []
+        for chunk in _chunks(c, _judgments_query(project_id, critic_and_people)):
+            rows += chunk
+            parser.add([r[5] for r in chunk])  # parsed in the parser's thread while the next chunk is fetched
+        if not rows:
+            return None
+        trace_ids, kinds, source_names, _, _, _, qc = zip(*rows, strict=True)
+        names = [f"{k}:{n}" if n else k for k, n in zip(kinds, source_names, strict=True)]
+        visible = view.visible_mask(kinds, names, [bool(x) for x in qc])
+        judged = Judged(np.asarray(trace_ids, dtype=np.int64)[visible], np.asarray(names, dtype=object)[visible])
+        # Text lengths (for alpha) of the traces two or more people judged: the database sums them (letting go of
+        # the GIL) on another connection while the spans are read.
+        lengths = _in_background(helper, engine, _text_lengths, engine, project_id, set(judged.coders()[0].tolist()))
+        frame = parser.frame(trace_ids, names, visible)
+        if frame.empty:
+            return None
+        if not visible.all():
+            rows, names = [r for r, v in zip(rows, visible, strict=True) if v], judged.sources()
+        # Alpha on the helper's other thread while this one measures agreement (numpy lets go of the GIL).
+        alpha_job = helper.submit(_alpha, frame, judged, lengths)
+        agreement = _agreement(frame, judged, a, b)
+        alpha, n = alpha_job.result()
+    propagation = _propagation(rows, names, a, b) if critic_and_people else Propagation()
     unmatched, quotes = _quotes(engine, project_id, [x for x in (a, b) if x.startswith("model:")])
     return SpanReport(a, b, agreement, alpha, n, propagation.rate, propagation.steps, unmatched, quotes)
+
+
+def _judgments_query(project_id: int, with_steps: bool) -> Select:
+    return (
+        select(
+            _J.trace_id,
+            _J.source_kind,
+            _J.source_name,
+            _J.first_error,
+            # Step labels only for a critic against people (over-propagation): the rest reads spans alone.
+            cast(_J.steps, Text) if with_steps else null(),
+            # As text on every database (PostgreSQL's driver would decode jsonb into dicts): the parser reads it.
+            cast(_J.spans, Text),
+            _T.qc,
+        )
+        .join(TraceRow.__table__, _T.id == _J.trace_id)
+        .where(_T.project_id == project_id, _J.status == "submitted")
+    )
+
+
+def _chunks(c: Connection, query: Select) -> Iterator[list[tuple]]:
+    """The rows as plain tuples from the driver, CHUNK at a time: no result-row objects for 200,000 rows."""
+    cursor = c.connection.driver_connection.cursor()
+    try:
+        cursor.execute(str(query.compile(dialect=c.dialect, compile_kwargs={"literal_binds": True})))
+        while chunk := cursor.fetchmany(CHUNK):
+            yield chunk
+    finally:
+        cursor.close()
+
+
+def _in_background(pool: ThreadPoolExecutor, engine: Engine, work: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """``work(*args)`` on the pool's thread; here and now where another thread's connection would not reach this
+    database (SQLite in memory: a connection per thread, or one shared by all)."""
+    if isinstance(engine.pool, SingletonThreadPool | StaticPool):
+        done = work(*args)
+        return lambda: done
+    return pool.submit(work, *args).result
+
+
+class Judged:
+    """Who judged which trace: a visible submitted judgment per row, by trace id and source name."""
+
+    def __init__(self, trace: np.ndarray, source: np.ndarray) -> None:
+        self.trace = trace
+        codes, names = pd.factorize(source)
+        self._codes, self._names = codes, list(names)
+        self._humans = np.isin(codes, [k for k, n in enumerate(self._names) if n.startswith("human:")])
+
+    def traces_of(self, name: str) -> np.ndarray:
+        """Distinct: a source judges a trace once (judgment_once_per_source)."""
+        if name not in self._names:
+            return np.zeros(0, dtype=np.int64)
+        return self.trace[self._codes == self._names.index(name)]
+
+    def both(self, a: str, b: str) -> np.ndarray:
+        if a == b:
+            return np.zeros(0, dtype=np.int64)
+        mine = self.traces_of(a)
+        return mine[pd.Series(mine).isin(self.traces_of(b)).to_numpy()]
+
+    def people(self) -> list[str]:
+        return sorted(n for n in self._names if n.startswith("human:"))
+
+    def coders(self) -> tuple[np.ndarray, np.ndarray]:
+        """The traces two or more people judged, and how many did."""
+        people = pd.Series(self.trace[self._humans]).value_counts(sort=False)
+        people = people[people >= 2]
+        return people.index.to_numpy(np.int64), people.to_numpy(np.int64)
+
+    def sources(self) -> list[str]:
+        return [self._names[k] for k in self._codes]
 
 
 def _quotes(engine: Engine, project_id: int, models: list[str]) -> tuple[int, int]:
@@ -119,41 +204,16 @@ def _quotes(engine: Engine, project_id: int, models: list[str]) -> tuple[int, in
     return int(unmatched or 0), int(unmatched or 0) + int(matched or 0)
 
 
-def _frame(rows: list, names: list[str], spans: list[Any]) -> pd.DataFrame:
-    """Every span as a row (trace, source, place, start, end, type), built column by column."""
-    counts = np.fromiter((len(found) if found else 0 for found in spans), np.int64, len(spans))
-    if not counts.sum():
-        return pd.DataFrame(columns=COLUMNS)
-    dicts = [d for found in spans if found for d in found]
-    n = len(dicts)
-    step = np.fromiter((-1 if (x := d.get("step")) is None else x for d in dicts), np.int64, n)
-    part = np.fromiter((d.get("part", 0) for d in dicts), np.int64, n)
-    field = np.fromiter((FIELD_CODES.get(d.get("field", "text"), 0) for d in dicts), np.int64, n)
-    source_codes, source_names = pd.factorize(pd.Series(names, dtype=object))
-    return pd.DataFrame(
-        {
-            "trace": np.repeat(np.fromiter((r[0] for r in rows), np.int64, len(rows)), counts),
-            "source": pd.Categorical.from_codes(np.repeat(source_codes, counts), categories=source_names),
-            "place": (step + 1) * 1_000_000 + part * 4 + field,
-            "start": np.fromiter((d["start"] for d in dicts), np.int64, n),
-            "end": np.fromiter((d["end"] for d in dicts), np.int64, n),
-            "type": pd.Categorical([d["type"] for d in dicts]),
-        }
-    )
-
-
-def _agreement(frame: pd.DataFrame, judged: dict[int, list[str]], a: str, b: str) -> SpanAgreement:
+def _agreement(frame: pd.DataFrame, judged: Judged, a: str, b: str) -> SpanAgreement:
     """A against B on the traces both judged; ``human:*`` stands for each person in turn against B."""
     if a == ALL_HUMANS or b == ALL_HUMANS:
         return _all_humans(frame, judged, a, b)
-    both = np.array([t for t, who in judged.items() if a in who and b in who and a != b], dtype=np.int64)
-    return agreement(frame, a, b, both)
+    return agreement(frame, a, b, judged.both(a, b))
 
 
-def _all_humans(frame: pd.DataFrame, judged: dict[int, list[str]], a: str, b: str) -> SpanAgreement:
+def _all_humans(frame: pd.DataFrame, judged: Judged, a: str, b: str) -> SpanAgreement:
     total = SpanAgreement()
-    people = sorted({n for who in judged.values() for n in who if n.startswith("human:")})
-    for person in people:
+    for person in judged.people():
         x, y = (person, b) if a == ALL_HUMANS else (a, person)
         if x == y:
             continue
@@ -177,8 +237,6 @@ def _add(into: PRF, more: PRF) -> None:
 
 def _propagation(rows: list, names: list[str], a: str, b: str) -> Propagation:
     """A critic against people: how often it calls later steps wrong that they call right."""
-    if a.startswith("model:") == b.startswith("model:"):
-        return Propagation()
     human, model = (b, a) if a.startswith("model:") else (a, b)
     by_trace: dict[int, dict[str, Any]] = defaultdict(dict)
     for row, name in zip(rows, names, strict=True):
@@ -200,9 +258,10 @@ def _judgment(row: Any) -> Judgment:
     return Judgment(Source("reference"), first_error=row[3], steps=labels)
 
 
-def _text_lengths(engine: Engine, ids: list[int]) -> dict[int, int]:
-    """Each trace's total text length in characters: summed by the database for text traces, from the parts
-    for the others."""
+def _text_lengths(engine: Engine, project_id: int, ids: set[int]) -> dict[int, int]:
+    """Each of the traces' total text length in characters: summed by the database for text traces (one query
+    for the project: a list of 100,000 ids costs more to send than the traces outside it to read), from the
+    parts for the others."""
     lengths: dict[int, int] = {}
     with engine.connect() as c:
         in_step_texts = (
@@ -210,14 +269,17 @@ def _text_lengths(engine: Engine, ids: list[int]) -> dict[int, int]:
             if c.dialect.name == "postgresql"
             else "(SELECT sum(length(e.value)) FROM json_each(trace.steps) e)"
         )
-        for start in range(0, len(ids), 5_000):
-            chunk = ids[start : start + 5_000]
-            plain = select(_T.id, literal_column(in_step_texts), func.coalesce(func.length(_T.answer), 0)).where(
-                _T.id.in_(chunk), _T.structure.is_(None)
-            )
-            lengths.update({t: int(n or 0) + int(a or 0) for t, n, a in c.execute(plain)})
+        of_project = _T.project_id == project_id
+        plain = select(_T.id, literal_column(in_step_texts), func.coalesce(func.length(_T.answer), 0))
+        for trace_id, n, answer in c.execute(plain.where(of_project, _T.structure.is_(None))):
+            if trace_id in ids:
+                lengths[trace_id] = int(n or 0) + int(answer)
+        rich_ids = c.execute(select(_T.id).where(of_project, _T.structure.is_not(None))).scalars()
+        rich_ids = [t for t in rich_ids if t in ids]
+        for start in range(0, len(rich_ids), 5_000):
+            chunk = rich_ids[start : start + 5_000]
             rich = select(_T.id, type_coerce(_T.steps, Text), type_coerce(_T.structure, Text), _T.answer).where(
-                _T.id.in_(chunk), _T.structure.is_not(None)
+                _T.id.in_(chunk)
             )
             for trace_id, steps, structure, answer in c.execute(rich):
                 trace = Trace(problem="-", steps=decode(steps), answer=answer)
@@ -226,13 +288,18 @@ def _text_lengths(engine: Engine, ids: list[int]) -> dict[int, int]:
     return lengths
 
 
-def _alpha(engine: Engine, frame: pd.DataFrame, judged: dict[int, list[str]]) -> tuple[float | None, int]:
-    """Among the people who judged a trace, on traces where two or more did and one of them marked a span."""
-    people = frame[frame["source"].astype(str).str.startswith("human:")]
-    marked = set(people["trace"].unique().tolist())
-    coders = {t: [n for n in who if n.startswith("human:")] for t, who in judged.items() if t in marked}
-    coders = {t: c for t, c in coders.items() if len(c) >= 2}
-    if not coders:
+def _alpha(frame: pd.DataFrame, judged: Judged, lengths: Callable[[], dict[int, int]]) -> tuple[float | None, int]:
+    """Among the people who judged a trace, on traces where two or more did and one of them marked a span. The
+    text lengths are asked for last: they may still be being summed."""
+    people = frame[frame["source"].isin(judged.people())]
+    traces, coders = judged.coders()
+    units = np.isin(traces, people["trace"].unique())
+    if not units.any():
         return None, 0
-    lengths = _text_lengths(engine, sorted(coders))
-    return char_alpha(people, coders, lengths), len(coders)
+    traces, coders = traces[units], coders[units]
+
+    def total() -> int:
+        found = lengths()
+        return int(np.dot(coders, np.fromiter(map(found.get, traces.tolist(), repeat(0)), np.int64, len(traces))))
+
+    return alpha_of_units(people, traces, coders, total), len(traces)

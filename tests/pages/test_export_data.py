@@ -180,3 +180,14 @@ def test_the_critic_prompt_can_be_processbench_exactly(database_url, db):
     assert prompt.startswith("The following is a math problem and a solution") and "[Math Problem]" in prompt
     download = prepared(at)
     assert "- critic prompt: processbench" in download.card
+
+
+def test_the_fine_grained_rlhf_reward_model_files_are_offered(database_url, db):
+    at = open_app(PAGE)
+    offered = at.selectbox(key="export_format").options
+    for name, title in [
+        ("fgrlhf-rm-sentence", "Fine-Grained RLHF factuality reward model (per sentence)"),
+        ("fgrlhf-rm-subsentence", "Fine-Grained RLHF relevance reward model (per sub-sentence)"),
+        ("fgrlhf-rm-token", "Fine-Grained RLHF token-level reward model (per word)"),
+    ]:
+        assert f"{title} ({name})" in offered

@@ -8,6 +8,7 @@ from annotation.exporting.formats.bigbench_mistake import BigBenchMistake
 from annotation.exporting.formats.critique_sft import CritiqueSFT
 from annotation.exporting.formats.dpo import DPO
 from annotation.exporting.formats.fgrlhf import FGRLHFExport
+from annotation.exporting.formats.fgrlhf_rm import FGRLHFSentence, FGRLHFSubsentence, FGRLHFToken
 from annotation.exporting.formats.kto import KTO
 from annotation.exporting.formats.openrlhf_prm import OpenRLHFPRM
 from annotation.exporting.formats.prm800k import PRM800K
@@ -55,5 +56,8 @@ for _exporter in (
     Redline(),
     BigBenchMistake(),
     FGRLHFExport(),
+    FGRLHFSentence(),
+    FGRLHFSubsentence(),
+    FGRLHFToken(),
 ):
     EXPORTS.register(_exporter)

@@ -38,13 +38,16 @@ def whole_offsets(item: ExportItem, span: Span) -> tuple[int, int] | None:
     return base + span.start, base + span.end
 
 
-def errors_of(item: ExportItem, judgment: Judgment) -> list[dict[str, Any]]:
-    kept = judgment.extra.get("fgrlhf", {}).get("errors", {}) if isinstance(judgment.extra, dict) else {}
+def placed_spans(item: ExportItem, judgment: Judgment) -> tuple[list[tuple[str, int, int, str]], int]:
+    """The judgment's spans on the whole answer as (type, start, end, note), the pieces of a span that crossed
+    sentences joined into one; and how many spans mark another text (see whole_offsets)."""
     merged: list[tuple[str, int, int, str]] = []
     groups: dict[str, int] = {}
+    elsewhere = 0
     for span in judgment.spans:
         found = whole_offsets(item, span)
         if found is None:
+            elsewhere += 1
             continue
         start, end = found
         if span.group is not None and span.group in groups:
@@ -55,6 +58,12 @@ def errors_of(item: ExportItem, judgment: Judgment) -> list[dict[str, Any]]:
         if span.group is not None:
             groups[span.group] = len(merged)
         merged.append((span.type, start, end, span.note))
+    return merged, elsewhere
+
+
+def errors_of(item: ExportItem, judgment: Judgment) -> list[dict[str, Any]]:
+    kept = judgment.extra.get("fgrlhf", {}).get("errors", {}) if isinstance(judgment.extra, dict) else {}
+    merged, _ = placed_spans(item, judgment)
     out = []
     for k, (kind, start, end, note) in enumerate(merged):
         values = {"error type": kind, "explanation": note, "start": start, "end": end}

@@ -148,3 +148,18 @@ def test_export_options_for_text_rows_and_the_critic_prompt(db, tmp_path, capsys
         capsys, "export", "--project", export_data.PROJECT, "--format", "kto", "--out", str(out), "--separator", "\\x"
     )
     assert code == 2 and "separator" in err and "not one of" in err
+
+
+@pytest.mark.parametrize("fmt", ["fgrlhf-rm-sentence", "fgrlhf-rm-subsentence", "fgrlhf-rm-token"])
+def test_fine_grained_rlhf_reward_model_files_from_the_command_line(db, tmp_path, capsys, fmt):
+    from tests.annotation.exporting.formats.test_fgrlhf_rm import HAND
+    from tests.utils.files import write_jsonl
+
+    path = write_jsonl(tmp_path / "qa.jsonl", HAND)
+    assert run(capsys, "import", str(path), "--project", "qa", "--quiet")[0] == 0
+    out = tmp_path / f"{fmt}.jsonl"
+    code, stdout, _ = run(capsys, "export", "--project", "qa", "--format", fmt, "--out", str(out), "--quiet")
+    assert code == 0 and f"wrote {out}" in stdout
+    rows = read_jsonl(out)
+    assert rows and all(set(r) == {"id", "text", "feedback_tags"} for r in rows)
+    assert all(len(r["text"]) == len(r["feedback_tags"]) for r in rows)

@@ -66,3 +66,16 @@ def test_a_project_without_spans_has_no_report(sqlite_engine, tmp_path):
     )
     import_file(sqlite_engine, path, project="plain")
     assert span_report(sqlite_engine, "plain", "reference", "reference") is None
+
+
+def test_an_in_memory_database_reads_its_text_lengths_on_its_own_connection(datasets, tmp_path):
+    """SQLite in memory gives each thread another (empty) database: the lengths are read in the calling thread."""
+    from annotation.ops.startup import prepare
+
+    memory = prepare("sqlite://")
+    two_annotators(memory, datasets, tmp_path)
+    on_disk = prepare(f"sqlite:///{tmp_path / 'disk.db'}")
+    two_annotators(on_disk, datasets, tmp_path)
+    in_memory = span_report(memory, "qa", "human:ann1", "human:ann2")
+    assert in_memory.alpha == span_report(on_disk, "qa", "human:ann1", "human:ann2").alpha
+    assert 0.9 < in_memory.alpha < 1.0

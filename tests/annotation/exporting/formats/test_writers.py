@@ -102,4 +102,7 @@ def test_registry_refuses_a_name_twice():
         "redline",
         "bigbench-mistake",
         "fgrlhf",
+        "fgrlhf-rm-sentence",
+        "fgrlhf-rm-subsentence",
+        "fgrlhf-rm-token",
     ]
