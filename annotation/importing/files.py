@@ -281,7 +281,7 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
     position = queries.next_position(s, project_id=proj.id)
     matcher = TraceMatcher(s, proj.id, parsed.records, parsed.id_field) if parsed.attach and known else None
     new_rows, new_records, old_records = [], [], []
-    seen_in_file: dict[str, int] = {}
+    seen_in_file: dict[str, int] = {}  # key -> its place in new_records
     labelled: dict[int, int] = {}  # trace id -> the record whose labels it takes
     for rec in parsed.records:
         key = rec.trace.key()
@@ -307,18 +307,24 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
                     "the first record's were imported"
                 )
                 continue
-            labelled[trace_id] = rec.number
+            if rec.judgments:  # a record without labels claims nothing: a later one's labels still count
+                labelled[trace_id] = rec.number
             if parsed.attach and rec.judgments:
                 summary.matched_by_id += how == BY_ID
                 summary.matched_by_text += how == BY_TEXT
             old_records.append((trace_id, rec))
             continue
         if key in seen_in_file:
+            first = new_records[seen_in_file[key]]
+            taken = rec.judgments and not first.judgments
+            if taken:  # the first had no labels: the trace takes this record's
+                first.judgments = rec.judgments
+            said = "" if not rec.judgments else " with this record's labels" if taken else ", with the first's labels"
             summary.warnings.append(
-                f"{parsed.file}, record {rec.number}: the same trace as record {seen_in_file[key]}; imported once"
+                f"{parsed.file}, record {rec.number}: the same trace as record {first.number}; imported once{said}"
             )
             continue
-        seen_in_file[key] = rec.number
+        seen_in_file[key] = len(new_records)
         new_rows.append(trace_row(rec.trace, project_id=proj.id, position=position, key=key, now=now))
         new_records.append(rec)
         position += 1

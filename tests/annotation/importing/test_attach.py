@@ -203,3 +203,36 @@ def test_a_reference_import_keeps_adding_traces_as_before(sqlite_engine, origina
     row = alice_row(originals[7], with_id=False)
     summary = alice(sqlite_engine, write_csv(tmp_path / "ref.csv", [row]), source="reference")
     assert summary.traces_added == 1 and summary.matched_by_text == 0
+
+
+def test_empty_label_cells_make_no_judgment_and_a_later_row_still_labels_the_trace(sqlite_engine, originals, tmp_path):
+    """Review of issue 16: a row with every label cell empty gave an empty submitted judgment, which completed the
+    trace, and a later row for the same trace with real labels was dropped."""
+    settings = load_settings(sqlite_engine, PROJECT)
+    save_settings(sqlite_engine, PROJECT, replace(settings, judgments_per_trace=1))
+    empty = alice_row(originals[0])
+    empty[4:8] = ["", "", "", ""]
+    only_empty = alice_row(originals[1])
+    only_empty[4:8] = ["", json.dumps([None] * len(originals[1]["steps"])), "", ""]  # a list of nulls: nothing
+    rows = [empty, only_empty, alice_row(originals[0])]
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", rows), first_error=None)
+
+    assert summary.judgments_added == {"human:alice": 1}
+    found = judgments(sqlite_engine, "human:alice")
+    assert set(found) == {"gsm8k-0"} and found["gsm8k-0"].first_error == originals[0]["label"]
+    assert found["gsm8k-0"].steps[0]["critique"] == "alice on step 1 of gsm8k-0"  # the later row's labels
+    assert complete(sqlite_engine) == ["gsm8k-0"]  # gsm8k-1 had only empty cells: still open
+    assert not any("same trace" in w for w in summary.warnings)
+
+
+def test_a_new_trace_given_twice_takes_the_labels_of_the_row_that_has_them(sqlite_engine, tmp_path):
+    rows = [
+        ["x-1", "", "What is 1 + 1?", '["1 + 1 = 2"]', "", "", "", ""],
+        ["x-1", "", "What is 1 + 1?", '["1 + 1 = 2"]', "", '["fine"]', "[1]", ""],
+    ]
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", rows), first_error=None)
+    assert summary.traces_added == 1 and summary.judgments_added == {"human:alice": 1}
+    assert judgments(sqlite_engine, "human:alice")["x-1"].steps[0]["critique"] == "fine"
+    assert summary.warnings == [
+        "alice.csv, record 2: the same trace as record 1; imported once with this record's labels"
+    ]
