@@ -4,7 +4,8 @@ Conversion runs over the whole file before the first write, so a bad record is r
 its file, record, line and field while the database stays untouched. The write itself is one
 transaction. Records already in the project (same id, problem and steps) are not added again; under a named
 source (``--as human:NAME`` / ``model:NAME``) a record also attaches its labels to the trace it names by record
-id and file, or by the same problem and steps (attach.py), instead of adding a trace.
+id, or by the same problem and steps (attach.py), instead of adding a trace; one that matches no trace of a project
+that has traces is added as a new trace, counted and warned about.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from annotation.core.gc_pause import gc_paused
 from annotation.core.model import InvalidValue
 from annotation.core.records import trace_row
 from annotation.core.spans import check_spans
-from annotation.importing.attach import BY_ID, BY_TEXT, TraceMatcher
+from annotation.importing.attach import BY_ID, BY_TEXT, SAME, TraceMatcher
 from annotation.importing.formats import FORMATS, UnknownFormat
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.importing.formats.reading import RawRecord, iter_records
@@ -64,9 +65,13 @@ class ImportSummary:
     records: int = 0
     traces_added: int = 0
     traces_already_present: int = 0
-    # Records whose labels attached to a trace already in the project, found by record id and file or by text.
+    # Records whose labels attached to a trace already in the project: the very record imported before (the same
+    # id and text), found by record id, or by problem and steps (attach.py).
+    matched_same: int = 0
     matched_by_id: int = 0
     matched_by_text: int = 0
+    # Records under a named source that matched no trace of a project that had traces: added as new traces.
+    new_traces_unmatched: int = 0
     steps_added: int = 0
     images_added: int = 0
     skipped: list[str] = field(default_factory=list)
@@ -296,7 +301,7 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
         ):
             key = claimed
         if key in known:  # the very record imported before: the same id (or none) and the same text
-            found: tuple[int, str | None] | None = (known[key], BY_ID if rec.trace.record_id else BY_TEXT)
+            found: tuple[int, str] | None = (known[key], SAME)
         else:
             found = matcher.match(rec, parsed.file) if matcher else None
         if found is not None:
@@ -310,6 +315,7 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
             if rec.judgments:  # a record without labels claims nothing: a later one's labels still count
                 labelled[trace_id] = rec.number
             if parsed.attach and rec.judgments:
+                summary.matched_same += how == SAME
                 summary.matched_by_id += how == BY_ID
                 summary.matched_by_text += how == BY_TEXT
             old_records.append((trace_id, rec))
@@ -325,6 +331,7 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
             )
             continue
         seen_in_file[key] = len(new_records)
+        summary.new_traces_unmatched += matcher is not None
         new_rows.append(trace_row(rec.trace, project_id=proj.id, position=position, key=key, now=now))
         new_records.append(rec)
         position += 1
@@ -335,6 +342,12 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
     summary.traces_added = len(ids)
     summary.traces_already_present = len(old_records)
     summary.steps_added = sum(r["n_steps"] for r in new_rows)
+    if summary.new_traces_unmatched:
+        summary.warnings.append(
+            f"{parsed.file}: {summary.new_traces_unmatched} records matched no trace already in the project and were "
+            "added as new traces (with their labels); if they are about traces already here, check their record ids "
+            "(and --map source_file) or their problem and steps"
+        )
     resplit = queries.restructured(s, trace_ids=[trace_id for trace_id, rec in old_records if rec.judgments])
     if resplit:
         kept = []

@@ -107,7 +107,7 @@ def test_a_human_judgment_csv_adds_judgments_to_the_traces_not_traces(sqlite_eng
 
     assert (
         "Labels attached to traces already in the project: 30 records matched "
-        "(15 by record id and file, 15 by problem and steps)"
+        "(0 the same id and text, 15 by record id, 15 by problem and steps)"
     ) in summary_lines(summary)
 
     found = judgments(sqlite_engine, "human:alice")
@@ -236,3 +236,66 @@ def test_a_new_trace_given_twice_takes_the_labels_of_the_row_that_has_them(sqlit
     assert summary.warnings == [
         "alice.csv, record 2: the same trace as record 1; imported once with this record's labels"
     ]
+
+
+def unmapped(row: list[str]) -> list[str]:
+    """The row as a labels file that does not say which file its ids belong to."""
+    return [row[0], "", *row[2:]]
+
+
+def test_an_id_without_its_file_still_names_its_trace_and_other_text_is_refused(sqlite_engine, originals, tmp_path):
+    """Review of issue 16: without --map source_file a record's file was the labels file's own name, so its id
+    matched no trace, and a record naming a trace by id with another text became a new trace silently."""
+    spaced = unmapped(alice_row(originals[2]))  # the same text but for whitespace: found by its id
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [spaced]))
+    assert (summary.matched_by_id, summary.matched_by_text, summary.traces_added) == (1, 0, 0)
+
+    other = unmapped(alice_row(originals[3]))
+    other[3] = json.dumps([*originals[3]["steps"][:-1], "A last step of another trace."])
+    with pytest.raises(ImportFailure) as caught:
+        alice(sqlite_engine, write_csv(tmp_path / "bob.csv", [other]), source="human:bob")
+    message = str(caught.value)
+    assert message.startswith(
+        "bob.csv, record 1, line 2, field 'uid': record id 'gsm8k-3' names trace 4 of the project"
+    )
+    assert "(record 'gsm8k-3' of gsm8k.json), but its step " in message and "differs from that trace's" in message
+    assert "nothing was imported" in message
+    assert judgments(sqlite_engine, "human:bob") == {} and project_overview(sqlite_engine, PROJECT).traces == 400
+
+
+def test_an_id_several_files_share_needs_its_file_unless_the_text_says_which(sqlite_engine, originals, tmp_path):
+    twins = [{**rec, "problem": rec["problem"] + " (a variant)"} for rec in originals[:2]]
+    (tmp_path / "variants.json").write_text(json.dumps(twins), encoding="utf-8")
+    import_file(sqlite_engine, tmp_path / "variants.json", project=PROJECT)  # the ids again, in another file
+
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [unmapped(alice_row(originals[0]))]))
+    assert summary.matched_same + summary.matched_by_id == 1  # its text says which of the two
+    assert judgments(sqlite_engine, "human:alice")["gsm8k-0"].steps[0]["critique"] == "alice on step 1 of gsm8k-0"
+
+    row = unmapped(alice_row(originals[1]))
+    row[2] = "Neither trace's problem."
+    with pytest.raises(ImportFailure) as caught:
+        alice(sqlite_engine, write_csv(tmp_path / "bob.csv", [row]), source="human:bob")
+    message = str(caught.value)
+    assert (
+        "record id 'gsm8k-1' names 2 traces of the project (trace 2 of the project (record 'gsm8k-1' of gsm8k.json)"
+        in message
+    )
+    assert "none with its problem and steps" in message and "--map source_file=FIELD" in message
+    mapped = alice_row(originals[1])
+    mapped[2] = "Neither trace's problem."
+    with pytest.raises(ImportFailure, match=r"record id 'gsm8k-1' of gsm8k.json names trace 2 of the project .* its "):
+        alice(sqlite_engine, write_csv(tmp_path / "bob.csv", [mapped]), source="human:bob")
+
+
+def test_records_that_match_no_trace_are_new_traces_counted_and_warned_about(sqlite_engine, originals, tmp_path):
+    new = unmapped(alice_row(originals[6]))
+    new[0], new[2] = "mine-1", "A problem the project does not have."
+    summary = alice(sqlite_engine, write_csv(tmp_path / "critic.csv", [alice_row(originals[5]), new]), "model:critic")
+    assert (summary.matched_by_id, summary.traces_added, summary.new_traces_unmatched) == (1, 1, 1)
+    from annotation.importing.preview import summary_lines
+
+    assert "Records that matched no trace already in the project, added as new traces: 1" in summary_lines(summary)
+    assert any(
+        "1 records matched no trace already in the project and were added as new traces" in w for w in summary.warnings
+    )
