@@ -288,6 +288,7 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
     new_rows, new_records, old_records = [], [], []
     seen_in_file: dict[str, int] = {}  # key -> its place in new_records
     labelled: dict[int, int] = {}  # trace id -> the record whose labels it takes
+    as_imported: set[int] = set()  # traces matched by the very record first imported (its steps as they were)
     for rec in parsed.records:
         key = rec.trace.key()
         # A trace whose steps were merged or split keeps the key of its first import: the same trace when its
@@ -318,6 +319,10 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
                 summary.matched_same += how == SAME
                 summary.matched_by_id += how == BY_ID
                 summary.matched_by_text += how == BY_TEXT
+            # Labels of the record as first imported are for the steps as imported; those matched by id, by text
+            # or by a claimed key were compared with the trace's current steps.
+            if how == SAME and key == rec.trace.key():
+                as_imported.add(trace_id)
             old_records.append((trace_id, rec))
             continue
         if key in seen_in_file:
@@ -348,11 +353,13 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
             "added as new traces (with their labels); if they are about traces already here, check their record ids "
             "(and --map source_file) or their problem and steps"
         )
-    resplit = queries.restructured(s, trace_ids=[trace_id for trace_id, rec in old_records if rec.judgments])
+    resplit = queries.restructured(
+        s, trace_ids=[trace_id for trace_id, rec in old_records if rec.judgments and trace_id in as_imported]
+    )
     if resplit:
         kept = []
         for trace_id, rec in old_records:
-            if trace_id in resplit and rec.judgments:
+            if trace_id in resplit and trace_id in as_imported and rec.judgments:
                 summary.warnings.append(
                     f"{parsed.file}, record {rec.number}: an annotator merged or split this trace's steps; its labels "
                     "here are for the steps as imported, so they were left out"

@@ -299,3 +299,54 @@ def test_records_that_match_no_trace_are_new_traces_counted_and_warned_about(sql
     assert any(
         "1 records matched no trace already in the project and were added as new traces" in w for w in summary.warnings
     )
+
+
+def test_labels_matched_to_a_merged_trace_by_its_current_steps_are_kept(sqlite_engine, tmp_path):
+    """Review of issue 16: labels matched by text (or id) to a trace whose steps an annotator merged were dropped as
+    "for the steps as imported", though they were matched against its current steps."""
+    from annotation.workflow.restructure import restructure
+
+    original = {"id": "m-1", "problem": "What is 2 + 3?", "steps": ["2 + 3", "= 5", "So 5."]}
+    traces_file = tmp_path / "traces.jsonl"
+    traces_file.write_text(json.dumps(original) + "\n", encoding="utf-8")
+    options = ConvertOptions(mapping=FieldMapping(id="id", step_split="list"))
+    import_file(sqlite_engine, traces_file, project="merged", fmt="generic", options=options)
+    with session(sqlite_engine) as s:
+        trace_id = s.exec(select(TraceRow.id)).one()
+    restructure(sqlite_engine, trace_id=trace_id, username="ann", op="merge", step=0)
+    with session(sqlite_engine) as s:
+        now = list(s.get(TraceRow, trace_id).steps)
+    assert len(now) == 2
+
+    def labels(name: str, steps: list[str], with_id: bool) -> Path:
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", "problem", "steps", "critiques"])
+            writer.writerow(
+                [
+                    "m-1" if with_id else "",
+                    original["problem"],
+                    json.dumps(steps),
+                    json.dumps(["ok"] * (len(steps) - 1) + ["no"]),
+                ]
+            )
+        return tmp_path / name
+
+    mapping = FieldMapping(id="id", step_split="list", step_critiques="critiques")
+    for source, with_id in (("human:alice", False), ("human:bob", True)):
+        options = ConvertOptions(label_source=Source.parse(source), mapping=mapping)
+        summary = import_file(
+            sqlite_engine, labels(f"{source}.csv", now, with_id), project="merged", fmt="generic", options=options
+        )
+        assert summary.judgments_added == {source: 1}, summary.warnings
+        assert (summary.matched_by_id, summary.matched_by_text) == ((1, 0) if with_id else (0, 1))
+    # The very record first imported carries labels for the steps as they were: still left out.
+    options = ConvertOptions(label_source=Source.parse("human:carol"), mapping=mapping)
+    summary = import_file(
+        sqlite_engine,
+        labels("carol.csv", original["steps"], True),
+        project="merged",
+        fmt="generic",
+        options=options,
+    )
+    assert not summary.judgments_added and any("merged or split" in w for w in summary.warnings)
