@@ -23,16 +23,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from annotation.core.errors import ImportFailure
 from annotation.core.gc_pause import gc_paused
 from annotation.core.model import InvalidValue
-from annotation.core.records import trace_row
+from annotation.core.records import judgment_from_row, trace_row
 from annotation.core.spans import check_spans
 from annotation.importing.attach import BY_ID, BY_TEXT, SAME, TraceMatcher
 from annotation.importing.formats import FORMATS, UnknownFormat
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
+from annotation.importing.formats.generic import LABEL_FIELDS
 from annotation.importing.formats.reading import RawRecord, iter_records
 from annotation.importing.formats.storable import check_storable
 from annotation.importing.images import ImageBlob
-from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
-from storage import queries
+from annotation.importing.merging import merge
+from annotation.judgments.writing import JudgmentWrite, StaleJudgment, record
+from storage import queries, work
 from storage.db import session as open_session
 from storage.tables import utcnow
 
@@ -55,6 +57,8 @@ class ParsedFile:
     # a record's id, for messages.
     attach: bool = False
     id_field: str = "id"
+    # How the file names each label field (``first_error`` -> its column), for messages.
+    label_fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -177,6 +181,7 @@ def parse_file(
         not_matching=not_matching,
         attach=ctx.options.label_source.kind in ("human", "model"),
         id_field=adapter.file_field("id", ctx.options),
+        label_fields={name: adapter.file_field(name, ctx.options) for name in LABEL_FIELDS},
     )
 
 
@@ -367,13 +372,21 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
                 continue
             kept.append((trace_id, rec))
         old_records = kept
-    on_traces = chain(zip(ids, new_records, strict=True), old_records)
+    changed_by = f"import:{summary.file}"
     writes = [
-        JudgmentWrite(trace_id, j, expected_version=ANY_VERSION, changed_by=f"import:{summary.file}")
-        for trace_id, rec in on_traces
+        JudgmentWrite(trace_id, j, changed_by=changed_by)
+        for trace_id, rec in zip(ids, new_records, strict=True)
         for j in rec.judgments
     ]
-    for result in record(s, writes, now=now):
+    writes += _merged_writes(s, parsed, old_records, changed_by)
+    try:
+        results = record(s, writes, now=now)
+    except StaleJudgment as e:
+        raise ImportFailure(
+            f"a judgment changed while the file was imported ({e}); nothing was imported: import it again",
+            file=parsed.file,
+        ) from None
+    for result in results:
         if result.outcome == "added":
             summary.judgments_added[result.source] += 1
         elif result.outcome == "revised":
@@ -382,6 +395,37 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
             summary.judgments_unchanged += 1
     if progress:
         progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
+
+
+def _merged_writes(
+    s, parsed: ParsedFile, old_records: list[tuple[int, ImportedRecord]], changed_by: str
+) -> list[JudgmentWrite]:
+    """The writes of labels for traces already in the project: a source's judgment already there takes only what
+    the file carries (merging.py), written from the version read here, so a change made meanwhile is refused
+    rather than overwritten."""
+    trace_ids = sorted({trace_id for trace_id, rec in old_records if rec.judgments})
+    work.lock_traces(s, trace_ids=trace_ids)  # before reading them: nobody changes them until the commit
+    existing = {(j.trace_id, j.source_kind, j.source_name): j for j in queries.judgments_on(s, trace_ids=trace_ids)}
+    writes = []
+    for trace_id, rec in old_records:
+        for j in rec.judgments:
+            row = existing.get((trace_id, j.source.kind, j.source.name))
+            if row is None:
+                writes.append(JudgmentWrite(trace_id, j, changed_by=changed_by))
+                continue
+            try:
+                merged = merge(judgment_from_row(row), j, len(rec.trace.steps))
+                merged.validate(len(rec.trace.steps))
+            except InvalidValue as e:
+                raise ImportFailure(
+                    e.message,
+                    file=parsed.file,
+                    record=rec.number,
+                    line=rec.line,
+                    field=parsed.label_fields.get(e.field, e.field),
+                ) from e
+            writes.append(JudgmentWrite(trace_id, merged, expected_version=row.version, changed_by=changed_by))
+    return writes
 
 
 def import_file(

@@ -350,3 +350,60 @@ def test_labels_matched_to_a_merged_trace_by_its_current_steps_are_kept(sqlite_e
         options=options,
     )
     assert not summary.judgments_added and any("merged or split" in w for w in summary.warnings)
+
+
+def bob_judges(engine, record_id: str) -> None:
+    """Bob judges a trace on the Annotate page: first error step 2, verdicts, critiques, tags, time spent."""
+    from annotation.core.model import StepLabel
+
+    labels = [StepLabel(verdict=1, critique="bob: fine", tags=["ok"]), StepLabel(verdict=-1, tags=["calculation"])]
+    judgment = Judgment(Source("human", "bob"), first_error=1, steps=labels, critique="bob overall", time_spent_s=30.0)
+    with session(engine) as s:
+        trace_id = s.exec(select(TraceRow.id).where(TraceRow.record_id == record_id)).one()
+        record(s, [JudgmentWrite(trace_id, judgment, by_worker=True)])
+        s.commit()
+
+
+def test_a_partial_labels_file_merges_into_a_persons_judgment(sqlite_engine, originals, tmp_path):
+    """Review of issue 16: a file holding only critiques replaced bob's verdicts and first error."""
+    bob_judges(sqlite_engine, "gsm8k-1")
+    row = alice_row(originals[1])  # label 1: critiques for steps 1 and 2
+    summary = alice(
+        sqlite_engine,
+        write_csv(tmp_path / "bob.csv", [row]),
+        source="human:bob",
+        first_error=None,
+        step_verdicts=None,
+        corrections=None,
+    )
+    assert summary.judgments_revised == {"human:bob": 1}
+    j = judgments(sqlite_engine, "human:bob")["gsm8k-1"]
+    assert (j.first_error, j.critique, j.time_spent_s) == (1, "bob overall", 30.0)  # kept: the file has none
+    assert [(s["verdict"], s["tags"]) for s in j.steps] == [(1, ["ok"]), (-1, ["calculation"])]
+    assert [s["critique"] for s in j.steps] == ["alice on step 1 of gsm8k-1", "alice on step 2 of gsm8k-1"]
+    from storage.queries import revisions_of
+
+    with session(sqlite_engine) as s:
+        earlier = revisions_of(s, judgment_id=j.id)
+    assert earlier[-1].content["steps"][0]["critique"] == "bob: fine"  # the earlier state is kept
+    assert earlier[-1].changed_by == "import:bob.csv"
+
+
+def test_a_first_error_that_contradicts_the_verdicts_kept_is_refused(sqlite_engine, originals, tmp_path):
+    bob_judges(sqlite_engine, "gsm8k-1")
+    row = alice_row(originals[1])
+    row[4] = "3"  # the first error at step 3, but bob's verdicts say step 2 is wrong
+    with pytest.raises(ImportFailure) as caught:
+        alice(
+            sqlite_engine,
+            write_csv(tmp_path / "bob.csv", [row]),
+            source="human:bob",
+            step_verdicts=None,
+            step_critiques=None,
+            corrections=None,
+        )
+    assert str(caught.value).startswith(
+        "bob.csv, record 1, line 2, field 'first_wrong': step 2 would be wrong before the first error, step 3, "
+        "merged into the judgment human:bob already has on this trace, which keeps its verdicts; nothing was imported"
+    )
+    assert judgments(sqlite_engine, "human:bob")["gsm8k-1"].first_error == 1
