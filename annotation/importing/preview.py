@@ -40,7 +40,9 @@ COLUMN_GUESSES: dict[str, tuple[str, ...]] = {
     "step_critiques": ("step_critiques", "critiques", "step_explanations"),
     "step_verdicts": ("step_verdicts", "verdicts", "step_labels", "step_ratings", "ratings"),
     "corrections": ("corrections", "step_corrections"),
-    "source_file": ("source_file", "file"),
+    # Never guessed: it changes which traces an id names and the source file stored on new traces, so only a
+    # person maps it (a column called "file" is as often a path of something else).
+    "source_file": (),
 }
 
 
