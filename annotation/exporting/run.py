@@ -263,7 +263,7 @@ def export_project(
     if options.output == "hf":
         check_folder_target(out)
     else:
-        check_card_target(card_path(out))
+        check_card_target(card_path(out, options.output))
     splits = [TRAIN, TEST] if options.test_share else [TRAIN]
     schema = exporter.arrow_schema(options) if options.output != "jsonl" else None
     if options.output == "hf":
@@ -313,7 +313,7 @@ def export_project(
                 progress("saving", 1, 1)
         else:
             summary.files = [str(p) for p in written.values()]
-            summary.card = str(write_card(card_path(out), card))
+            summary.card = str(write_card(card_path(out, options.output), card))
             summary.images = len(write_images(engine, proj["id"], images, out.parent))
         return summary
     except BaseException:

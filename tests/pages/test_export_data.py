@@ -106,7 +106,7 @@ def test_parquet_with_a_split_comes_as_a_zip(database_url, db):
     assert names == [
         "Labelled-critique-sft-test.parquet",
         "Labelled-critique-sft-train.parquet",
-        "Labelled-critique-sft.README.md",  # one card per export, named after it
+        "Labelled-critique-sft.parquet.README.md",  # one card per export, named after it
     ]
     rows = sum(pq.read_table(io.BytesIO(archive.read(n))).num_rows for n in names if n.endswith(".parquet"))
     assert rows == 11
