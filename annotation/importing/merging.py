@@ -50,8 +50,8 @@ def merge(existing: Judgment, incoming: Judgment, n_steps: int) -> Judgment:
         missing=incoming.missing if "missing" in fields else existing.missing,
         steps=_steps(existing.steps, incoming.steps, fields, n_steps),
     )
-    if "first_error" in fields and "solution_correct" not in fields:
-        merged.solution_correct = None if merged.first_error is None else merged.first_error == NO_ERROR
+    if "first_error" in fields:  # whether the solution is correct goes with the first error the import gives
+        merged.solution_correct = incoming.solution_correct
     clash = _contradiction(merged)
     if clash and not _contradiction(existing) and not _contradiction(incoming):
         # Then the import gives one of the two and the judgment keeps the other.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from annotation.core.model import NO_ERROR, InvalidValue, Judgment, Source, StepLabel
@@ -35,9 +37,11 @@ def test_only_what_the_import_carries_replaces_what_was_there():
 
 def test_verdicts_given_replace_the_column_and_their_first_error_comes_with_them():
     incoming = Judgment(BOB, first_error=NO_ERROR, steps=[StepLabel(1), StepLabel(1), StepLabel(1)])
-    merged = merge(bobs(), incoming, 3)
+    merged = merge(bobs(), replace(incoming, solution_correct=True), 3)
     assert [s.verdict for s in merged.steps] == [1, 1, 1]
     assert (merged.first_error, merged.solution_correct) == (NO_ERROR, True)
+    # Whether the solution is correct goes with the first error: bob's False does not stay beside "no error".
+    assert merge(bobs(), incoming, 3).solution_correct is None
     assert [s.critique for s in merged.steps] == ["fine", None, "wrong sum"]
 
 
