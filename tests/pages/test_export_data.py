@@ -170,6 +170,19 @@ def test_text_preference_rows_take_a_separator_from_the_page(database_url, db):
     assert "export_separator" not in [t.key for t in at.text_input]  # chat turns need none
 
 
+def test_prm_prompts_end_with_the_separator_too(database_url, db):
+    """Review of issue 16: Axolotl and TRL tokenize the prompt and then step 1 with nothing between them."""
+    at = open_export(db)
+    at.selectbox(key="export_format").set_value("axolotl-prm").run()
+    assert at.text_input(key="export_separator").label == "After the prompt"
+    assert json.loads(at.json[0].value)["prompt"].endswith("\n")
+    at.text_input(key="export_separator").set_value("\n\nSteps:\n").run()
+    rows = [json.loads(line) for line in prepared(at).data.decode().splitlines()]
+    assert rows and all(r["prompt"].endswith("\n\nSteps:\n") for r in rows)
+    at.selectbox(key="export_format").set_value("openrlhf-prm").run()  # Math-Shepherd's own layout: no separator
+    assert "export_separator" not in [t.key for t in at.text_input]
+
+
 def test_the_critic_prompt_can_be_processbench_exactly(database_url, db):
     at = open_export(db)
     at.selectbox(key="export_format").set_value("critique-sft").run()

@@ -34,6 +34,7 @@ class OpenRLHFPRM(Exporter):
         "OpenRLHF 0.9.5: openrlhf.cli.train_prm with --input_key input --label_key label --placeholder_token ки "
         "--reward_tokens + - (train_prm was removed in OpenRLHF 0.9.6)"
     )
+    uses_step_labels = True
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
