@@ -221,6 +221,16 @@ def new_facts(project: dict[str, Any], exporter: Exporter, options: ExportOption
         output=OUTPUT_TITLES[options.output],
         options=options,
         trainer=exporter.trainer,
+        applies=tuple(
+            name
+            for name, used in (
+                ("step_labels", exporter.uses_step_labels),
+                ("conversational", exporter.uses_conversational),
+                ("critic_prompt", exporter.uses_critic_prompt),
+                ("separator", exporter.uses_separator(options)),
+            )
+            if used
+        ),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -188,3 +190,23 @@ def test_the_card_names_the_trainer_and_its_version(sqlite_engine, tmp_path):
     assert "Read by: TRL 1.13: trl.experimental.prm.PRMTrainer (removed in TRL 1.14" in trl
     assert "Read by: OpenRLHF 0.9.5: openrlhf.cli.train_prm" in (tmp_path / "orl.jsonl.README.md").read_text()
     assert "Read by: Axolotl 0.21.0" in (tmp_path / "ax.jsonl.README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "named", "not_named"),
+    [
+        ("axolotl-prm", {}, ["- step labels: first-error", '- text prompts end with "\\n"'], ["critic prompt"]),
+        ("openrlhf-prm", {}, ["- step labels: first-error"], ["critic prompt", "text prompts end", "conversational"]),
+        ("processbench", {}, [], ["step labels", "critic prompt", "text prompts end", "conversational"]),
+        ("critique-sft", {}, ["- critic prompt: redline"], ["text prompts end", "step labels"]),
+        ("kto", {}, ["- critic prompt: redline", "- conversational: no", '- text prompts end with "\\n"'], []),
+        ("dpo", {"conversational": True}, ["- conversational: yes"], ["text prompts end", "step labels"]),
+    ],
+)
+def test_the_card_names_only_the_options_its_format_reads(sqlite_engine, tmp_path, fmt, options, named, not_named):
+    """Review of issue 16: every card printed the critic prompt and the separator, a PRM export's too."""
+    export_data.build(sqlite_engine)
+    summary = export_project(sqlite_engine, export_data.PROJECT, fmt, tmp_path / "x.jsonl", ExportOptions(**options))
+    options_part = Path(summary.card).read_text(encoding="utf-8").split("## Export options")[1]
+    assert all(line in options_part for line in named), options_part
+    assert not any(word in options_part for word in not_named), options_part
