@@ -39,8 +39,6 @@ CRITIC_PROMPT_TITLES = {
     PROJECT_DEFAULT: "The project's default (ProcessBench's when its critics use it)",
     **dict(zip(CRITIC_PROMPTS, ("ProcessBench's template, exactly", "Redline's wording for any problem"), strict=True)),
 }
-STEP_FORMATS = ("trl-stepwise", "openrlhf-prm", "axolotl-prm")
-CRITIC_FORMATS = ("critique-sft", "dpo", "kto")
 PREPARED_KEY = "export_prepared"
 
 
@@ -65,27 +63,28 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
         help="By a hash of the problem text: one problem never lands in both splits.",
     )
     step_labels, conversational, pairs, separator, critic_prompt = "first-error", False, PAIR_KINDS, "\n", None
-    if fmt in STEP_FORMATS:
+    exporter = EXPORTS.get(fmt)
+    if exporter.uses_step_labels:
         step_labels = st.radio("Step labels", STEP_LABEL_MODES, key="export_step_labels", horizontal=True)
-    if fmt in CRITIC_FORMATS:
+    if exporter.uses_critic_prompt:
         titles = CRITIC_PROMPT_TITLES
         chosen_prompt = st.selectbox("Critic prompt", list(titles), format_func=titles.get, key="export_critic_prompt")
         critic_prompt = None if chosen_prompt == PROJECT_DEFAULT else chosen_prompt
-    if fmt in ("dpo", "kto"):
+    if exporter.uses_conversational:
         conversational = st.checkbox("Conversational (chat turns)", key="export_conversational")
-        if not conversational:
-            spelled = st.text_input(
-                "Between prompt and completion",
-                value=separator_spelled("\n"),
-                key="export_separator",
-                help="Ends every text prompt, so the completion does not run on from it: \\n is a newline, "
-                "\\t a tab; empty for none.",
-            )
-            try:
-                separator = separator_from(spelled)
-            except InvalidValue as e:
-                st.error(f"Separator: {md_escape(e.message)}")
-                return None
+    if exporter.uses_separator(ExportOptions(conversational=conversational)):
+        spelled = st.text_input(
+            "After the prompt" if exporter.uses_step_labels else "Between prompt and completion",
+            value=separator_spelled("\n"),
+            key="export_separator",
+            help="Ends every text prompt, so what the trainer puts after it (the completion, the first step) does "
+            "not run on from it: \\n is a newline, \\t a tab; empty for none.",
+        )
+        try:
+            separator = separator_from(spelled)
+        except InvalidValue as e:
+            st.error(f"Separator: {md_escape(e.message)}")
+            return None
     if fmt == "dpo":
         pairs = tuple(st.multiselect("Pairs", PAIR_KINDS, default=list(PAIR_KINDS), key="export_pairs"))
     usefulness = None

@@ -52,7 +52,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--separator",
         default="\\n",
         metavar="TEXT",
-        help="DPO/KTO text rows: what ends each prompt, before the completion (default \\n, a newline; "
+        help="DPO/KTO text rows, axolotl-prm and trl-stepwise: what ends each prompt, before the completion or the "
+        "first step (default \\n, a newline; "
         "\\n \\t \\r \\\\ are read as escapes; '' for none)",
     )
     p.add_argument(

@@ -10,22 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from annotation.core.model import NO_ERROR, StepLabel, first_error_from_verdicts
+from annotation.core.verdicts import parse_verdict
 
-VERDICT_WORDS = {
-    "correct": 1,
-    "right": 1,
-    "true": 1,
-    "+": 1,
-    "good": 1,
-    "neutral": 0,
-    "ok": 0,
-    "incorrect": -1,
-    "wrong": -1,
-    "false": -1,
-    "error": -1,
-    "-": -1,
-    "bad": -1,
-}
 BOXED = re.compile(r"\\boxed\s*\{\s*\\?(?:text\{)?\s*([+-]?\d+)\s*\}?\s*\}")
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
@@ -40,13 +26,10 @@ class StepVerdict(BaseModel):
     @field_validator("verdict", mode="before")
     @classmethod
     def _verdict(cls, value: Any) -> int:
-        if isinstance(value, bool):
-            return 1 if value else -1
-        if isinstance(value, int | float) and value in (-1, 0, 1):
-            return int(value)
-        if isinstance(value, str) and value.strip().lower() in VERDICT_WORDS:
-            return VERDICT_WORDS[value.strip().lower()]
-        raise ValueError(f"verdict {value!r} is not correct, incorrect or neutral")
+        found = parse_verdict(value)  # the words label imports read too
+        if found is None:
+            raise ValueError("the verdict is empty: give correct, incorrect or neutral")
+        return found
 
     @field_validator("explanation", mode="before")
     @classmethod

@@ -221,6 +221,16 @@ def new_facts(project: dict[str, Any], exporter: Exporter, options: ExportOption
         output=OUTPUT_TITLES[options.output],
         options=options,
         trainer=exporter.trainer,
+        applies=tuple(
+            name
+            for name, used in (
+                ("step_labels", exporter.uses_step_labels),
+                ("conversational", exporter.uses_conversational),
+                ("critic_prompt", exporter.uses_critic_prompt),
+                ("separator", exporter.uses_separator(options)),
+            )
+            if used
+        ),
     )
 
 
@@ -263,7 +273,7 @@ def export_project(
     if options.output == "hf":
         check_folder_target(out)
     else:
-        check_card_target(card_path(out))
+        check_card_target(card_path(out, options.output))
     splits = [TRAIN, TEST] if options.test_share else [TRAIN]
     schema = exporter.arrow_schema(options) if options.output != "jsonl" else None
     if options.output == "hf":
@@ -313,7 +323,7 @@ def export_project(
                 progress("saving", 1, 1)
         else:
             summary.files = [str(p) for p in written.values()]
-            summary.card = str(write_card(card_path(out), card))
+            summary.card = str(write_card(card_path(out, options.output), card))
             summary.images = len(write_images(engine, proj["id"], images, out.parent))
         return summary
     except BaseException:

@@ -58,18 +58,39 @@ class CheckReport:
         }
 
 
+def card_candidates(path: Path) -> list[Path]:
+    """Where the card of an export may be: inside a folder; beside a file, named by the file (``prm.jsonl`` ->
+    ``prm.jsonl.README.md``), or for one side of a split by the name given to the export (``prm-train.jsonl`` ->
+    ``prm.jsonl.README.md``); last, the ``prm.README.md`` of exports made before cards were named with the suffix."""
+    if path.is_dir():
+        return [path / CARD_NAME]
+    stem = path.stem
+    base = stem.rsplit("-", 1)[0] if stem.endswith(("-train", "-test")) else stem
+    names = [
+        f"{path.name}.{CARD_NAME}",
+        f"{base}{path.suffix}.{CARD_NAME}",
+        f"{stem}.{CARD_NAME}",
+        f"{base}.{CARD_NAME}",
+    ]
+    return [path.with_name(name) for name in dict.fromkeys(names)]
+
+
+def front_matter(text: str) -> list[str]:
+    """The lines of a card's YAML header: between a first line ``---`` and the next line that is ``---`` alone (a
+    ``---`` inside a value, such as a project's name, is no fence)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return []
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), None)
+    return lines[1:end] if end is not None else []
+
+
 def shape_named_by_card(path: Path) -> str | None:
     """The export format the dataset card beside (or inside) ``path`` names among its tags."""
-    if path.is_dir():
-        candidates = [path / CARD_NAME]
-    else:
-        stem = path.stem
-        base = stem.rsplit("-", 1)[0] if stem.endswith(("-train", "-test")) else stem
-        candidates = [path.with_name(f"{stem}.{CARD_NAME}"), path.with_name(f"{base}.{CARD_NAME}")]
-    for card in candidates:
+    for card in card_candidates(path):
         if card.is_file():
-            header = card.read_text(encoding="utf-8").split("---")
-            tags = [line.strip()[2:].strip() for line in (header[1] if len(header) > 2 else "").splitlines()]
+            header = front_matter(card.read_text(encoding="utf-8"))
+            tags = [line.strip()[1:].strip() for line in header if line.strip().startswith("- ")]
             found = [t for t in tags if t in SHAPES]
             if found:
                 return found[0]

@@ -3,8 +3,9 @@
 Each shape names the columns the trainer reads and their types (as ``datasets`` features), and what the trainer
 takes for granted of a row and would otherwise get wrong silently or fail on mid-run: as many labels as
 placeholders (OpenRLHF), one label per step (TRL, Axolotl), a text prompt that does not run into its completion
-(TRL's DPO and KTO join them as they are), a conversation that ends with the answer to learn (SFT). The versions
-are those whose code was read; docs/export.md says the same.
+or first step (TRL's DPO and KTO, and the PRM trainers of TRL and Axolotl, join them as they are), a conversation
+that ends with the answer to learn (SFT). The versions are those whose code was read; docs/export.md says the
+same.
 """
 
 from __future__ import annotations
@@ -83,13 +84,23 @@ class TrainerShape:
         return EXPORTS.get(self.name).trainer
 
 
+def _runs_into(prompt: str | None, text: str | None) -> bool:
+    """A text prompt joined to what follows as it is, with no whitespace where they meet."""
+    return bool(prompt and text) and not prompt[-1].isspace() and not text[0].isspace()
+
+
 def _stepwise(row: dict[str, Any]) -> list[str]:
     steps, labels = row["completions"], row["labels"]
     if not steps:
         return ["no completions (steps)"]
     if len(labels) != len(steps):
         return [f"{len(labels)} labels for {len(steps)} completions: the trainer pairs them one to one"]
-    return [f"label {i} is null" for i, v in enumerate(labels) if v is None]
+    problems = [f"label {i} is null" for i, v in enumerate(labels) if v is None]
+    if _runs_into(row["prompt"], steps[0]):
+        # The trainer puts the prompt's tokens straight before the first step's; the step separator comes after
+        # each step only.
+        problems.append("the prompt runs straight into the first completion (no separator between them)")
+    return problems
 
 
 def _openrlhf(row: dict[str, Any]) -> list[str]:
@@ -133,7 +144,7 @@ def _preference(completions: tuple[str, ...]) -> Callable[[dict[str, Any]], list
             return [p for name, v in named for p in _turns(v, name)]
         problems = [f"{name} is empty" for name, v in named if not v]
         for name, v in named[1:]:
-            if prompt and v and not prompt[-1].isspace() and not v[0].isspace():
+            if _runs_into(prompt, v):
                 problems.append(f"the prompt runs straight into the {name} (no separator between them)")
         return problems
 

@@ -4,7 +4,8 @@ Conversion runs over the whole file before the first write, so a bad record is r
 its file, record, line and field while the database stays untouched. The write itself is one
 transaction. Records already in the project (same id, problem and steps) are not added again; under a named
 source (``--as human:NAME`` / ``model:NAME``) a record also attaches its labels to the trace it names by record
-id and file, or by the same problem and steps (attach.py), instead of adding a trace.
+id, or by the same problem and steps (attach.py), instead of adding a trace; one that matches no trace of a project
+that has traces is added as a new trace, counted and warned about.
 """
 
 from __future__ import annotations
@@ -22,16 +23,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from annotation.core.errors import ImportFailure
 from annotation.core.gc_pause import gc_paused
 from annotation.core.model import InvalidValue
-from annotation.core.records import trace_row
+from annotation.core.records import judgment_from_row, trace_row
 from annotation.core.spans import check_spans
-from annotation.importing.attach import BY_ID, BY_TEXT, TraceMatcher
+from annotation.importing.attach import BY_ID, BY_TEXT, SAME, TraceMatcher
 from annotation.importing.formats import FORMATS, UnknownFormat
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
+from annotation.importing.formats.generic import LABEL_FIELDS
 from annotation.importing.formats.reading import RawRecord, iter_records
 from annotation.importing.formats.storable import check_storable
 from annotation.importing.images import ImageBlob
-from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
-from storage import queries
+from annotation.importing.merging import merge
+from annotation.judgments.writing import JudgmentWrite, StaleJudgment, record
+from storage import queries, work
 from storage.db import session as open_session
 from storage.tables import utcnow
 
@@ -54,6 +57,8 @@ class ParsedFile:
     # a record's id, for messages.
     attach: bool = False
     id_field: str = "id"
+    # How the file names each label field (``first_error`` -> its column), for messages.
+    label_fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,9 +69,13 @@ class ImportSummary:
     records: int = 0
     traces_added: int = 0
     traces_already_present: int = 0
-    # Records whose labels attached to a trace already in the project, found by record id and file or by text.
+    # Records whose labels attached to a trace already in the project: the very record imported before (the same
+    # id and text), found by record id, or by problem and steps (attach.py).
+    matched_same: int = 0
     matched_by_id: int = 0
     matched_by_text: int = 0
+    # Records under a named source that matched no trace of a project that had traces: added as new traces.
+    new_traces_unmatched: int = 0
     steps_added: int = 0
     images_added: int = 0
     skipped: list[str] = field(default_factory=list)
@@ -172,6 +181,7 @@ def parse_file(
         not_matching=not_matching,
         attach=ctx.options.label_source.kind in ("human", "model"),
         id_field=adapter.file_field("id", ctx.options),
+        label_fields={name: adapter.file_field(name, ctx.options) for name in LABEL_FIELDS},
     )
 
 
@@ -281,8 +291,9 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
     position = queries.next_position(s, project_id=proj.id)
     matcher = TraceMatcher(s, proj.id, parsed.records, parsed.id_field) if parsed.attach and known else None
     new_rows, new_records, old_records = [], [], []
-    seen_in_file: dict[str, int] = {}
+    seen_in_file: dict[str, int] = {}  # key -> its place in new_records
     labelled: dict[int, int] = {}  # trace id -> the record whose labels it takes
+    as_imported: set[int] = set()  # traces matched by the very record first imported (its steps as they were)
     for rec in parsed.records:
         key = rec.trace.key()
         # A trace whose steps were merged or split keeps the key of its first import: the same trace when its
@@ -296,7 +307,7 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
         ):
             key = claimed
         if key in known:  # the very record imported before: the same id (or none) and the same text
-            found: tuple[int, str | None] | None = (known[key], BY_ID if rec.trace.record_id else BY_TEXT)
+            found: tuple[int, str] | None = (known[key], SAME)
         else:
             found = matcher.match(rec, parsed.file) if matcher else None
         if found is not None:
@@ -307,18 +318,30 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
                     "the first record's were imported"
                 )
                 continue
-            labelled[trace_id] = rec.number
+            if rec.judgments:  # a record without labels claims nothing: a later one's labels still count
+                labelled[trace_id] = rec.number
             if parsed.attach and rec.judgments:
+                summary.matched_same += how == SAME
                 summary.matched_by_id += how == BY_ID
                 summary.matched_by_text += how == BY_TEXT
+            # Labels of the record as first imported are for the steps as imported; those matched by id, by text
+            # or by a claimed key were compared with the trace's current steps.
+            if how == SAME and key == rec.trace.key():
+                as_imported.add(trace_id)
             old_records.append((trace_id, rec))
             continue
         if key in seen_in_file:
+            first = new_records[seen_in_file[key]]
+            taken = rec.judgments and not first.judgments
+            if taken:  # the first had no labels: the trace takes this record's
+                first.judgments = rec.judgments
+            said = "" if not rec.judgments else " with this record's labels" if taken else ", with the first's labels"
             summary.warnings.append(
-                f"{parsed.file}, record {rec.number}: the same trace as record {seen_in_file[key]}; imported once"
+                f"{parsed.file}, record {rec.number}: the same trace as record {first.number}; imported once{said}"
             )
             continue
-        seen_in_file[key] = rec.number
+        seen_in_file[key] = len(new_records)
+        summary.new_traces_unmatched += matcher is not None
         new_rows.append(trace_row(rec.trace, project_id=proj.id, position=position, key=key, now=now))
         new_records.append(rec)
         position += 1
@@ -329,11 +352,19 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
     summary.traces_added = len(ids)
     summary.traces_already_present = len(old_records)
     summary.steps_added = sum(r["n_steps"] for r in new_rows)
-    resplit = queries.restructured(s, trace_ids=[trace_id for trace_id, rec in old_records if rec.judgments])
+    if summary.new_traces_unmatched:
+        summary.warnings.append(
+            f"{parsed.file}: {summary.new_traces_unmatched} records matched no trace already in the project and were "
+            "added as new traces (with their labels); if they are about traces already here, check their record ids "
+            "(and --map source_file) or their problem and steps"
+        )
+    resplit = queries.restructured(
+        s, trace_ids=[trace_id for trace_id, rec in old_records if rec.judgments and trace_id in as_imported]
+    )
     if resplit:
         kept = []
         for trace_id, rec in old_records:
-            if trace_id in resplit and rec.judgments:
+            if trace_id in resplit and trace_id in as_imported and rec.judgments:
                 summary.warnings.append(
                     f"{parsed.file}, record {rec.number}: an annotator merged or split this trace's steps; its labels "
                     "here are for the steps as imported, so they were left out"
@@ -341,13 +372,21 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
                 continue
             kept.append((trace_id, rec))
         old_records = kept
-    on_traces = chain(zip(ids, new_records, strict=True), old_records)
+    changed_by = f"import:{summary.file}"
     writes = [
-        JudgmentWrite(trace_id, j, expected_version=ANY_VERSION, changed_by=f"import:{summary.file}")
-        for trace_id, rec in on_traces
+        JudgmentWrite(trace_id, j, changed_by=changed_by)
+        for trace_id, rec in zip(ids, new_records, strict=True)
         for j in rec.judgments
     ]
-    for result in record(s, writes, now=now):
+    writes += _merged_writes(s, parsed, old_records, changed_by)
+    try:
+        results = record(s, writes, now=now)
+    except StaleJudgment as e:
+        raise ImportFailure(
+            f"a judgment changed while the file was imported ({e}); nothing was imported: import it again",
+            file=parsed.file,
+        ) from None
+    for result in results:
         if result.outcome == "added":
             summary.judgments_added[result.source] += 1
         elif result.outcome == "revised":
@@ -356,6 +395,37 @@ def _write(s, parsed: ParsedFile, project: str, summary: ImportSummary, now, pro
             summary.judgments_unchanged += 1
     if progress:
         progress("writing", len(new_rows) + len(old_records), len(new_rows) + len(old_records))
+
+
+def _merged_writes(
+    s, parsed: ParsedFile, old_records: list[tuple[int, ImportedRecord]], changed_by: str
+) -> list[JudgmentWrite]:
+    """The writes of labels for traces already in the project: a source's judgment already there takes only what
+    the file carries (merging.py), written from the version read here, so a change made meanwhile is refused
+    rather than overwritten."""
+    trace_ids = sorted({trace_id for trace_id, rec in old_records if rec.judgments})
+    work.lock_traces(s, trace_ids=trace_ids)  # before reading them: nobody changes them until the commit
+    existing = {(j.trace_id, j.source_kind, j.source_name): j for j in queries.judgments_on(s, trace_ids=trace_ids)}
+    writes = []
+    for trace_id, rec in old_records:
+        for j in rec.judgments:
+            row = existing.get((trace_id, j.source.kind, j.source.name))
+            if row is None:
+                writes.append(JudgmentWrite(trace_id, j, changed_by=changed_by))
+                continue
+            try:
+                merged = merge(judgment_from_row(row), j, len(rec.trace.steps))
+                merged.validate(len(rec.trace.steps))
+            except InvalidValue as e:
+                raise ImportFailure(
+                    e.message,
+                    file=parsed.file,
+                    record=rec.number,
+                    line=rec.line,
+                    field=parsed.label_fields.get(e.field, e.field),
+                ) from e
+            writes.append(JudgmentWrite(trace_id, merged, expected_version=row.version, changed_by=changed_by))
+    return writes
 
 
 def import_file(

@@ -40,7 +40,9 @@ COLUMN_GUESSES: dict[str, tuple[str, ...]] = {
     "step_critiques": ("step_critiques", "critiques", "step_explanations"),
     "step_verdicts": ("step_verdicts", "verdicts", "step_labels", "step_ratings", "ratings"),
     "corrections": ("corrections", "step_corrections"),
-    "source_file": ("source_file", "file"),
+    # Never guessed: it changes which traces an id names and the source file stored on new traces, so only a
+    # person maps it (a column called "file" is as often a path of something else).
+    "source_file": (),
 }
 
 
@@ -152,15 +154,21 @@ def preview_traces(parsed: ParsedFile) -> list[PreviewTrace]:
 def summary_lines(summary: ImportSummary) -> list[str]:
     """The summary the CLI prints, line by line, for a page to show."""
     added = ", ".join(f"{n} {src}" for src, n in summary.judgments_added.items()) or "none"
-    matched = summary.matched_by_id + summary.matched_by_text
+    matched = summary.matched_same + summary.matched_by_id + summary.matched_by_text
     lines = [
         f"Traces: {summary.traces_added} added, {summary.traces_already_present} already present",
         *(
             [
                 f"Labels attached to traces already in the project: {matched} records matched "
-                f"({summary.matched_by_id} by record id and file, {summary.matched_by_text} by problem and steps)"
+                f"({summary.matched_same} the same id and text, {summary.matched_by_id} by record id, "
+                f"{summary.matched_by_text} by problem and steps)"
             ]
             if matched
+            else []
+        ),
+        *(
+            [f"Records that matched no trace already in the project, added as new traces: {unmatched}"]
+            if (unmatched := summary.new_traces_unmatched)
             else []
         ),
         f"Steps added: {summary.steps_added}",

@@ -42,7 +42,7 @@ def test_a_killed_export_leaves_the_earlier_file_whole(tmp_path: Path, output: s
 
     first = run_cli(args, env)
     assert first.returncode == 0, first.stderr
-    before, card = digest(out), digest(out.parent / "p.README.md")
+    before, card = digest(out), digest(out.parent / f"p.{output}.README.md")
     assert rows(out) == 100
 
     # Many more traces, so the next export takes long enough to be caught half-way.
@@ -53,7 +53,7 @@ def test_a_killed_export_leaves_the_earlier_file_whole(tmp_path: Path, output: s
     kill_when(child, lambda: bool(parts()), log)
 
     assert digest(out) == before and rows(out) == 100  # the finished file is untouched
-    assert digest(out.parent / "p.README.md") == card
+    assert digest(out.parent / f"p.{output}.README.md") == card
     leftovers = parts()
     assert all(p.name.startswith(".") for p in leftovers)  # only a hidden .part, never at the expected name
 

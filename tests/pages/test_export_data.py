@@ -106,7 +106,7 @@ def test_parquet_with_a_split_comes_as_a_zip(database_url, db):
     assert names == [
         "Labelled-critique-sft-test.parquet",
         "Labelled-critique-sft-train.parquet",
-        "Labelled-critique-sft.README.md",  # one card per export, named after it
+        "Labelled-critique-sft.parquet.README.md",  # one card per export, named after it
     ]
     rows = sum(pq.read_table(io.BytesIO(archive.read(n))).num_rows for n in names if n.endswith(".parquet"))
     assert rows == 11
@@ -168,6 +168,19 @@ def test_text_preference_rows_take_a_separator_from_the_page(database_url, db):
     assert any("Separator" in e.value and "not one of" in e.value for e in at.error)
     at.checkbox(key="export_conversational").check().run()
     assert "export_separator" not in [t.key for t in at.text_input]  # chat turns need none
+
+
+def test_prm_prompts_end_with_the_separator_too(database_url, db):
+    """Review of issue 16: Axolotl and TRL tokenize the prompt and then step 1 with nothing between them."""
+    at = open_export(db)
+    at.selectbox(key="export_format").set_value("axolotl-prm").run()
+    assert at.text_input(key="export_separator").label == "After the prompt"
+    assert json.loads(at.json[0].value)["prompt"].endswith("\n")
+    at.text_input(key="export_separator").set_value("\n\nSteps:\n").run()
+    rows = [json.loads(line) for line in prepared(at).data.decode().splitlines()]
+    assert rows and all(r["prompt"].endswith("\n\nSteps:\n") for r in rows)
+    at.selectbox(key="export_format").set_value("openrlhf-prm").run()  # Math-Shepherd's own layout: no separator
+    assert "export_separator" not in [t.key for t in at.text_input]
 
 
 def test_the_critic_prompt_can_be_processbench_exactly(database_url, db):

@@ -426,8 +426,8 @@ def test_labels_made_elsewhere_attach_to_the_projects_traces(database_url, db, t
     shown = texts(at)
     assert "Traces: 0 added, 2 already present" in shown
     assert (
-        "Labels attached to traces already in the project: 2 records matched (2 by record id and file, "
-        "0 by problem and steps)"
+        "Labels attached to traces already in the project: 2 records matched (2 the same id and text, "
+        "0 by record id, 0 by problem and steps)"
     ) in shown
     overview = project_overview(db, "Maths")
     assert overview.traces == 4 and overview.judgments["human"] == 2

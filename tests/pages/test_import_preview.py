@@ -42,6 +42,9 @@ def test_columns_are_guessed_by_common_names():
     assert guess_column("problem", columns) == "Question"
     assert guess_column("steps", columns) == "response"
     assert guess_column("critique", columns) is None
+    # Review of issue 16: a column named file (or source_file) was taken as the source file, changing which traces
+    # ids name and the source file stored on new traces; only a person maps it.
+    assert guess_column("source_file", [*columns, "file", "source_file"]) is None
     with pytest.raises(ValueError):
         guess_column("nonsense", columns)
 

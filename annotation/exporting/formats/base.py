@@ -77,7 +77,8 @@ class ExportOptions:
     test_share: float | None = None
     step_labels: str = "first-error"
     conversational: bool = False
-    #: Ends every text prompt of DPO and KTO rows, so that prompt and completion do not run together.
+    #: Ends every text prompt of DPO and KTO rows and of the PRM shapes with a prompt column, so that the prompt
+    #: and what the trainer puts after it (a completion, the first step) do not run together.
     separator: str = "\n"
     #: The critic prompt of critique SFT, DPO and KTO (critique_text.CRITIC_PROMPTS); None: the project's default.
     critic_prompt: str | None = None
@@ -132,6 +133,17 @@ class Exporter(ABC):
     needs_label: ClassVar[bool] = True
     #: Formats whose records name the traces' images (as ``images/NAME``): the files are written beside them.
     writes_images: ClassVar[bool] = False
+    #: The options a format reads, so the Export page offers and the dataset card names only those.
+    uses_critic_prompt: ClassVar[bool] = False
+    uses_step_labels: ClassVar[bool] = False
+    uses_conversational: ClassVar[bool] = False
+    #: Its text prompt is joined to what follows as it is (TRL's DPO and KTO, Axolotl's and TRL's PRM trainers), so
+    #: it ends with ``ExportOptions.separator``.
+    separates_prompt: ClassVar[bool] = False
+
+    def uses_separator(self, options: ExportOptions) -> bool:
+        """Whether the export's text prompts end with the separator (chat turns need none)."""
+        return self.separates_prompt and not (self.uses_conversational and options.conversational)
 
     @abstractmethod
     def records_of(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:

@@ -50,6 +50,9 @@ class CardFacts:
     options: ExportOptions
     #: The trainer (and version) the format was checked against; "" when it is no trainer's shape.
     trainer: str = ""
+    #: The format's own options the card names (``step_labels``, ``conversational``, ``critic_prompt``,
+    #: ``separator``): a PRM export has no critic prompt, a chat export no separator.
+    applies: tuple[str, ...] = ()
     records: Counter = field(default_factory=Counter)
     traces: Counter = field(default_factory=Counter)
     record_labels: Counter = field(default_factory=Counter)
@@ -112,12 +115,16 @@ def _table(counts: Counter, header: str, total: int | None = None) -> list[str]:
     return lines
 
 
-def _options_lines(o: ExportOptions) -> list[str]:
-    lines = [
-        f"- labels: `{one_line(o.source)}` (only submitted judgments: {'yes' if o.only_submitted else 'no'})",
-        f"- step labels: {o.step_labels}; conversational: {'yes' if o.conversational else 'no'}",
-        f"- critic prompt: {o.critic_prompt or 'redline'}; text prompts end with {json.dumps(o.separator)}",
-    ]
+def _options_lines(o: ExportOptions, applies: tuple[str, ...]) -> list[str]:
+    lines = [f"- labels: `{one_line(o.source)}` (only submitted judgments: {'yes' if o.only_submitted else 'no'})"]
+    if "step_labels" in applies:
+        lines.append(f"- step labels: {o.step_labels}")
+    if "conversational" in applies:
+        lines.append(f"- conversational: {'yes' if o.conversational else 'no'}")
+    if "critic_prompt" in applies:
+        lines.append(f"- critic prompt: {o.critic_prompt or 'redline'}")
+    if "separator" in applies:
+        lines.append(f"- text prompts end with {json.dumps(o.separator)}")
     if o.min_agreement is not None:
         lines.append(f"- minimum human agreement: {o.min_agreement:g}")
     lines.append(f"- where the humans disagree: {DISAGREEMENT_TITLES[o.disagreements]}")
@@ -198,5 +205,5 @@ def render_card(facts: CardFacts, now: datetime | None = None) -> str:
         ]
     else:
         body.append("No trace was judged by two or more people, so there is no agreement figure.")
-    body += ["", "## Export options", "", *_options_lines(facts.options)]
+    body += ["", "## Export options", "", *_options_lines(facts.options, facts.applies)]
     return "\n".join(header + body)

@@ -27,6 +27,7 @@ class CritiqueSFT(Exporter):
     title = "Critique SFT (chat messages)"
     description = "messages: the problem with numbered steps, then a step-by-step critique ending in \\boxed{index}"
     trainer = "TRL 1.16.0: SFTTrainer (conversational language modelling, a messages column)"
+    uses_critic_prompt = True
 
     writes_images = True
 

@@ -119,6 +119,7 @@ class DPO(Exporter):
     title = "DPO preference pairs"
     description = "prompt, chosen, rejected: human critiques over wrong model critiques; corrections over wrong steps"
     trainer = "TRL 1.16.0: DPOTrainer (preference: prompt, chosen, rejected; a text prompt is joined to each as is)"
+    uses_critic_prompt = uses_conversational = separates_prompt = True
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa

@@ -30,6 +30,7 @@ class KTO(Exporter):
     title = "KTO unpaired preference"
     description = "prompt, completion (a critic's critique), label (true when it found the labelled first error)"
     trainer = "TRL 1.16.0: KTOTrainer (unpaired preference: prompt, completion, label; text joined as is)"
+    uses_critic_prompt = uses_conversational = separates_prompt = True
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa

@@ -5,7 +5,9 @@
 the last release with train_prm: 0.9.6 removed it) tokenizes ``input`` and puts each label's token id on a
 placeholder's position, so a step or problem that itself contains the placeholder would shift every label after
 it: such a trace is left out. Train with
-``--input_key input --label_key label --placeholder_token ки --reward_tokens + -``.
+``--input_key input --label_key label --placeholder_token ки --reward_tokens + -``; with a byte-level BPE tokenizer,
+where " ки" (the space the export puts before it included) may be another token than "ки" alone, pass
+``--placeholder_token " ки"`` (docs/export.md says how to tell).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class OpenRLHFPRM(Exporter):
         "OpenRLHF 0.9.5: openrlhf.cli.train_prm with --input_key input --label_key label --placeholder_token ки "
         "--reward_tokens + - (train_prm was removed in OpenRLHF 0.9.6)"
     )
+    uses_step_labels = True
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa

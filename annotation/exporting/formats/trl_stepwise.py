@@ -3,6 +3,10 @@
 Read by TRL's PRMTrainer up to TRL 1.13 (``trl.experimental.prm``); TRL 1.14 removed the trainer and the
 stepwise dataset type, so this shape is kept for projects that pin trl==1.13. Axolotl's own PRM trainer reads
 the same columns (axolotl_prm.py). Which steps are kept: step_labels.py.
+
+Both trainers tokenize the prompt and each step apart and put the prompt's tokens straight before the first
+step's (the step separator goes after each step only), so the prompt ends with the export's separator (a newline
+by default), as DPO and KTO text prompts do.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ class TRLStepwise(Exporter):
     title = "TRL stepwise supervision"
     description = "prompt, completions (steps), labels (one boolean per step) for TRL 1.13's PRMTrainer"
     trainer = "TRL 1.13: trl.experimental.prm.PRMTrainer (removed in TRL 1.14; pin trl==1.13.0)"
+    uses_step_labels = True
+    separates_prompt = True
 
     def arrow_schema(self, options: ExportOptions):
         import pyarrow as pa
@@ -32,7 +38,7 @@ class TRLStepwise(Exporter):
         kept = labelled_steps(item, options, tally)
         if kept is not None:
             steps, labels = kept
-            yield {"prompt": item.trace.problem, "completions": steps, "labels": labels}
+            yield {"prompt": item.trace.problem + options.separator, "completions": steps, "labels": labels}
 
     def record_label(self, record: dict[str, Any]) -> str:
         return "every step correct" if all(record["labels"]) else "has a wrong step"

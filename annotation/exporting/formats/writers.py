@@ -39,10 +39,12 @@ def data_paths(out: Path, output: str, splits: list[str]) -> dict[str, Path]:
     return {split: base.with_name(f"{base.stem}-{split}{suffix}") for split in splits}
 
 
-def card_path(out: Path) -> Path:
-    """``<name>.README.md`` beside the data (``out`` as given, before any split suffix): one card per export, so
-    two exports into one folder never share, nor overwrite, one card."""
-    return out.with_name(f"{out.stem if out.suffix else out.name}.{CARD_NAME}")
+def card_path(out: Path, output: str) -> Path:
+    """``<data file>.README.md`` beside the data, named by the data file's full name with its suffix (``--out
+    exports/prm.jsonl`` gives ``exports/prm.jsonl.README.md``, one card for both sides of a split): one card per
+    export, so two exports into one folder (``prm.jsonl`` and ``prm.parquet`` too) never share one."""
+    base = out if out.suffix else out.with_suffix(SUFFIXES[output])
+    return base.with_name(f"{base.name}.{CARD_NAME}")
 
 
 def check_card_target(card: Path) -> None:

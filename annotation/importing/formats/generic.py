@@ -185,9 +185,10 @@ class Generic(Adapter):
     def _labels(
         d: dict[str, Any], m: FieldMapping, ctx: ConvertContext, first_error: int | None, n_steps: int
     ) -> list[Judgment]:
-        """The judgment the record's label columns make (none when no label column is mapped): the first error,
-        the critique, and per step a verdict, a critique and a correction. Without a first-error column the first
-        error follows the verdicts; with one, the verdicts must agree with it."""
+        """The judgment the record's label columns make: the first error, the critique, and per step a verdict, a
+        critique and a correction. None when no label column is mapped, or when every label cell of the record is
+        empty (an empty judgment would count as submitted). Without a first-error column the first error follows
+        the verdicts; with one, the verdicts must agree with it."""
         if not any(getattr(m, name) for name in LABEL_FIELDS):
             return []
         verdicts = verdicts_per_step(_cell(d, m.step_verdicts, "step_verdicts"), m.step_verdicts or "", n_steps)
@@ -208,12 +209,15 @@ class Generic(Adapter):
         ]
         while steps and steps[-1].is_empty():
             steps.pop()
+        critique = _text_cell(d, m.critique, "critique")
+        if first_error is None and critique is None and not steps:
+            return []  # empty label cells: no judgment, which would count as submitted and complete the trace
         return [
             Judgment(
                 ctx.options.label_source,
                 first_error=first_error,
                 steps=steps,
-                critique=_text_cell(d, m.critique, "critique"),
+                critique=critique,
                 solution_correct=None if first_error is None else first_error == NO_ERROR,
             )
         ]

@@ -1,7 +1,7 @@
 """Per-step lists a labels file carries (critiques, verdicts, corrections), read strictly: one item per step.
 
 A list cell may be a list, or (in CSV) a JSON list in a text cell; ``null`` or an empty text where a step has
-nothing. Verdicts are -1 / 0 / +1, or the words people write for them.
+nothing. Verdicts are read as annotation.core.verdicts reads them (critics' answers too).
 """
 
 from __future__ import annotations
@@ -10,23 +10,7 @@ import json
 from typing import Any
 
 from annotation.core.model import InvalidValue
-
-VERDICT_WORDS = {
-    "1": 1,
-    "+1": 1,
-    "+": 1,
-    "correct": 1,
-    "good": 1,
-    "positive": 1,
-    "0": 0,
-    "neutral": 0,
-    "-1": -1,
-    "-": -1,
-    "wrong": -1,
-    "incorrect": -1,
-    "bad": -1,
-    "negative": -1,
-}
+from annotation.core.verdicts import SPELLINGS, parse_verdict
 
 
 def per_step(value: Any, column: str, n_steps: int) -> list[Any] | None:
@@ -63,25 +47,11 @@ def texts_per_step(value: Any, column: str, n_steps: int) -> list[str | None] | 
 
 
 def verdict(item: Any, column: str, i: int) -> int | None:
-    """One step's verdict: -1, 0, +1 (as numbers or text), a word for one, or nothing."""
-    if item is None or (isinstance(item, str) and not item.strip()):
-        return None
-    spelled = item.strip().lower() if isinstance(item, str) else None
-    if spelled in VERDICT_WORDS:
-        return VERDICT_WORDS[spelled]
-    number: float | None = None
-    if isinstance(item, int | float) and not isinstance(item, bool):
-        number = float(item)
-    elif spelled is not None:
-        try:
-            number = float(spelled)
-        except ValueError:
-            number = None
-    if number not in (-1.0, 0.0, 1.0):
-        raise InvalidValue(
-            f"{column}[{i}]", f"step {i + 1}: {item!r} is not a verdict (-1, 0, +1, wrong, neutral, correct)"
-        )
-    return int(number)
+    """One step's verdict (annotation.core.verdicts: -1 / 0 / +1, a boolean, or a word for one), or nothing."""
+    try:
+        return parse_verdict(item)
+    except ValueError:
+        raise InvalidValue(f"{column}[{i}]", f"step {i + 1}: {item!r} is not a verdict ({SPELLINGS})") from None
 
 
 def verdicts_per_step(value: Any, column: str, n_steps: int) -> list[int | None] | None:

@@ -31,7 +31,7 @@ def test_labels_csv_attaches_and_says_how_many_matched(tmp_path, monkeypatch, ca
     )  # fmt: skip
     assert code == 0, err
     assert "Traces: 0 added, 2 already present" in out
-    assert "Labels attached to traces already in the project: 2 records matched (0 by record id and file, " in out
+    assert "project: 2 records matched (0 the same id and text, 0 by record id, 2 by problem and steps)" in out
     assert "Judgments added: 2 human:alice" in out
 
     code, out, err = run(capsys, "stats", "--project", "p", "--json")

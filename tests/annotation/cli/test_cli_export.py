@@ -142,7 +142,7 @@ def test_export_options_for_text_rows_and_the_critic_prompt(db, tmp_path, capsys
     rows = read_jsonl(out)
     assert rows and all(r["prompt"].endswith("\\boxed{}.\n\nCritique:\n") for r in rows)
     assert all(r["prompt"].startswith("The following is a math problem") for r in rows)
-    assert (tmp_path / "kto.README.md").exists()
+    assert (tmp_path / "kto.jsonl.README.md").exists()
 
     code, _, err = run(
         capsys, "export", "--project", export_data.PROJECT, "--format", "kto", "--out", str(out), "--separator", "\\x"

@@ -89,6 +89,8 @@ def test_stepwise_shapes_pair_each_step_with_its_label(exported, tmp_path):
             kept = len(rec["steps"]) if rec["label"] == -1 else rec["label"] + 1
             assert row["completions"] == rec["steps"][:kept]
             assert ints["labels"] == [1] * (kept - 1) + [0 if rec["label"] != -1 else 1]
+            # Review of issue 16: the trainers put the prompt's tokens straight before the first step's.
+            assert row["prompt"] == rec["problem"] + "\n"
 
 
 def test_preference_and_sft_rows_from_the_critic(exported, tmp_path):
@@ -124,6 +126,11 @@ def test_train_check_names_what_a_trainer_would_get_wrong(tmp_path):
     joined = write_jsonl(tmp_path / "k.jsonl", [{"prompt": "Find x.", "completion": "x = 1", "label": True}])
     report = check_export(joined, "kto")
     assert report.problems == ["train, row 0: the prompt runs straight into the completion (no separator between them)"]
+
+    stepwise = write_jsonl(tmp_path / "s.jsonl", [{"prompt": "Find x.", "completions": ["x = 1"], "labels": [True]}])
+    assert check_export(stepwise, "axolotl-prm").problems == [
+        "train, row 0: the prompt runs straight into the first completion (no separator between them)"
+    ]
 
     missing = write_jsonl(tmp_path / "d.jsonl", [{"prompt": "p\n", "chosen": "a"}])
     assert check_export(missing, "dpo").problems == [

@@ -107,7 +107,7 @@ def test_a_human_judgment_csv_adds_judgments_to_the_traces_not_traces(sqlite_eng
 
     assert (
         "Labels attached to traces already in the project: 30 records matched "
-        "(15 by record id and file, 15 by problem and steps)"
+        "(0 the same id and text, 15 by record id, 15 by problem and steps)"
     ) in summary_lines(summary)
 
     found = judgments(sqlite_engine, "human:alice")
@@ -203,3 +203,207 @@ def test_a_reference_import_keeps_adding_traces_as_before(sqlite_engine, origina
     row = alice_row(originals[7], with_id=False)
     summary = alice(sqlite_engine, write_csv(tmp_path / "ref.csv", [row]), source="reference")
     assert summary.traces_added == 1 and summary.matched_by_text == 0
+
+
+def test_empty_label_cells_make_no_judgment_and_a_later_row_still_labels_the_trace(sqlite_engine, originals, tmp_path):
+    """Review of issue 16: a row with every label cell empty gave an empty submitted judgment, which completed the
+    trace, and a later row for the same trace with real labels was dropped."""
+    settings = load_settings(sqlite_engine, PROJECT)
+    save_settings(sqlite_engine, PROJECT, replace(settings, judgments_per_trace=1))
+    empty = alice_row(originals[0])
+    empty[4:8] = ["", "", "", ""]
+    only_empty = alice_row(originals[1])
+    only_empty[4:8] = ["", json.dumps([None] * len(originals[1]["steps"])), "", ""]  # a list of nulls: nothing
+    rows = [empty, only_empty, alice_row(originals[0])]
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", rows), first_error=None)
+
+    assert summary.judgments_added == {"human:alice": 1}
+    found = judgments(sqlite_engine, "human:alice")
+    assert set(found) == {"gsm8k-0"} and found["gsm8k-0"].first_error == originals[0]["label"]
+    assert found["gsm8k-0"].steps[0]["critique"] == "alice on step 1 of gsm8k-0"  # the later row's labels
+    assert complete(sqlite_engine) == ["gsm8k-0"]  # gsm8k-1 had only empty cells: still open
+    assert not any("same trace" in w for w in summary.warnings)
+
+
+def test_a_new_trace_given_twice_takes_the_labels_of_the_row_that_has_them(sqlite_engine, tmp_path):
+    rows = [
+        ["x-1", "", "What is 1 + 1?", '["1 + 1 = 2"]', "", "", "", ""],
+        ["x-1", "", "What is 1 + 1?", '["1 + 1 = 2"]', "", '["fine"]', "[1]", ""],
+    ]
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", rows), first_error=None)
+    assert summary.traces_added == 1 and summary.judgments_added == {"human:alice": 1}
+    assert judgments(sqlite_engine, "human:alice")["x-1"].steps[0]["critique"] == "fine"
+    assert summary.warnings == [
+        "alice.csv, record 2: the same trace as record 1; imported once with this record's labels"
+    ]
+
+
+def unmapped(row: list[str]) -> list[str]:
+    """The row as a labels file that does not say which file its ids belong to."""
+    return [row[0], "", *row[2:]]
+
+
+def test_an_id_without_its_file_still_names_its_trace_and_other_text_is_refused(sqlite_engine, originals, tmp_path):
+    """Review of issue 16: without --map source_file a record's file was the labels file's own name, so its id
+    matched no trace, and a record naming a trace by id with another text became a new trace silently."""
+    spaced = unmapped(alice_row(originals[2]))  # the same text but for whitespace: found by its id
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [spaced]))
+    assert (summary.matched_by_id, summary.matched_by_text, summary.traces_added) == (1, 0, 0)
+
+    other = unmapped(alice_row(originals[3]))
+    other[3] = json.dumps([*originals[3]["steps"][:-1], "A last step of another trace."])
+    with pytest.raises(ImportFailure) as caught:
+        alice(sqlite_engine, write_csv(tmp_path / "bob.csv", [other]), source="human:bob")
+    message = str(caught.value)
+    assert message.startswith(
+        "bob.csv, record 1, line 2, field 'uid': record id 'gsm8k-3' names trace 4 of the project"
+    )
+    assert "(record 'gsm8k-3' of gsm8k.json), but its step " in message and "differs from that trace's" in message
+    assert "nothing was imported" in message
+    assert judgments(sqlite_engine, "human:bob") == {} and project_overview(sqlite_engine, PROJECT).traces == 400
+
+
+def test_an_id_several_files_share_needs_its_file_unless_the_text_says_which(sqlite_engine, originals, tmp_path):
+    twins = [{**rec, "problem": rec["problem"] + " (a variant)"} for rec in originals[:2]]
+    (tmp_path / "variants.json").write_text(json.dumps(twins), encoding="utf-8")
+    import_file(sqlite_engine, tmp_path / "variants.json", project=PROJECT)  # the ids again, in another file
+
+    summary = alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [unmapped(alice_row(originals[0]))]))
+    assert summary.matched_same + summary.matched_by_id == 1  # its text says which of the two
+    assert judgments(sqlite_engine, "human:alice")["gsm8k-0"].steps[0]["critique"] == "alice on step 1 of gsm8k-0"
+
+    row = unmapped(alice_row(originals[1]))
+    row[2] = "Neither trace's problem."
+    with pytest.raises(ImportFailure) as caught:
+        alice(sqlite_engine, write_csv(tmp_path / "bob.csv", [row]), source="human:bob")
+    message = str(caught.value)
+    assert (
+        "record id 'gsm8k-1' names 2 traces of the project (trace 2 of the project (record 'gsm8k-1' of gsm8k.json)"
+        in message
+    )
+    assert "none with its problem and steps" in message and "--map source_file=FIELD" in message
+    mapped = alice_row(originals[1])
+    mapped[2] = "Neither trace's problem."
+    with pytest.raises(ImportFailure, match=r"record id 'gsm8k-1' of gsm8k.json names trace 2 of the project .* its "):
+        alice(sqlite_engine, write_csv(tmp_path / "bob.csv", [mapped]), source="human:bob")
+
+
+def test_records_that_match_no_trace_are_new_traces_counted_and_warned_about(sqlite_engine, originals, tmp_path):
+    new = unmapped(alice_row(originals[6]))
+    new[0], new[2] = "mine-1", "A problem the project does not have."
+    summary = alice(sqlite_engine, write_csv(tmp_path / "critic.csv", [alice_row(originals[5]), new]), "model:critic")
+    assert (summary.matched_by_id, summary.traces_added, summary.new_traces_unmatched) == (1, 1, 1)
+    from annotation.importing.preview import summary_lines
+
+    assert "Records that matched no trace already in the project, added as new traces: 1" in summary_lines(summary)
+    assert any(
+        "1 records matched no trace already in the project and were added as new traces" in w for w in summary.warnings
+    )
+
+
+def test_labels_matched_to_a_merged_trace_by_its_current_steps_are_kept(sqlite_engine, tmp_path):
+    """Review of issue 16: labels matched by text (or id) to a trace whose steps an annotator merged were dropped as
+    "for the steps as imported", though they were matched against its current steps."""
+    from annotation.workflow.restructure import restructure
+
+    original = {"id": "m-1", "problem": "What is 2 + 3?", "steps": ["2 + 3", "= 5", "So 5."]}
+    traces_file = tmp_path / "traces.jsonl"
+    traces_file.write_text(json.dumps(original) + "\n", encoding="utf-8")
+    options = ConvertOptions(mapping=FieldMapping(id="id", step_split="list"))
+    import_file(sqlite_engine, traces_file, project="merged", fmt="generic", options=options)
+    with session(sqlite_engine) as s:
+        trace_id = s.exec(select(TraceRow.id)).one()
+    restructure(sqlite_engine, trace_id=trace_id, username="ann", op="merge", step=0)
+    with session(sqlite_engine) as s:
+        now = list(s.get(TraceRow, trace_id).steps)
+    assert len(now) == 2
+
+    def labels(name: str, steps: list[str], with_id: bool) -> Path:
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", "problem", "steps", "critiques"])
+            writer.writerow(
+                [
+                    "m-1" if with_id else "",
+                    original["problem"],
+                    json.dumps(steps),
+                    json.dumps(["ok"] * (len(steps) - 1) + ["no"]),
+                ]
+            )
+        return tmp_path / name
+
+    mapping = FieldMapping(id="id", step_split="list", step_critiques="critiques")
+    for source, with_id in (("human:alice", False), ("human:bob", True)):
+        options = ConvertOptions(label_source=Source.parse(source), mapping=mapping)
+        summary = import_file(
+            sqlite_engine, labels(f"{source}.csv", now, with_id), project="merged", fmt="generic", options=options
+        )
+        assert summary.judgments_added == {source: 1}, summary.warnings
+        assert (summary.matched_by_id, summary.matched_by_text) == ((1, 0) if with_id else (0, 1))
+    # The very record first imported carries labels for the steps as they were: still left out.
+    options = ConvertOptions(label_source=Source.parse("human:carol"), mapping=mapping)
+    summary = import_file(
+        sqlite_engine,
+        labels("carol.csv", original["steps"], True),
+        project="merged",
+        fmt="generic",
+        options=options,
+    )
+    assert not summary.judgments_added and any("merged or split" in w for w in summary.warnings)
+
+
+def bob_judges(engine, record_id: str) -> None:
+    """Bob judges a trace on the Annotate page: first error step 2, verdicts, critiques, tags, time spent."""
+    from annotation.core.model import StepLabel
+
+    labels = [StepLabel(verdict=1, critique="bob: fine", tags=["ok"]), StepLabel(verdict=-1, tags=["calculation"])]
+    judgment = Judgment(Source("human", "bob"), first_error=1, steps=labels, critique="bob overall", time_spent_s=30.0)
+    with session(engine) as s:
+        trace_id = s.exec(select(TraceRow.id).where(TraceRow.record_id == record_id)).one()
+        record(s, [JudgmentWrite(trace_id, judgment, by_worker=True)])
+        s.commit()
+
+
+def test_a_partial_labels_file_merges_into_a_persons_judgment(sqlite_engine, originals, tmp_path):
+    """Review of issue 16: a file holding only critiques replaced bob's verdicts and first error."""
+    bob_judges(sqlite_engine, "gsm8k-1")
+    row = alice_row(originals[1])  # label 1: critiques for steps 1 and 2
+    summary = alice(
+        sqlite_engine,
+        write_csv(tmp_path / "bob.csv", [row]),
+        source="human:bob",
+        first_error=None,
+        step_verdicts=None,
+        corrections=None,
+    )
+    assert summary.judgments_revised == {"human:bob": 1}
+    j = judgments(sqlite_engine, "human:bob")["gsm8k-1"]
+    assert (j.first_error, j.critique, j.time_spent_s) == (1, "bob overall", 30.0)  # kept: the file has none
+    assert [(s["verdict"], s["tags"]) for s in j.steps] == [(1, ["ok"]), (-1, ["calculation"])]
+    assert [s["critique"] for s in j.steps] == ["alice on step 1 of gsm8k-1", "alice on step 2 of gsm8k-1"]
+    from storage.queries import revisions_of
+
+    with session(sqlite_engine) as s:
+        earlier = revisions_of(s, judgment_id=j.id)
+    assert earlier[-1].content["steps"][0]["critique"] == "bob: fine"  # the earlier state is kept
+    assert earlier[-1].changed_by == "import:bob.csv"
+
+
+def test_a_first_error_that_contradicts_the_verdicts_kept_is_refused(sqlite_engine, originals, tmp_path):
+    bob_judges(sqlite_engine, "gsm8k-1")
+    row = alice_row(originals[1])
+    row[4] = "3"  # the first error at step 3, but bob's verdicts say step 2 is wrong
+    with pytest.raises(ImportFailure) as caught:
+        alice(
+            sqlite_engine,
+            write_csv(tmp_path / "bob.csv", [row]),
+            source="human:bob",
+            step_verdicts=None,
+            step_critiques=None,
+            corrections=None,
+        )
+    assert str(caught.value).startswith(
+        "bob.csv, record 1, line 2, field 'first_wrong': step 2 would be wrong before the first error, step 3, "
+        "merged into the judgment human:bob already has on this trace, which keeps its verdicts; nothing was imported"
+    )
+    assert judgments(sqlite_engine, "human:bob")["gsm8k-1"].first_error == 1

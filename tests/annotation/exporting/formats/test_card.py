@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -21,7 +23,7 @@ def test_card_reports_counts_labels_sources_agreement_and_licence(sqlite_engine,
     summary = export_project(
         sqlite_engine, export_data.PROJECT, "trl-stepwise", tmp_path / "trl.jsonl", ExportOptions(test_share=0.5)
     )
-    card = (tmp_path / "trl.README.md").read_text()
+    card = (tmp_path / "trl.jsonl.README.md").read_text()
     facts = summary.facts
 
     assert card.startswith("---\nlicense: cc-by-4.0\n")
@@ -45,7 +47,7 @@ def test_card_reports_counts_labels_sources_agreement_and_licence(sqlite_engine,
 def test_an_unknown_licence_is_declared_other_with_its_name_quoted(sqlite_engine, tmp_path):
     export_data.build(sqlite_engine, licence='Internal use only\n"no" sharing')
     export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
-    card = (tmp_path / "pb.README.md").read_text()
+    card = (tmp_path / "pb.jsonl.README.md").read_text()
     assert 'license: other\nlicense_name: "Internal use only \\"no\\" sharing"\n' in card
 
 
@@ -62,7 +64,7 @@ def test_the_card_counts_steps_one_way_and_says_which():
 def test_the_card_states_the_convention_once(sqlite_engine, tmp_path):
     export_data.build(sqlite_engine)
     export_project(sqlite_engine, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
-    card = (tmp_path / "pb.README.md").read_text()
+    card = (tmp_path / "pb.jsonl.README.md").read_text()
     assert card.count("Steps are counted from 1") == 1 and "0-based step index" not in card
     assert "(label " in card
 
@@ -118,7 +120,7 @@ def test_the_card_header_is_utf8_yaml_with_the_hub_licence_id(sqlite_engine, tmp
     """Issue 16: an emoji became escaped surrogates that YAML readers cannot encode."""
     export_data.build(sqlite_engine, name="Maths 🚀 «critics»", licence="CC BY 4.0")
     export_project(sqlite_engine, "Maths 🚀 «critics»", "processbench", tmp_path / "pb.jsonl")
-    raw = (tmp_path / "pb.README.md").read_bytes()
+    raw = (tmp_path / "pb.jsonl.README.md").read_bytes()
     text = raw.decode("utf-8")
     assert "🚀" in text and "\\ud83d" not in text
     meta = header(text)
@@ -138,12 +140,45 @@ def test_each_export_has_its_own_card_beside_it(sqlite_engine, tmp_path):
     )
     folder = export_project(sqlite_engine, export_data.PROJECT, "dpo", tmp_path / "dpo", ExportOptions(output="hf"))
 
-    assert first.card == str(tmp_path / "pb.README.md") and "`processbench`" in (tmp_path / "pb.README.md").read_text()
-    assert second.card == str(tmp_path / "trl.README.md")
-    assert "`trl-stepwise`" in (tmp_path / "trl.README.md").read_text()
-    assert split.card == str(tmp_path / "kto.README.md")  # one card for both splits
+    assert first.card == str(tmp_path / "pb.jsonl.README.md")
+    assert "`processbench`" in (tmp_path / "pb.jsonl.README.md").read_text()
+    assert second.card == str(tmp_path / "trl.parquet.README.md")
+    assert "`trl-stepwise`" in (tmp_path / "trl.parquet.README.md").read_text()
+    assert split.card == str(tmp_path / "kto.jsonl.README.md")  # one card for both splits
     assert folder.card == str(tmp_path / "dpo" / "README.md")
     assert not (tmp_path / "README.md").exists()
+
+
+def test_the_same_name_as_jsonl_and_parquet_keeps_two_cards(sqlite_engine, tmp_path):
+    """Review of issue 16: prm.jsonl and prm.parquet shared prm.README.md, the second overwriting the first's."""
+    export_data.build(sqlite_engine)
+    jsonl = export_project(sqlite_engine, export_data.PROJECT, "axolotl-prm", tmp_path / "prm.jsonl")
+    parquet = export_project(
+        sqlite_engine, export_data.PROJECT, "trl-stepwise", tmp_path / "prm.parquet", ExportOptions(output="parquet")
+    )
+    bare = export_project(sqlite_engine, export_data.PROJECT, "kto", tmp_path / "k", ExportOptions(test_share=0.5))
+    assert (jsonl.card, parquet.card) == (
+        str(tmp_path / "prm.jsonl.README.md"),
+        str(tmp_path / "prm.parquet.README.md"),
+    )
+    assert "`axolotl-prm`" in (tmp_path / "prm.jsonl.README.md").read_text()
+    assert "`trl-stepwise`" in (tmp_path / "prm.parquet.README.md").read_text()
+    assert bare.card == str(tmp_path / "k.jsonl.README.md")  # named by the data file the export wrote
+
+    from annotation.exporting.train_check import check_export
+
+    assert check_export(tmp_path / "prm.jsonl").shape == "axolotl-prm"
+    assert check_export(tmp_path / "prm.parquet").shape == "trl-stepwise"
+    assert check_export(tmp_path / "k-train.jsonl").shape == "kto"  # a split finds the card of its export
+
+
+def test_train_check_reads_a_card_whose_project_name_holds_dashes(sqlite_engine, tmp_path):
+    """Review of issue 16: the YAML header was cut at any '---', such as one in the project's name."""
+    from annotation.exporting.train_check import check_export
+
+    export_data.build(sqlite_engine, name="GSM8K --- round 2")
+    export_project(sqlite_engine, "GSM8K --- round 2", "openrlhf-prm", tmp_path / "orl.jsonl")
+    assert check_export(tmp_path / "orl.jsonl").shape == "openrlhf-prm"
 
 
 def test_the_card_names_the_trainer_and_its_version(sqlite_engine, tmp_path):
@@ -151,7 +186,27 @@ def test_the_card_names_the_trainer_and_its_version(sqlite_engine, tmp_path):
     export_project(sqlite_engine, export_data.PROJECT, "trl-stepwise", tmp_path / "trl.jsonl")
     export_project(sqlite_engine, export_data.PROJECT, "openrlhf-prm", tmp_path / "orl.jsonl")
     export_project(sqlite_engine, export_data.PROJECT, "axolotl-prm", tmp_path / "ax.jsonl")
-    trl = (tmp_path / "trl.README.md").read_text()
+    trl = (tmp_path / "trl.jsonl.README.md").read_text()
     assert "Read by: TRL 1.13: trl.experimental.prm.PRMTrainer (removed in TRL 1.14" in trl
-    assert "Read by: OpenRLHF 0.9.5: openrlhf.cli.train_prm" in (tmp_path / "orl.README.md").read_text()
-    assert "Read by: Axolotl 0.21.0" in (tmp_path / "ax.README.md").read_text()
+    assert "Read by: OpenRLHF 0.9.5: openrlhf.cli.train_prm" in (tmp_path / "orl.jsonl.README.md").read_text()
+    assert "Read by: Axolotl 0.21.0" in (tmp_path / "ax.jsonl.README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "named", "not_named"),
+    [
+        ("axolotl-prm", {}, ["- step labels: first-error", '- text prompts end with "\\n"'], ["critic prompt"]),
+        ("openrlhf-prm", {}, ["- step labels: first-error"], ["critic prompt", "text prompts end", "conversational"]),
+        ("processbench", {}, [], ["step labels", "critic prompt", "text prompts end", "conversational"]),
+        ("critique-sft", {}, ["- critic prompt: redline"], ["text prompts end", "step labels"]),
+        ("kto", {}, ["- critic prompt: redline", "- conversational: no", '- text prompts end with "\\n"'], []),
+        ("dpo", {"conversational": True}, ["- conversational: yes"], ["text prompts end", "step labels"]),
+    ],
+)
+def test_the_card_names_only_the_options_its_format_reads(sqlite_engine, tmp_path, fmt, options, named, not_named):
+    """Review of issue 16: every card printed the critic prompt and the separator, a PRM export's too."""
+    export_data.build(sqlite_engine)
+    summary = export_project(sqlite_engine, export_data.PROJECT, fmt, tmp_path / "x.jsonl", ExportOptions(**options))
+    options_part = Path(summary.card).read_text(encoding="utf-8").split("## Export options")[1]
+    assert all(line in options_part for line in named), options_part
+    assert not any(word in options_part for word in not_named), options_part

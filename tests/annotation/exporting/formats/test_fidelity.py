@@ -113,7 +113,9 @@ def test_trl_stepwise_round_trip(sqlite_engine, tmp_path):
     export_project(sqlite_engine, "trl", "trl-stepwise", tmp_path / "out.jsonl")
     exported = read_jsonl(tmp_path / "out.jsonl")
 
-    assert exported == [records[0], {**records[1], "completions": ["3 * 3 = 6."]}, records[2]]
+    # The prompt ends with the separator (a newline): the trainers put the first step's tokens straight after it.
+    expected = [records[0], {**records[1], "completions": ["3 * 3 = 6."]}, records[2]]
+    assert exported == [{**r, "prompt": r["prompt"] + "\n"} for r in expected]
     import_file(sqlite_engine, tmp_path / "out.jsonl", project="trl-back")
     assert judgments_by_position(sqlite_engine, "trl-back") == judgments_by_position(sqlite_engine, "trl")
 
@@ -128,6 +130,6 @@ def test_trl_every_step_keeps_each_verdict(sqlite_engine, tmp_path):
     )
     export_project(sqlite_engine, "trl", "trl-stepwise", tmp_path / "first.jsonl")
 
-    assert read_jsonl(tmp_path / "every.jsonl") == records
-    first = [{"prompt": "x?", "completions": ["a", "b"], "labels": [True, False]}]
+    assert read_jsonl(tmp_path / "every.jsonl") == [{**records[0], "prompt": "x?\n"}]
+    first = [{"prompt": "x?\n", "completions": ["a", "b"], "labels": [True, False]}]
     assert read_jsonl(tmp_path / "first.jsonl") == first

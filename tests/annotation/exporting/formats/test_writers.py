@@ -49,25 +49,25 @@ def test_a_failing_export_leaves_nothing_half_written(project, tmp_path, monkeyp
         export_project(project, export_data.PROJECT, "trl-stepwise", out)
     assert not out.exists()
     assert leftovers(tmp_path) == []
-    assert not (tmp_path / "trl.README.md").exists()
+    assert not (tmp_path / "trl.jsonl.README.md").exists()
 
 
 def test_card_goes_beside_the_data_but_never_over_someone_elses_file(project, tmp_path):
     first = export_project(project, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
-    assert first.card == str(tmp_path / "pb.README.md")
-    assert CARD_MARKER in (tmp_path / "pb.README.md").read_text()
+    assert first.card == str(tmp_path / "pb.jsonl.README.md")
+    assert CARD_MARKER in (tmp_path / "pb.jsonl.README.md").read_text()
     again = export_project(project, export_data.PROJECT, "processbench", tmp_path / "pb.jsonl")
-    assert again.card == str(tmp_path / "pb.README.md")  # our own card is refreshed
+    assert again.card == str(tmp_path / "pb.jsonl.README.md")  # our own card is refreshed
 
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "README.md").write_text("# My notes\n")
-    (mine / "pb.README.md").write_text("# Notes on pb\n")
+    (mine / "pb.jsonl.README.md").write_text("# Notes on pb\n")
     export_project(project, export_data.PROJECT, "processbench", mine / "other.jsonl")
     assert (mine / "README.md").read_text() == "# My notes\n"
     with pytest.raises(ExportFailure, match="not a dataset card Redline wrote"):
         export_project(project, export_data.PROJECT, "processbench", mine / "pb.jsonl")
-    assert (mine / "pb.README.md").read_text() == "# Notes on pb\n" and not (mine / "pb.jsonl").exists()
+    assert (mine / "pb.jsonl.README.md").read_text() == "# Notes on pb\n" and not (mine / "pb.jsonl").exists()
 
 
 def test_hf_folder_replaces_an_earlier_export_but_not_other_folders(project, tmp_path):
