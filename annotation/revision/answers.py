@@ -20,8 +20,56 @@ _CHOICE = re.compile(r"^\(?([A-Za-z])\)?$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
 _INTEGER = re.compile(r"^[+-]?\d+$")
-# A number followed by a unit in words ("18 dollars", "5 apples"): the number is the answer.
-_NUMBER_THEN_WORDS = re.compile(r"^([+-]?(?:\d[\d,]*)?\.?\d+)\s*(?:[A-Za-z][A-Za-z .]*)$")
+# A number, a space, then a unit in words ("18 dollars", "5 sq. ft"): the number is the answer. Every word has two
+# letters or more, and none is a word of mathematics: "2x", "3 pi", "5 i", "2 e", "4 sqrt" are not units.
+_NUMBER_THEN_WORDS = re.compile(r"^([+-]?(?:\d[\d,]*)?\.?\d+)\s+([A-Za-z]{2,}\.?(?:\s+[A-Za-z]{2,}\.?)*)$")
+_WORD = re.compile(r"[A-Za-z]+")
+NOT_UNITS = frozenset(
+    [
+        "pi",
+        "sqrt",
+        "root",
+        "cbrt",
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "log",
+        "ln",
+        "lg",
+        "exp",
+        "mod",
+        "modulo",
+        "inf",
+        "infty",
+        "infinity",
+        "and",
+        "or",
+        "to",
+        "times",
+        "plus",
+        "minus",
+        "over",
+        "divided",
+        "by",
+        "choose",
+        "squared",
+        "cubed",
+        "power",
+        "dx",
+        "dy",
+        "dz",
+        "dt",
+    ]
+)
 
 
 def _balanced(text: str, start: int) -> str | None:
@@ -125,8 +173,11 @@ def as_number(answer: str) -> tuple[Fraction, bool] | None:
 
 
 def for_math(answer: str) -> str:
-    """The answer as math-verify should read it: a number followed by a unit in words keeps only the number
-    (math-verify would read "18 dollars" as a product of letters), everything else as written."""
+    """The answer as math-verify should read it: a number, a space and a unit in words keeps only the number
+    (math-verify would read "18 dollars" as a product of letters), everything else as written: "2x", "3 pi" or
+    "5 i" are mathematics, not units (a unit is a word of two letters or more that is not in NOT_UNITS)."""
     a = answer.strip()
     unit = _NUMBER_THEN_WORDS.match(a)
-    return unit.group(1) if unit else a
+    if unit is None or any(w.lower() in NOT_UNITS for w in _WORD.findall(unit.group(2))):
+        return a
+    return unit.group(1)

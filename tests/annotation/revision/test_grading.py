@@ -50,6 +50,15 @@ REAL_ANSWERS = [
     ("7/2", "\\frac{14}{4}", True),
     ("(A)", "(A)", True),
     ("(A)", "(B)", False),
+    # A unit is a word after a space, not a variable or a constant of mathematics.
+    ("2x", "2", False),
+    ("2", "2x", False),
+    ("3 pi", "3", False),
+    ("3", "3 pi", False),
+    ("5 i", "5", False),
+    ("5 cm", "5", True),
+    ("12 dollars", "12", True),
+    ("12", "12 dollars", True),
 ]
 
 
