@@ -24,52 +24,9 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 # letters or more, and none is a word of mathematics: "2x", "3 pi", "5 i", "2 e", "4 sqrt" are not units.
 _NUMBER_THEN_WORDS = re.compile(r"^([+-]?(?:\d[\d,]*)?\.?\d+)\s+([A-Za-z]{2,}\.?(?:\s+[A-Za-z]{2,}\.?)*)$")
 _WORD = re.compile(r"[A-Za-z]+")
-NOT_UNITS = frozenset(
-    [
-        "pi",
-        "sqrt",
-        "root",
-        "cbrt",
-        "sin",
-        "cos",
-        "tan",
-        "cot",
-        "sec",
-        "csc",
-        "arcsin",
-        "arccos",
-        "arctan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "log",
-        "ln",
-        "lg",
-        "exp",
-        "mod",
-        "modulo",
-        "inf",
-        "infty",
-        "infinity",
-        "and",
-        "or",
-        "to",
-        "times",
-        "plus",
-        "minus",
-        "over",
-        "divided",
-        "by",
-        "choose",
-        "squared",
-        "cubed",
-        "power",
-        "dx",
-        "dy",
-        "dz",
-        "dt",
-    ]
-)
+_MATH_WORDS = """pi sqrt root cbrt sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln lg exp mod modulo
+inf infty infinity and or to times plus minus over divided by choose squared cubed power dx dy dz dt"""
+NOT_UNITS = frozenset(_MATH_WORDS.split())
 
 
 def _balanced(text: str, start: int) -> str | None:
