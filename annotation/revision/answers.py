@@ -1,8 +1,9 @@
 """Final answers: found in a solution's text, and made comparable.
 
 A reply's final answer is the last ``\\boxed{...}`` (braces balanced), else the last "final answer: X", else the
-last "the answer is X", else GSM8K's "#### X". A trace's original answer is its ``answer`` field, or, when that is
-empty, the final answer found in its last step. ``None`` means no final answer: it is graded wrong, and counted.
+last "the answer is X", else GSM8K's "#### X"; X is the math of a ``$...$`` it starts with, else the rest of its
+sentence. A trace's original answer is its ``answer`` field, or, when that is empty, the final answer found in its
+last step. ``None`` means no final answer: it is graded wrong, and counted.
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from fractions import Fraction
 from annotation.core.model import Trace
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
-_FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)\s*(.+)", re.IGNORECASE)
-_ANSWER_IS = re.compile(r"\bthe\s+answer\s+is\s*:?\s*(.+)", re.IGNORECASE)
+# The markers of a stated answer; the answer is what follows the last one (Minerva's "Final Answer: The final answer
+# is $42$. I hope it is correct." states it twice: the inner one holds the answer).
+_FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)\s*", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"\bthe\s+answer\s+is\s*:?\s*", re.IGNORECASE)
+# The end of a sentence: a full stop (not a decimal point, nor an abbreviation's) followed by a space or the end.
+_SENTENCE_END = re.compile(r"(\S*)\.(?=\s|$)")
+_ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "no", "approx"])
 _HASHES = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
 _CHOICE = re.compile(r"^\(?([A-Za-z])\)?$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -53,6 +59,22 @@ def last_boxed(text: str) -> str | None:
     return found
 
 
+def _stated(rest: str) -> str | None:
+    """The answer in what follows a marker, on its line: the math of a leading $...$, else up to the sentence's end."""
+    rest = rest.splitlines()[0].strip().strip("*").strip() if rest.strip() else ""
+    if rest.startswith("$"):
+        dollars = len(rest) - len(rest.lstrip("$"))
+        close = rest.find("$" * dollars, dollars)
+        if close > dollars:
+            return _clean(rest[dollars:close])
+    if last_boxed(rest) is None:
+        for end in _SENTENCE_END.finditer(rest):
+            if end.group(1).lower() not in _ABBREVIATIONS:
+                rest = rest[: end.end(1)]
+                break
+    return _clean(rest)
+
+
 def _clean(answer: str) -> str | None:
     answer = answer.strip().strip("*").strip()
     answer = re.sub(r"[.\s]+$", "", answer)  # "is 42." -> 42
@@ -72,9 +94,11 @@ def final_answer(text: str | None) -> str | None:
     if boxed is not None:
         return boxed.strip() or None
     for pattern in (_FINAL, _ANSWER_IS):
-        found = pattern.findall(text)
-        if found:
-            return _clean(found[-1].splitlines()[0])
+        last = None
+        for last in pattern.finditer(text):  # noqa: B007 (the last marker is the one that counts)
+            pass
+        if last is not None:
+            return _stated(text[last.end() :])
     hashes = _HASHES.findall(text)
     if hashes:
         return _clean(hashes[-1])

@@ -24,6 +24,12 @@ from annotation.revision.answers import as_number, final_answer, for_math, last_
         ("", None),
         (None, None),
         ("Final answer: **\\boxed{7}**", "7"),
+        # Minerva's ending: the innermost marker, the math in its $...$, not the sentence after it.
+        ("Final Answer: The final answer is $42$. I hope it is correct.", "42"),
+        ("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", "\\frac{1}{2}"),
+        ("The answer is 42. I hope it is correct.", "42"),
+        ("The answer is 3.5. That is all.", "3.5"),
+        ("Final answer: Mr. Smith. He did it.", "Mr. Smith"),
     ],
 )
 def test_the_final_answer_of_a_solution(text, answer):
