@@ -32,10 +32,13 @@ class RevisionPlan:
             raise InvalidValue("show", f"{self.show!r} is not one of {', '.join(SHOWS)}")
         if self.limit is not None and self.limit < 1:
             raise InvalidValue("limit", "limit must be at least 1")
-        check_grader(self.grader)
+        grader = check_grader(self.grader)
         self.reviser.validate()
         critiques = check_source(self.critiques)
-        return self if critiques == self.critiques else RevisionPlan(**{**self.__dict__, "critiques": critiques})
+        if (critiques, grader) == (self.critiques, self.grader):
+            return self
+        # As normalised: a grader typed " exact " is stored, and found again, as "exact".
+        return RevisionPlan(**{**self.__dict__, "critiques": critiques, "grader": grader})
 
 
 @dataclass

@@ -175,6 +175,18 @@ def test_only_admins_start_runs_and_bad_input_is_named(sqlite_engine, project):
         run_revision(sqlite_engine, plan(sqlite_engine, "http://127.0.0.1:9/v1", grader="critic:judge"))
 
 
+def test_a_grader_is_stored_as_normalised(sqlite_engine, project):
+    assert plan(sqlite_engine, "http://127.0.0.1:9/v1", grader=" exact ").validate().grader == "exact"
+    assert plan(sqlite_engine, "http://127.0.0.1:9/v1", grader="critic: judge").validate().grader == "critic:judge"
+    with OpenAIStub(by_problem(reviser_plan())) as stub:
+        run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base, grader=" exact "))
+        again = run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base, grader="exact"))
+    assert {r.grader for r in results(sqlite_engine)} == {"exact"} and revision_history(sqlite_engine)[
+        0
+    ].grader == "exact"
+    assert again.skipped == 6 and stub.requests == 6  # the same grader: nothing graded again
+
+
 def test_an_llm_grader_is_a_saved_critic(sqlite_engine, project):
     def answer(body):
         text = prompt_text(body)
