@@ -7,6 +7,9 @@
 With --json it prints one JSON object: the source, show, counts, rates in percent and their 95% bootstrap
 intervals (``ci``), over every result of this configuration (reviser, show, grader) for that source. Running
 the same command again sends no request it sent before.
+
+Exit status, as every command's (annotation.cli.main): 0; 1 when a request failed, and for a project that does not
+exist (NoSuchProject, as critique, metrics and export); 2 for a bad argument (InvalidValue, named).
 """
 
 from __future__ import annotations
