@@ -8,7 +8,6 @@ solution really had), else on the critique's own, else "(none)".
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, Text, cast, func, select
 
 from annotation.judgments.visibility import ALL_HUMANS, ProjectView
-from annotation.metrics.pairs import source_label
+from annotation.metrics.pairs import source_label, tags_at_first_error
 from annotation.revision.figures import RevisionFigures, figures_by, revision_figures, usefulness
 from annotation.revision.prompts import SHOWS
 from storage import queries
@@ -105,24 +104,20 @@ def _error_tags(engine: Engine, frame: pd.DataFrame) -> list[str | None]:
             chunk = trace_ids[start : start + queries.WRITE_CHUNK]
             # Only judgments whose steps carry a tag: most carry none, and reading every steps list costs.
             query = select(j.trace_id, j.source_kind, j.source_name, j.first_error, cast(j.steps, Text)).where(
-                j.trace_id.in_(chunk), cast(j.steps, Text).like('%"tags": ["%')
+                j.trace_id.in_(chunk), j.first_error.is_not(None), cast(j.steps, Text).like('%"tags": ["%')
             )
-            for trace_id, kind, name, first_error, steps in s.exec(query):
-                found = _tags_at(steps, first_error)
-                if found:
-                    tags[(trace_id, f"{kind}:{name}" if name else kind)] = found
+            found = s.exec(query).all()
+            if not found:
+                continue
+            ids, kinds, names, first_errors, steps = zip(*found, strict=True)
+            at = tags_at_first_error(np.asarray(steps, dtype=object), np.asarray(first_errors))
+            for trace_id, kind, name, joined in zip(ids, kinds, names, at, strict=True):
+                if joined:
+                    tags[(trace_id, f"{kind}:{name}" if name else kind)] = joined
     return [
         tags.get((t, "reference")) or tags.get((t, src))
         for t, src in zip(frame["trace_id"], frame["critique_source"], strict=True)
     ]
-
-
-def _tags_at(steps_json: str | None, first_error: int | None) -> str | None:
-    steps = json.loads(steps_json or "[]")
-    if first_error is None or not 0 <= first_error < len(steps) or not isinstance(steps[first_error], dict):
-        return None
-    found = steps[first_error].get("tags") or []
-    return ", ".join(sorted(str(x) for x in found)) or None
 
 
 def rows_of(frame: pd.DataFrame, source: str) -> pd.DataFrame:
