@@ -63,7 +63,8 @@ def source_of(kind: str, name: str) -> str:
 def select_items(
     engine: Engine, project: str, critiques: str, show: str, reviser_hash: str, limit: int | None = None
 ) -> tuple[int, list[Item], int]:
-    """The project's id, what to revise (in import order), and how many were left out for want of a reference."""
+    """The project's id, what to revise (in import order), and how many traces were left out for want of a reference
+    answer (each once, however many of the source's judgments it has)."""
     with session(engine) as s:
         proj = queries.get_project(s, name=project)
         if proj is None:
@@ -79,12 +80,13 @@ def select_items(
             )
             .order_by(TraceRow.position, JudgmentRow.source_kind, JudgmentRow.source_name)
         ).all()
-        items, no_reference = [], 0
+        items: list[Item] = []
+        no_reference: set[int] = set()  # traces, not judgments: human:* judges a trace once per person
         for j, t in rows:
             if (j.extra or {}).get("unparsed"):
                 continue
             if not (t.reference_answer or "").strip():
-                no_reference += 1
+                no_reference.add(t.id)
                 continue
             if limit is not None and len(items) >= limit:
                 break
@@ -102,7 +104,7 @@ def select_items(
                     request_hash=request_hash(reviser_hash, messages),
                 )
             )
-        return proj.id, items, no_reference
+        return proj.id, items, len(no_reference)
 
 
 def stored_results(engine: Engine, items: list[Item], show: str, reviser: str) -> dict[tuple[int, str], Stored]:

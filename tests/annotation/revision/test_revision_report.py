@@ -36,3 +36,19 @@ def test_the_error_tag_is_the_references_else_the_critiques_own(sqlite_engine, p
     assert frame["error tag"].fillna("").tolist() == ["", "", "", "arithmetic", "arithmetic, misread", ""]
     by_tag = report_for(frame, "human:alice", "full").breakdowns["error tag"]
     assert by_tag.set_index("error tag")["n"].to_dict() == {"(none)": 4, "arithmetic": 1, "arithmetic, misread": 1}
+
+
+def test_traces_without_a_reference_answer_are_counted_once_whoever_judged_them(sqlite_engine, project):
+    from annotation.core.model import Judgment, Source
+    from annotation.core.records import judgment_row
+    from annotation.revision.store import select_items
+    from storage import queries
+    from storage.tables import TraceRow, utcnow
+
+    with session(sqlite_engine) as s:
+        no_reference = s.exec(select(TraceRow.id).where(TraceRow.reference_answer.is_(None))).one()
+        bob = Judgment(Source("human", "bob"), first_error=-1)
+        queries.insert_judgments(s, rows=[judgment_row(bob, trace_id=no_reference, now=utcnow())])
+        s.commit()
+    _, items, missing = select_items(sqlite_engine, "revise", "human:*", "full", "hash")
+    assert missing == 1 and len(items) == 9  # alice's and bob's judgments of the trace: one trace left out
