@@ -8,8 +8,9 @@ With --json it prints one JSON object: the source, show, counts, rates in percen
 intervals (``ci``), over every result of this configuration (reviser, show, grader) for that source. Running
 the same command again sends no request it sent before.
 
-Exit status, as every command's (annotation.cli.main): 0; 1 when a request failed, and for a project that does not
-exist (NoSuchProject, as critique, metrics and export); 2 for a bad argument (InvalidValue, named).
+Exit status, as every command's (annotation.cli.main): 0; 1 when a request failed or an answer could not be graded,
+and for a project that does not exist (NoSuchProject, as critique, metrics and export); 2 for a bad argument
+(InvalidValue, named).
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ def _text(d: dict) -> str:
             f"  accuracy {d['accuracy_before']}% -> {d['accuracy_after']}%"
             f"  change {with_ci('accuracy_change', ' pts')}",
             f"  run {run['id']} {run['status']}: {run['revised']} revised, {run['cached']} reused, {run['failed']} "
-            f"failed, {d['no_answer']} without a final answer, {d['no_reference']} without a reference answer; "
-            f"cost ${run['cost']:.4f}, {run['prompt_tokens'] + run['completion_tokens']} tokens",
+            f"failed, {run['ungraded']} not graded, {d['no_answer']} without a final answer, {d['no_reference']} "
+            f"without a reference answer; cost ${run['cost']:.4f}, {run['prompt_tokens'] + run['completion_tokens']} "
+            "tokens",
         ]
     )
 
@@ -121,8 +123,15 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
         result = run_revision(engine, plan, concurrency=args.concurrency, progress=progress)
     finally:
         bar.close()
-    frame = load_results(engine, plan.project, ProjectView.admin(), reviser=reviser.name, show=plan.show)
-    frame = frame[(frame["reviser_hash"] == reviser.config_hash()) & (frame["grader"] == plan.grader)]
+    frame = load_results(
+        engine,
+        plan.project,
+        ProjectView.admin(),
+        reviser=reviser.name,
+        show=plan.show,
+        reviser_hash=reviser.config_hash(),
+        grader=plan.grader,
+    )
     report = report_for(frame, plan.critiques, plan.show, resamples=args.bootstrap, details=False).as_dict()
     out = {
         **report,
@@ -135,6 +144,7 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
             "revised": result.done,
             "cached": result.skipped + result.cached,
             "failed": result.failed,
+            "ungraded": result.ungraded,
             "cost": result.cost,
             "prompt_tokens": result.prompt_tokens,
             "completion_tokens": result.completion_tokens,
@@ -143,4 +153,4 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
         },
     }
     print(json.dumps(out) if args.json else _text(out))
-    return 0 if result.status == "done" and result.failed == 0 else 1
+    return 0 if result.status == "done" and result.failed == 0 and result.ungraded == 0 else 1

@@ -48,6 +48,9 @@ class RevisionProgress(RunProgress):
     no_reference: int = 0
     # Revised solutions that gave no final answer (graded wrong).
     no_answer: int = 0
+    # Answered, but an answer could not be graded (an LLM grader failed, or the run was cancelled while grading):
+    # kept out of the figures and graded again by the next run.
+    ungraded: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
