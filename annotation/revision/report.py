@@ -16,8 +16,8 @@ from sqlalchemy import Engine, Text, cast, func, select
 
 from annotation.judgments.visibility import ALL_HUMANS, ProjectView
 from annotation.metrics.pairs import source_label, tags_at_first_error
-from annotation.revision.figures import RevisionFigures, figures_by, revision_figures, usefulness
-from annotation.revision.prompts import NO_CRITIQUE, SHOWS
+from annotation.revision.figures import RevisionFigures, figures_by, labelled, revision_figures, usefulness
+from annotation.revision.prompts import SHOWS
 from annotation.revision.store import current_critiques, is_stale
 from storage import queries
 from storage.db import session
@@ -229,12 +229,6 @@ def side_by_side(frame: pd.DataFrame, *, resamples: int = 1000, seed: int = 0) -
         return (kinds.get(kind, 5), row["source"], SHOWS.index(row["show"]))
 
     return pd.DataFrame(sorted(rows, key=order))
-
-
-def labelled(status: str, show: str, stale: bool) -> bool:
-    """Whether a result says anything of its critique's usefulness: graded, made with the current critique, and
-    with a critique at all (``none``, the baseline, revises without one)."""
-    return status == "done" and show != NO_CRITIQUE and not stale
 
 
 def with_usefulness(frame: pd.DataFrame) -> pd.DataFrame:
