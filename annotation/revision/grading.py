@@ -29,6 +29,7 @@ from annotation.core.model import InvalidValue
 from annotation.revision.answers import as_number, normalise
 
 GRADER_NAMES = ("math-verify", "exact")
+DEFAULT_GRADER = "math-verify"
 CRITIC_PREFIX = "critic:"
 # math-verify's own timeout per parse and per comparison, in the worker.
 VERIFY_TIMEOUT_S = 5

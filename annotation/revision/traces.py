@@ -12,6 +12,7 @@ from sqlmodel import select
 from annotation.accounts.users import Account
 from annotation.judgments.visibility import NoAccess, project_view
 from annotation.revision.figures import labelled, usefulness
+from annotation.revision.grading import DEFAULT_GRADER
 from annotation.revision.prompts import NO_CRITIQUE
 from annotation.revision.store import current_critiques, is_stale
 from storage.db import session
@@ -106,6 +107,12 @@ OUTCOMES = {
 }
 
 
+def configuration_text(r: TraceRevision) -> str:
+    """ "reviser, show", with the grader when it is not the default one."""
+    graded = "" if r.grader == DEFAULT_GRADER else f", graded by {r.grader}"
+    return f"{r.reviser}, {r.show}{graded}"
+
+
 def usefulness_note(revisions: list[TraceRevision]) -> str | None:
     """What revising with this critique did, for the Check critiques page; None when it was never revised with it.
 
@@ -113,7 +120,7 @@ def usefulness_note(revisions: list[TraceRevision]) -> str | None:
     without a label), and never the ``none`` baseline, which revised without it."""
     with_critique = [r for r in revisions if r.show != NO_CRITIQUE]
     parts = [
-        f"{OUTCOMES[(bool(r.original_correct), bool(r.revised_correct))]} ({r.reviser}, {r.show}, {r.grader})"
+        f"{OUTCOMES[(bool(r.original_correct), bool(r.revised_correct))]} ({configuration_text(r)})"
         for r in with_critique
         if r.status == "done" and not r.stale
     ]
