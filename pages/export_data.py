@@ -91,7 +91,7 @@ def choose_options(fmt: str, sources: list[str]) -> ExportOptions | None:
     if fmt in USEFULNESS_FORMATS:
         usefulness = (
             st.text_input(
-                "Select by usefulness (REVISER or REVISER/SHOW; empty: off)",
+                "Select by usefulness (REVISER, REVISER/SHOW or REVISER/SHOW/GRADER; empty: off)",
                 key="export_usefulness",
                 help="Critiques a reviser revised with (Compare · Revisions): critique SFT keeps those that helped, "
                 "DPO pairs a helpful one over a harmful one on the same trace, KTO labels them helpful or harmful.",

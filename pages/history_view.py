@@ -43,11 +43,14 @@ def revisions(account: Account, trace_id: int, *, key: str) -> None:
             "critiques of": [r.source for r in found],
             "shown": [r.show for r in found],
             "reviser": [r.reviser for r in found],
+            "graded by": [r.grader for r in found],
             "original answer": [r.original_answer for r in found],
             "original": [grade_text(r.original_correct) for r in found],
             "revised answer": [r.revised_answer or "(none)" for r in found],
             "revised": [grade_text(r.revised_correct) for r in found],
             "usefulness": [r.usefulness or "–" for r in found],
+            # Stale: revised with a version of the critique changed or withdrawn since (no label until run again).
+            "status": ["stale" if r.stale else r.status for r in found],
             "when (UTC)": [r.updated_at for r in found],
         }
     )

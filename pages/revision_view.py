@@ -47,10 +47,40 @@ def results(project: str, version: tuple[int, str], who: tuple[str, bool, bool])
     return load_results(get_engine(), project, ProjectView(*who))
 
 
+# A reviser's results are read one configuration at a time, as the CLI reports them: its name, the hash of its
+# settings and the grader. Results of other settings (an edited critic, or a --model run that took its name) or of
+# another grader are never mixed into one figure.
+CONFIGURATION = ["reviser", "reviser_hash", "grader"]
+
+
+def configurations(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The configurations with results, the one written last first."""
+    last = frame.groupby(CONFIGURATION, sort=False)["updated_at"].max().sort_values(ascending=False, kind="stable")
+    return [tuple(str(v) for v in key) for key in last.index]
+
+
+def of_configuration(frame: pd.DataFrame, configuration: tuple[str, str, str]) -> pd.DataFrame:
+    reviser, reviser_hash, grader = configuration
+    return frame[(frame["reviser"] == reviser) & (frame["reviser_hash"] == reviser_hash) & (frame["grader"] == grader)]
+
+
+def configuration_label(configuration: tuple[str, str, str], current: dict[str, str]) -> str:
+    """ "reviser · graded by G · settings 1a2b3c4d", saying whether those are the saved critic's settings now."""
+    reviser, reviser_hash, grader = configuration
+    if reviser not in current:
+        settings = f"settings {reviser_hash[:8]}"
+    elif current[reviser] == reviser_hash:
+        settings = f"settings {reviser_hash[:8]}, as saved now"
+    else:
+        settings = f"earlier settings {reviser_hash[:8]}"
+    return f"{reviser} · graded by {grader} · {settings}"
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
-def table(project: str, reviser: str, version: tuple[int, str], who: tuple[str, bool, bool]) -> pd.DataFrame:
-    frame = results(project, version, who)
-    return side_by_side(frame[frame["reviser"] == reviser], resamples=BOOTSTRAP)
+def table(
+    project: str, configuration: tuple[str, str, str], version: tuple[int, str], who: tuple[str, bool, bool]
+) -> pd.DataFrame:
+    return side_by_side(of_configuration(results(project, version, who), configuration), resamples=BOOTSTRAP)
 
 
 # ---- starting and following a run (admins) -----------------------------------------------------------------------
@@ -116,7 +146,7 @@ def run_progress(run_id: int) -> None:
     eta = "" if p.eta_s is None else f" · about {p.eta_s:,.0f} s left"
     text = (
         f"Revision run {run_id}: {p.finished} of {p.total} ({p.skipped + p.cached} reused, {p.failed} failed, "
-        f"{p.no_answer} without a final answer) · cost ${p.cost:.4f}{eta}"
+        f"{p.ungraded} not graded, {p.no_answer} without a final answer) · cost ${p.cost:.4f}{eta}"
     )
     st.progress(p.fraction, text=text)
     if run.alive:
@@ -127,7 +157,7 @@ def run_progress(run_id: int) -> None:
     done = {"done": st.success, "cancelled": st.warning, "failed": st.error}.get(p.status, st.info)
     done(
         f"Revision run {run_id} {p.status}: {p.done} revised, {p.skipped + p.cached} reused, {p.failed} failed, "
-        f"{p.no_reference} without a reference answer."
+        f"{p.ungraded} not graded (graded again next run), {p.no_reference} without a reference answer."
     )
     if p.error:
         st.error(md_escape(p.error))
@@ -154,6 +184,7 @@ def run_history(engine: Engine, project: str) -> None:
                 "revised": r.done,
                 "reused": r.cached,
                 "failed": r.failed,
+                "not graded": r.ungraded,
                 "no reference": r.no_reference,
                 "tokens": r.tokens,
                 "cost ($)": round(r.cost, 6),
@@ -179,7 +210,9 @@ def headline(frame: pd.DataFrame, source: str, show: str) -> None:
     d = report.as_dict()
     st.caption(
         f"{d['n']:,} traces revised ({d['n_wrong_before']:,} wrong before, {d['n_right_before']:,} right); "
-        f"without a final answer (counted wrong): {d['no_answer']:,}; failed requests (left out): {d['failed']:,}. "
+        f"without a final answer (counted wrong): {d['no_answer']:,}; left out: {d['failed']:,} failed requests, "
+        f"{d['ungraded']:,} answers not graded (graded again next run), {d['stale']:,} revised with a critique "
+        f"changed or withdrawn since (stale; run again to revise the current one). "
         f"Brackets: 95% bootstrap interval over {BOOTSTRAP:,} resamples."
     )
     cards = [
@@ -214,7 +247,7 @@ def per_trace(frame: pd.DataFrame, account: Account, source: str, show: str) -> 
             "revised answer": mine["revised_answer"].fillna("(none)"),
             "revised": mine["revised_correct"].map(grade_text),
             "usefulness": mine["usefulness"].fillna("–"),
-            "status": mine["status"],
+            "status": mine["status"].where(~mine["stale"].astype(bool), "stale"),
         }
     )
     st.dataframe(shown.head(SHOWN_ROWS), hide_index=True, key="revise_traces")
@@ -231,7 +264,7 @@ def per_trace(frame: pd.DataFrame, account: Account, source: str, show: str) -> 
     row = mine.iloc[pick]
     found = trace_revisions(get_engine(), int(row["trace_id"]), account, source=str(row["critique_source"]))
     for r in found:
-        if r.show == show and r.reviser == row["reviser"]:
+        if (r.show, r.reviser, r.reviser_hash, r.grader) == (show, row["reviser"], row["reviser_hash"], row["grader"]):
             st.caption(
                 f"Original answer {r.original_answer!s} ({grade_text(r.original_correct)}) · revised answer "
                 f"{r.revised_answer or '(none)'} ({grade_text(r.revised_correct)}) · graded by {r.grader}"
@@ -247,11 +280,17 @@ def results_section(account: Account, project: str, view: ProjectView) -> None:
     if frame.empty:
         st.info("No revision results you may see in this project yet.")
         return
-    revisers = sorted(frame["reviser"].unique().tolist())
-    reviser = st.selectbox("Results of the reviser", revisers, key="revise_view_reviser")
-    mine = frame[frame["reviser"] == reviser]
+    current = {c.name: c.config_hash() for c in list_critics(get_engine())}
+    configuration = st.selectbox(
+        "Results of the reviser",
+        configurations(frame),
+        format_func=lambda c: configuration_label(c, current),
+        key="revise_view_configuration",
+        help="One reviser's settings and one grader at a time: results of others are never mixed in",
+    )
+    mine = of_configuration(frame, configuration)
     st.subheader("People and models side by side")
-    st.dataframe(table(project, reviser, version, who), hide_index=True, key="revise_table")
+    st.dataframe(table(project, configuration, version, who), hide_index=True, key="revise_table")
     left, right = st.columns(2)
     source = left.selectbox(
         "Figures for the critiques of", sources_in(mine), format_func=source_label, key="revise_view_source"

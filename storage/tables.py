@@ -410,6 +410,8 @@ class RevisionRun(SQLModel, table=True):
     # Replies reused from an earlier run (the same request): no new request was sent.
     cached: int = 0
     failed: int = 0
+    # Answered, but an answer could not be graded (left out of the figures, graded again by the next run).
+    ungraded: int = 0
     no_reference: int = 0
     cost: float = 0.0
     prompt_tokens: int = 0
@@ -427,8 +429,12 @@ class RevisionResult(SQLModel, table=True):
 
     __tablename__ = "revision_result"
     __table_args__ = (
-        UniqueConstraint("trace_id", "critique_source", "show", "reviser", name="revision_result_once"),
-        CheckConstraint("status IN ('done', 'failed')", name="revision_result_status_valid"),
+        # One result per configuration: another reviser setting (its hash) or grader never overwrites it.
+        UniqueConstraint(
+            "trace_id", "critique_source", "show", "reviser", "reviser_hash", "grader", name="revision_result_once"
+        ),
+        # ungraded: the reply is kept but a grade is missing (an LLM grader failed, or the run was cancelled).
+        CheckConstraint("status IN ('done', 'failed', 'ungraded')", name="revision_result_status_valid"),
         CheckConstraint(REVISION_SHOWS, name="revision_result_show_valid"),
         # A run finds the replies it can reuse by the request it would send.
         Index("revision_result_by_request", "request_hash"),

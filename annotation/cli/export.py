@@ -94,9 +94,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--usefulness",
         default=None,
-        metavar="REVISER[/SHOW]",
+        metavar="REVISER[/SHOW[/GRADER]]",
         help="critique-sft: only critiques that helped this reviser; dpo: helpful over harmful critiques; kto: "
-        "helpful (true) or harmful (false). SHOW as revised (default full)",
+        "helpful (true) or harmful (false). SHOW as revised (default full; not none), GRADER as graded (default: "
+        "the reviser's results written last)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -1,12 +1,16 @@
 """`python -m annotation revise ...`: does a critique help? Revise every trace a source judged and grade the result.
 
     python -m annotation revise --project P --critiques SOURCE (--reviser NAME | --model M [--api-base URL]
-        [--api-key-env NAME]) [--show verdict|first-error|full|none] [--grader math-verify|exact|critic:NAME]
-        [--concurrency N] [--limit N] --json
+        [--api-key-env NAME] [--name NAME]) [--show verdict|first-error|full|none]
+        [--grader math-verify|exact|critic:NAME] [--concurrency N] [--limit N] --json
 
 With --json it prints one JSON object: the source, show, counts, rates in percent and their 95% bootstrap
 intervals (``ci``), over every result of this configuration (reviser, show, grader) for that source. Running
 the same command again sends no request it sent before.
+
+Exit status, as every command's (annotation.cli.main): 0; 1 when a request failed or an answer could not be graded,
+and for a project that does not exist (NoSuchProject, as critique, metrics and export); 2 for a bad argument
+(InvalidValue, named).
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--api-key-env", default=None, help="with --model: NAME of the variable holding the key (REDLINE_API_KEY_NAMES)"
     )
+    p.add_argument(
+        "--name",
+        default=None,
+        help="with --model: the reviser's name in the results (default: the model's); not a saved critic's name",
+    )
     p.add_argument("--show", choices=SHOWS, default="full", help="what the reviser is shown of the critique")
     p.add_argument("--grader", default="math-verify", help="math-verify (default), exact, or critic:NAME")
     p.add_argument("--concurrency", type=int, default=8)
@@ -49,15 +58,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def reviser_of(args: argparse.Namespace, engine: Engine) -> CriticConfig:
     if args.reviser:
-        if args.api_base or args.api_key_env:
-            raise InvalidValue("reviser", "--api-base and --api-key-env go with --model; a saved critic has its own")
+        if args.api_base or args.api_key_env or args.name:
+            raise InvalidValue(
+                "reviser", "--api-base, --api-key-env and --name go with --model; a saved critic has its own"
+            )
         config = get_critic(engine, args.reviser)
         if config is None:
             raise InvalidValue("reviser", f"no saved critic named {args.reviser!r}; save it first, or give --model")
         return config
-    config = CriticConfig(
-        name=default_name(args.model), model=args.model, api_base=args.api_base, api_key_env=args.api_key_env
-    ).validate()
+    name = args.name.strip() if args.name else default_name(args.model)
+    config = CriticConfig(name=name, model=args.model, api_base=args.api_base, api_key_env=args.api_key_env).validate()
+    # Results are read by the reviser's name: a model string must not pass for a saved critic of other settings.
+    saved = get_critic(engine, name)
+    if saved is not None and saved.config_hash() != config.config_hash():
+        raise InvalidValue(
+            "name",
+            f"a saved critic is named {name!r}, with other settings: use --reviser {name} to revise with it, or "
+            "give this model another --name",
+        )
     check_key_name(config.api_key_env)  # refused, naming it, before anything is sent
     return config
 
@@ -81,8 +99,9 @@ def _text(d: dict) -> str:
             f"  accuracy {d['accuracy_before']}% -> {d['accuracy_after']}%"
             f"  change {with_ci('accuracy_change', ' pts')}",
             f"  run {run['id']} {run['status']}: {run['revised']} revised, {run['cached']} reused, {run['failed']} "
-            f"failed, {d['no_answer']} without a final answer, {d['no_reference']} without a reference answer; "
-            f"cost ${run['cost']:.4f}, {run['prompt_tokens'] + run['completion_tokens']} tokens",
+            f"failed, {run['ungraded']} not graded, {d['no_answer']} without a final answer, {d['no_reference']} "
+            f"without a reference answer; cost ${run['cost']:.4f}, {run['prompt_tokens'] + run['completion_tokens']} "
+            "tokens",
         ]
     )
 
@@ -118,8 +137,15 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
         result = run_revision(engine, plan, concurrency=args.concurrency, progress=progress)
     finally:
         bar.close()
-    frame = load_results(engine, plan.project, ProjectView.admin(), reviser=reviser.name, show=plan.show)
-    frame = frame[(frame["reviser_hash"] == reviser.config_hash()) & (frame["grader"] == plan.grader)]
+    frame = load_results(
+        engine,
+        plan.project,
+        ProjectView.admin(),
+        reviser=reviser.name,
+        show=plan.show,
+        reviser_hash=reviser.config_hash(),
+        grader=plan.grader,
+    )
     report = report_for(frame, plan.critiques, plan.show, resamples=args.bootstrap, details=False).as_dict()
     out = {
         **report,
@@ -132,6 +158,7 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
             "revised": result.done,
             "cached": result.skipped + result.cached,
             "failed": result.failed,
+            "ungraded": result.ungraded,
             "cost": result.cost,
             "prompt_tokens": result.prompt_tokens,
             "completion_tokens": result.completion_tokens,
@@ -140,4 +167,4 @@ def run(args: argparse.Namespace, engine: Engine) -> int:
         },
     }
     print(json.dumps(out) if args.json else _text(out))
-    return 0 if result.status == "done" and result.failed == 0 else 1
+    return 0 if result.status == "done" and result.failed == 0 and result.ungraded == 0 else 1

@@ -38,6 +38,7 @@ def start_run(engine: Engine, plan: RevisionPlan, project_id: int, total: int, s
 
 def copy_counts(run: RevisionRun, p: RevisionProgress) -> None:
     run.done, run.failed, run.cached, run.no_reference = p.done, p.failed, p.skipped + p.cached, p.no_reference
+    run.ungraded = p.ungraded
     run.cost, run.prompt_tokens, run.completion_tokens = p.cost, p.prompt_tokens, p.completion_tokens
 
 
@@ -69,6 +70,7 @@ class RevisionRunRecord:
     done: int
     cached: int
     failed: int
+    ungraded: int
     no_reference: int
     cost: float
     tokens: int
@@ -100,6 +102,7 @@ def revision_history(engine: Engine, *, project: str | None = None, limit: int =
                 done=run.done,
                 cached=run.cached,
                 failed=run.failed,
+                ungraded=run.ungraded,
                 no_reference=run.no_reference,
                 cost=run.cost,
                 tokens=run.prompt_tokens + run.completion_tokens,

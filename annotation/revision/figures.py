@@ -19,6 +19,7 @@ import pandas as pd
 
 from annotation.metrics.bootstrap import percentile_interval, resampled_counts
 from annotation.metrics.processbench import rounded
+from annotation.revision.prompts import NO_CRITIQUE
 
 CELLS = 4  # 2 * right_before + right_after
 WW, WR, RW, RR = range(CELLS)
@@ -35,6 +36,12 @@ def usefulness(right_before: bool | None, right_after: bool | None) -> str | Non
     if right_after:
         return HELPFUL
     return HARMFUL if right_before else None
+
+
+def labelled(status: str, show: str, stale: bool) -> bool:
+    """Whether a result says anything of its critique's usefulness: both answers graded, made with the source's
+    current critique, and with a critique at all (the ``none`` baseline revises without one)."""
+    return status == "done" and show != NO_CRITIQUE and not stale
 
 
 def outcome_codes(before: np.ndarray, after: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import select
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,23 +29,33 @@ from annotation.core.model import InvalidValue
 from annotation.revision.answers import as_number, normalise
 
 GRADER_NAMES = ("math-verify", "exact")
+DEFAULT_GRADER = "math-verify"
 CRITIC_PREFIX = "critic:"
 # math-verify's own timeout per parse and per comparison, in the worker.
 VERIFY_TIMEOUT_S = 5
-# How long the worker may take to start (it imports sympy), and per pair beyond its own timeouts.
+# How long the worker may take to start (it imports sympy), and per pair beyond its own timeouts (a pair may take
+# three of them: two parses and a comparison); how often a wait looks at the run's cancel.
 START_LIMIT_S = 120.0
 SLACK_S = 10.0
+POLL_S = 0.2
 CHUNK = 200
 REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True, slots=True)
 class Grade:
-    correct: bool
-    how: str  # "no answer", "exact", "integer", "math-verify", "llm", "timeout", ...
+    # None: not graded (an LLM grader's call failed or gave no verdict, or the run was cancelled while grading): the
+    # result is stored as ungraded, kept out of the figures, and graded again by the next run.
+    correct: bool | None
+    how: str  # "no answer", "exact", "number", "math-verify", "llm", "timeout", "llm: failed", "cancelled", ...
+
+    @property
+    def graded(self) -> bool:
+        return self.correct is not None
 
 
 NO_ANSWER = Grade(False, "no answer")
+CANCELLED = Grade(None, "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,8 @@ class Grader:
 
     def __init__(self) -> None:
         self._known: dict[Any, Grade] = {}
+        # Set when the run is cancelled: grading under way stops, and what it did not grade is left ungraded.
+        self.stop = threading.Event()
         self.cost = 0.0
         self.prompt_tokens = 0
         self.completion_tokens = 0
@@ -99,10 +112,12 @@ class Grader:
             out.append(grade)
             if grade is None:
                 hard.setdefault(self.key(item), item)
+        settled: dict[Any, Grade] = {}
         if hard:
-            for key, grade in zip(hard, await self.settle(list(hard.values())), strict=True):
-                self._known[key] = grade
-        return [g if g is not None else self._known[self.key(item)] for g, item in zip(out, items, strict=True)]
+            settled = dict(zip(hard, await self.settle(list(hard.values())), strict=True))
+            # What could not be graded is asked again next time, not remembered.
+            self._known.update((key, grade) for key, grade in settled.items() if grade.graded)
+        return [g if g is not None else settled[self.key(item)] for g, item in zip(out, items, strict=True)]
 
     @property
     def cpu_s(self) -> float:
@@ -113,70 +128,118 @@ class Grader:
         pass
 
 
-class VerifyWorker:
-    """The math-verify worker process, started on first use; one request at a time."""
+class Stopped(Exception):
+    """The run was cancelled while the worker was grading: it was killed, and what it had not graded is not."""
 
-    def __init__(self, timeout_s: int = VERIFY_TIMEOUT_S) -> None:
+
+def _message(line: bytes) -> dict[str, Any] | None:
+    """A line of the protocol, or None for anything else the worker's stdout ever carries (it is skipped)."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+class VerifyWorker:
+    """The math-verify worker process, started on first use; one request at a time, one reply line per pair.
+
+    Each pair gets its own limit (SLACK_S beyond three of math-verify's timeouts: two parses and a comparison); a
+    pair that holds the worker past it is graded wrong (``timeout``), the worker killed, and the rest of the request
+    sent to a new one. ``stop`` (a run's cancel) is looked at while waiting: the worker is killed and the pairs not
+    yet graded are left ungraded (CANCELLED)."""
+
+    def __init__(self, timeout_s: int = VERIFY_TIMEOUT_S, *, command: list[str] | None = None) -> None:
         self.timeout_s = timeout_s
+        self.command = command or [sys.executable, "-m", "annotation.revision.verify_worker"]
         self.cpu_s = 0.0  # the worker's CPU time, as it last reported it (plus that of workers killed before)
         self._spent_before = 0.0
         self._proc: subprocess.Popen | None = None
+        self._buffer = b""
         self._lock = threading.Lock()
 
-    def _start(self) -> subprocess.Popen:
+    @property
+    def pair_limit_s(self) -> float:
+        return SLACK_S + 3 * self.timeout_s
+
+    def _start(self, stop: threading.Event | None = None) -> subprocess.Popen:
         env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "annotation.revision.verify_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=env,
-            cwd=REPO,
+            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=REPO
         )
-        self._proc = proc
-        if self._read(START_LIMIT_S) is None:
+        self._proc, self._buffer = proc, b""
+        if self._read(START_LIMIT_S, stop) is None:
             raise RuntimeError("the math-verify worker did not start")
         return proc
 
-    def _read(self, limit_s: float) -> dict[str, Any] | None:
-        """The worker's next line, or None (the worker killed) when it does not come within ``limit_s``."""
+    def _read(self, limit_s: float, stop: threading.Event | None = None) -> dict[str, Any] | None:
+        """The worker's next message, or None (the worker killed) when it does not come within ``limit_s`` or the
+        worker ends; raises Stopped (the worker killed) as soon as ``stop`` is set. Lines that are not the
+        protocol's are skipped."""
         proc = self._proc
         assert proc is not None and proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], limit_s)
-        line = proc.stdout.readline() if ready else ""
-        if not line:
-            self._kill()
-            return None
-        reply = json.loads(line)
-        self.cpu_s = self._spent_before + float(reply.get("cpu_s", 0.0))
-        return reply
+        fd = proc.stdout.fileno()
+        deadline = time.monotonic() + limit_s
+        while True:
+            line, newline, rest = self._buffer.partition(b"\n")
+            if newline:
+                self._buffer = rest
+                message = _message(line)
+                if message is None:
+                    continue
+                self.cpu_s = self._spent_before + float(message.get("cpu_s", 0.0))
+                return message
+            if stop is not None and stop.is_set():
+                self._kill()
+                raise Stopped
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._kill()
+                return None
+            # Raw reads into our own buffer: a buffered readline could hold a second line select() cannot see.
+            ready, _, _ = select.select([fd], [], [], min(left, POLL_S))
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    self._kill()
+                    return None
+                self._buffer += chunk
 
     def _kill(self) -> None:
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
             self._proc = None
+            self._buffer = b""
             self._spent_before = self.cpu_s
 
-    def _ask(self, pairs: list[tuple[str, str]]) -> list[Grade] | None:
-        proc = self._proc or self._start()
-        assert proc.stdin is not None
-        proc.stdin.write(json.dumps({"pairs": pairs, "timeout_s": self.timeout_s}) + "\n")
-        proc.stdin.flush()
-        reply = self._read(SLACK_S + 2 * self.timeout_s * len(pairs))
-        return None if reply is None else [Grade(bool(c), str(how)) for c, how in reply["results"]]
+    def _ask(self, pairs: list[tuple[str, str]], out: list[Grade], stop: threading.Event | None) -> None:
+        """Grades of ``pairs`` appended to ``out`` one by one, as the worker sends them."""
+        done = 0
+        while done < len(pairs):
+            todo = pairs[done:]
+            proc = self._proc or self._start(stop)
+            assert proc.stdin is not None
+            proc.stdin.write((json.dumps({"pairs": todo, "timeout_s": self.timeout_s}) + "\n").encode("utf-8"))
+            proc.stdin.flush()
+            for _ in todo:
+                reply = self._read(self.pair_limit_s, stop)
+                done += 1
+                if reply is None or not isinstance(reply.get("result"), list):
+                    out.append(Grade(False, "timeout"))  # it held the worker past our limit: the rest to a new one
+                    break
+                correct, how = reply["result"]
+                out.append(Grade(bool(correct), str(how)))
 
-    def verify(self, pairs: list[tuple[str, str]]) -> list[Grade]:
+    def verify(self, pairs: list[tuple[str, str]], stop: threading.Event | None = None) -> list[Grade]:
         with self._lock:
             out: list[Grade] = []
-            for start in range(0, len(pairs), CHUNK):
-                chunk = pairs[start : start + CHUNK]
-                grades = self._ask(chunk)
-                if grades is None:  # one answer held the worker past our limit: grade them one by one
-                    grades = [(self._ask([p]) or [Grade(False, "timeout")])[0] for p in chunk]
-                out.extend(grades)
-            return out
+            try:
+                for start in range(0, len(pairs), CHUNK):
+                    self._ask(pairs[start : start + CHUNK], out, stop)
+            except Stopped:
+                pass
+            return out + [CANCELLED] * (len(pairs) - len(out))
 
     def close(self) -> None:
         with self._lock:
@@ -213,7 +276,7 @@ class MathVerifyGrader(Grader):
 
     async def settle(self, items: list[ToGrade]) -> list[Grade]:
         pairs = [(str(i.answer), i.reference) for i in items]
-        return await asyncio.to_thread(self.worker.verify, pairs)
+        return await asyncio.to_thread(self.worker.verify, pairs, self.stop)
 
     @property
     def cpu_s(self) -> float:
@@ -255,16 +318,19 @@ class LLMGrader(Grader):
 
         prompt = GRADER_PROMPT.format(problem=item.problem, reference=item.reference, answer=item.answer)
         async with gate:
+            if self.stop.is_set():
+                return CANCELLED
             try:
                 reply = await self.caller.ask([{"role": "user", "content": prompt}])
             except CritiqueFailed:
-                return Grade(False, "llm: failed")
+                # Not graded, not wrong: a failed call says nothing about the answer (graded again next run).
+                return Grade(None, "llm: failed")
         self.cost += reply.cost
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens
         found = _VERDICT.findall(reply.text)
         if not found:
-            return Grade(False, "llm: no verdict")
+            return Grade(None, "llm: no verdict")
         return Grade(found[-1].upper() == "SAME", "llm")
 
     async def settle(self, items: list[ToGrade]) -> list[Grade]:

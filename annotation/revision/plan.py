@@ -32,10 +32,13 @@ class RevisionPlan:
             raise InvalidValue("show", f"{self.show!r} is not one of {', '.join(SHOWS)}")
         if self.limit is not None and self.limit < 1:
             raise InvalidValue("limit", "limit must be at least 1")
-        check_grader(self.grader)
+        grader = check_grader(self.grader)
         self.reviser.validate()
         critiques = check_source(self.critiques)
-        return self if critiques == self.critiques else RevisionPlan(**{**self.__dict__, "critiques": critiques})
+        if (critiques, grader) == (self.critiques, self.grader):
+            return self
+        # As normalised: a grader typed " exact " is stored, and found again, as "exact".
+        return RevisionPlan(**{**self.__dict__, "critiques": critiques, "grader": grader})
 
 
 @dataclass
@@ -45,6 +48,9 @@ class RevisionProgress(RunProgress):
     no_reference: int = 0
     # Revised solutions that gave no final answer (graded wrong).
     no_answer: int = 0
+    # Answered, but an answer could not be graded (an LLM grader failed, or the run was cancelled while grading):
+    # kept out of the figures and graded again by the next run.
+    ungraded: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
 

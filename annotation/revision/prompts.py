@@ -19,6 +19,7 @@ from annotation.core.model import NO_ERROR, VERDICT_NAMES, Judgment, Trace
 from annotation.critics.templates import problem_text
 
 SHOWS = ("verdict", "first-error", "full", "none")
+NO_CRITIQUE = "none"  # the baseline: revised without a critique, so it says nothing of one's usefulness
 SHOW_TITLES = {
     "verdict": "the verdict only",
     "first-error": "the first wrong step",

@@ -8,7 +8,6 @@ solution really had), else on the critique's own, else "(none)".
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,9 +15,10 @@ import pandas as pd
 from sqlalchemy import Engine, Text, cast, func, select
 
 from annotation.judgments.visibility import ALL_HUMANS, ProjectView
-from annotation.metrics.pairs import source_label
-from annotation.revision.figures import RevisionFigures, figures_by, revision_figures, usefulness
+from annotation.metrics.pairs import source_label, tags_at_first_error
+from annotation.revision.figures import RevisionFigures, figures_by, labelled, revision_figures, usefulness
 from annotation.revision.prompts import SHOWS
+from annotation.revision.store import current_critiques, is_stale
 from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, Project, RevisionResult, TraceRow
@@ -42,13 +42,25 @@ COLUMNS = [
     "revised_answer",
     "original_correct",
     "revised_correct",
+    "critique_version",
+    "updated_at",
 ]
 
 
 def load_results(
-    engine: Engine, project: str, view: ProjectView, *, reviser: str | None = None, show: str | None = None
+    engine: Engine,
+    project: str,
+    view: ProjectView,
+    *,
+    reviser: str | None = None,
+    show: str | None = None,
+    reviser_hash: str | None = None,
+    grader: str | None = None,
 ) -> pd.DataFrame:
-    """One row per result the viewer may see (COLUMNS, and ``error tag``), in import order."""
+    """One row per result the viewer may see (COLUMNS, ``stale`` and ``error tag``), in import order.
+
+    ``stale``: made with a critique other than the source's current one (edited since, or withdrawn): shown, but
+    left out of the figures and of usefulness labels; a run of the same configuration makes it again."""
     from annotation.projects.overview import NoSuchProject
 
     r, t = RevisionResult, TraceRow
@@ -74,6 +86,8 @@ def load_results(
                 r.revised_answer,
                 r.original_correct,
                 r.revised_correct,
+                r.critique_version,
+                r.updated_at,
             )
             .join(t, t.id == r.trace_id)
             .where(t.project_id == proj.id)
@@ -83,12 +97,24 @@ def load_results(
             query = query.where(r.reviser == reviser)
         if show is not None:
             query = query.where(r.show == show)
+        if reviser_hash is not None:
+            query = query.where(r.reviser_hash == reviser_hash)
+        if grader is not None:
+            query = query.where(r.grader == grader)
         rows = [tuple(row) for row in s.exec(query)]
     names = [c for c in COLUMNS if c != "kind"]
     frame = pd.DataFrame(rows, columns=names)
     frame.insert(COLUMNS.index("kind"), "kind", [src.partition(":")[0] for src in frame["critique_source"]])
     keep = view.revision_mask(frame["kind"].to_numpy(), frame["critique_source"].to_numpy(), frame["qc"].to_numpy())
     frame = frame[keep].reset_index(drop=True)
+    current = current_critiques(engine, frame["trace_id"].tolist())
+    frame["stale"] = np.asarray(
+        [
+            is_stale(current, t, src, None if pd.isna(v) else int(v))
+            for t, src, v in zip(frame["trace_id"], frame["critique_source"], frame["critique_version"], strict=True)
+        ],
+        dtype=bool,
+    )
     frame["error tag"] = _error_tags(engine, frame)
     return frame
 
@@ -105,24 +131,20 @@ def _error_tags(engine: Engine, frame: pd.DataFrame) -> list[str | None]:
             chunk = trace_ids[start : start + queries.WRITE_CHUNK]
             # Only judgments whose steps carry a tag: most carry none, and reading every steps list costs.
             query = select(j.trace_id, j.source_kind, j.source_name, j.first_error, cast(j.steps, Text)).where(
-                j.trace_id.in_(chunk), cast(j.steps, Text).like('%"tags": ["%')
+                j.trace_id.in_(chunk), j.first_error.is_not(None), cast(j.steps, Text).like('%"tags": ["%')
             )
-            for trace_id, kind, name, first_error, steps in s.exec(query):
-                found = _tags_at(steps, first_error)
-                if found:
-                    tags[(trace_id, f"{kind}:{name}" if name else kind)] = found
+            found = s.exec(query).all()
+            if not found:
+                continue
+            ids, kinds, names, first_errors, steps = zip(*found, strict=True)
+            at = tags_at_first_error(np.asarray(steps, dtype=object), np.asarray(first_errors))
+            for trace_id, kind, name, joined in zip(ids, kinds, names, at, strict=True):
+                if joined:
+                    tags[(trace_id, f"{kind}:{name}" if name else kind)] = joined
     return [
         tags.get((t, "reference")) or tags.get((t, src))
         for t, src in zip(frame["trace_id"], frame["critique_source"], strict=True)
     ]
-
-
-def _tags_at(steps_json: str | None, first_error: int | None) -> str | None:
-    steps = json.loads(steps_json or "[]")
-    if first_error is None or not 0 <= first_error < len(steps) or not isinstance(steps[first_error], dict):
-        return None
-    found = steps[first_error].get("tags") or []
-    return ", ".join(sorted(str(x) for x in found)) or None
 
 
 def rows_of(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -132,8 +154,9 @@ def rows_of(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def graded(frame: pd.DataFrame) -> pd.DataFrame:
-    """The results whose request was answered, with ``before`` and ``after`` as booleans."""
-    done = frame[frame["status"] == "done"]
+    """The results whose request was answered and both answers graded, made with the source's current critique,
+    with ``before`` and ``after`` as booleans."""
+    done = frame[(frame["status"] == "done") & ~frame["stale"].astype(bool)]
     return done.assign(before=done["original_correct"].astype(bool), after=done["revised_correct"].astype(bool))
 
 
@@ -144,6 +167,10 @@ class RevisionReport:
     figures: RevisionFigures
     failed: int
     no_answer: int
+    # Answered but not graded (an LLM grader failed; a run cancelled while grading); made with an earlier version
+    # of the critique, or one withdrawn: both left out of the figures and counted here.
+    ungraded: int = 0
+    stale: int = 0
     breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -153,6 +180,8 @@ class RevisionReport:
             **self.figures.as_dict(),
             "failed": self.failed,
             "no_answer": self.no_answer,
+            "ungraded": self.ungraded,
+            "stale": self.stale,
         }
 
 
@@ -161,6 +190,7 @@ def report_for(
 ) -> RevisionReport:
     """Figures (and, with ``details``, breakdowns) of one source's results under one show."""
     mine = rows_of(frame[frame["show"] == show], source)
+    stale = mine["stale"].astype(bool)
     done = graded(mine)
     figures = revision_figures(done["before"].to_numpy(), done["after"].to_numpy(), resamples=resamples, seed=seed)
     breakdowns = {by: figures_by(done, by, resamples=resamples, seed=seed) for by in GROUPS} if details else {}
@@ -168,8 +198,10 @@ def report_for(
         source=source,
         show=show,
         figures=figures,
-        failed=int((mine["status"] == "failed").sum()),
+        failed=int(((mine["status"] == "failed") & ~stale).sum()),
         no_answer=int(done["revised_answer"].isna().sum()),
+        ungraded=int(((mine["status"] == "ungraded") & ~stale).sum()),
+        stale=int(stale.sum()),
         breakdowns=breakdowns,
     )
 
@@ -200,12 +232,19 @@ def side_by_side(frame: pd.DataFrame, *, resamples: int = 1000, seed: int = 0) -
 
 
 def with_usefulness(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each result with its critique's usefulness: helpful, harmful, or None."""
+    """Each result with its critique's usefulness: helpful, harmful, or None (see ``labelled``)."""
     labels = [
         usefulness(None if b is None or pd.isna(b) else bool(b), None if a is None or pd.isna(a) else bool(a))
-        if status == "done"
+        if labelled(status, show, bool(stale))
         else None
-        for b, a, status in zip(frame["original_correct"], frame["revised_correct"], frame["status"], strict=True)
+        for b, a, status, show, stale in zip(
+            frame["original_correct"],
+            frame["revised_correct"],
+            frame["status"],
+            frame["show"],
+            frame["stale"],
+            strict=True,
+        )
     ]
     return frame.assign(usefulness=np.asarray(labels, dtype=object))
 

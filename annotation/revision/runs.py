@@ -86,7 +86,9 @@ async def _rows(outcomes: list[_Outcome], grader: Grader, plan: RevisionPlan, ru
     rows = []
     for (o, item), b, a in zip(answered, before, after, strict=True):
         extra = {**o.extra, "reference": item.reference, "graded": {"original": b.how, "revised": a.how}}
-        rows.append(_row(item, run_id, plan, "done", o.text, answers[id(o)], b.correct, a.correct, extra))
+        # A grade that could not be made (not a wrong answer): kept out of the figures, graded again next run.
+        status = "done" if b.graded and a.graded else "ungraded"
+        rows.append(_row(item, run_id, plan, status, o.text, answers[id(o)], b.correct, a.correct, extra))
     for o in outcomes:
         if o.text is None:
             rows.extend(_row(i, run_id, plan, "failed", None, None, None, None, o.extra) for i in o.items)
@@ -127,6 +129,7 @@ def _count(p: RevisionProgress, outcomes: list[_Outcome], rows: list[dict[str, A
             p.prompt_tokens += int(tokens.get("prompt", 0))
             p.completion_tokens += int(tokens.get("completion", 0))
     p.no_answer += sum(1 for r in rows if r["status"] == "done" and r["revised_answer"] is None)
+    p.ungraded += sum(1 for r in rows if r["status"] == "ungraded")
 
 
 async def _run(
@@ -226,8 +229,9 @@ async def _run(
                 last = time.monotonic()
 
     async def watch() -> None:
+        # Until the last result is written: a cancel while the last replies are graded stops the grading too.
         last_db = time.monotonic()
-        while not tasks.done():
+        while not writing.done():
             await asyncio.sleep(CANCEL_POLL_S)
             stop = cancel is not None and cancel.is_set()
             if not stop and time.monotonic() - last_db >= DB_CANCEL_POLL_S:
@@ -238,6 +242,7 @@ async def _run(
                     stop = False  # storage trouble shows up (and stops the run) when results are written
             if stop:
                 p.status = "cancelled"
+                grader.stop.set()  # grading under way stops too: what it did not grade is stored ungraded
                 tasks.cancel()
                 return
 
@@ -250,27 +255,38 @@ async def _run(
         if p.status not in ("cancelled", "failed"):
             raise
     finally:
-        watcher.cancel()
         queue.put_nowait(None)
-        await writing
+        try:
+            await writing
+        finally:
+            watcher.cancel()
 
 
 def _plan_work(
     engine: Engine, plan: RevisionPlan, items: list[Item]
 ) -> tuple[dict[str, list[Item]], list[_Outcome], int]:
     """Requests to send (one per distinct request), stored replies to grade again, and how many need nothing."""
-    stored = stored_results(engine, items, plan.show, plan.reviser.name)
+    stored = stored_results(
+        engine,
+        items,
+        show=plan.show,
+        reviser=plan.reviser.name,
+        reviser_hash=plan.reviser.config_hash(),
+        grader=plan.grader,
+    )
     replies = stored_replies(engine, [i.request_hash for i in items])
     requests: dict[str, list[Item]] = {}
     reuse: dict[str, list[Item]] = {}
     untouched = 0
     for item in items:
         before = stored.get((item.trace_id, item.source))
+        # A result is left as it is only when graded, of the same request, answers and critique version: an
+        # ungraded one is graded again, and one of an edited critique is made again (stale until then).
         same = (
             before is not None
             and before.status == "done"
             and before.request_hash == item.request_hash
-            and before.grader == plan.grader
+            and before.critique_version == item.critique_version
             and before.original_answer == item.original
             and before.reference == item.reference
         )

@@ -7,10 +7,11 @@ its own. A trace without a reference answer cannot be graded: it is left out and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, and_, false, func, insert, not_, update
 from sqlmodel import select
 
 from annotation.core.model import InvalidValue, Source, Trace
@@ -40,13 +41,24 @@ class Item:
 
 @dataclass(frozen=True)
 class Stored:
-    """An earlier result for the same trace, source, show and reviser."""
+    """An earlier result for the same trace and source, of the same configuration (show, reviser, its settings and
+    grader)."""
 
     request_hash: str
     status: str
-    grader: str
+    critique_version: int | None
     original_answer: str | None
     reference: str | None
+
+
+# A judgment that is a critique to revise with: submitted, and saying something (a first error or "no error"; a
+# model's unparsed answer says nothing).
+def critique_clause() -> Any:
+    return and_(
+        JudgmentRow.status == "submitted",
+        JudgmentRow.first_error.is_not(None),
+        not_(func.coalesce(JudgmentRow.extra["unparsed"].as_boolean(), false())),
+    )
 
 
 def source_clause(critiques: str) -> Any:
@@ -63,7 +75,8 @@ def source_of(kind: str, name: str) -> str:
 def select_items(
     engine: Engine, project: str, critiques: str, show: str, reviser_hash: str, limit: int | None = None
 ) -> tuple[int, list[Item], int]:
-    """The project's id, what to revise (in import order), and how many were left out for want of a reference."""
+    """The project's id, what to revise (in import order), and how many traces were left out for want of a reference
+    answer (each once, however many of the source's judgments it has)."""
     with session(engine) as s:
         proj = queries.get_project(s, name=project)
         if proj is None:
@@ -71,20 +84,14 @@ def select_items(
         rows = s.exec(
             select(JudgmentRow, TraceRow)
             .join(TraceRow, TraceRow.id == JudgmentRow.trace_id)
-            .where(
-                TraceRow.project_id == proj.id,
-                source_clause(critiques),
-                JudgmentRow.status == "submitted",
-                JudgmentRow.first_error.is_not(None),
-            )
+            .where(TraceRow.project_id == proj.id, source_clause(critiques), critique_clause())
             .order_by(TraceRow.position, JudgmentRow.source_kind, JudgmentRow.source_name)
         ).all()
-        items, no_reference = [], 0
+        items: list[Item] = []
+        no_reference: set[int] = set()  # traces, not judgments: human:* judges a trace once per person
         for j, t in rows:
-            if (j.extra or {}).get("unparsed"):
-                continue
             if not (t.reference_answer or "").strip():
-                no_reference += 1
+                no_reference.add(t.id)
                 continue
             if limit is not None and len(items) >= limit:
                 break
@@ -102,10 +109,13 @@ def select_items(
                     request_hash=request_hash(reviser_hash, messages),
                 )
             )
-        return proj.id, items, no_reference
+        return proj.id, items, len(no_reference)
 
 
-def stored_results(engine: Engine, items: list[Item], show: str, reviser: str) -> dict[tuple[int, str], Stored]:
+def stored_results(
+    engine: Engine, items: list[Item], *, show: str, reviser: str, reviser_hash: str, grader: str
+) -> dict[tuple[int, str], Stored]:
+    """This configuration's earlier results for the items' traces: (trace id, source) -> what was stored."""
     found: dict[tuple[int, str], Stored] = {}
     trace_ids = sorted({i.trace_id for i in items})
     r = RevisionResult
@@ -113,11 +123,39 @@ def stored_results(engine: Engine, items: list[Item], show: str, reviser: str) -
         for start in range(0, len(trace_ids), queries.WRITE_CHUNK):
             chunk = trace_ids[start : start + queries.WRITE_CHUNK]
             query = select(
-                r.trace_id, r.critique_source, r.request_hash, r.status, r.grader, r.original_answer, r.extra
-            ).where(r.trace_id.in_(chunk), r.show == show, r.reviser == reviser)
-            for trace_id, source, hash_, status, grader, original, extra in s.exec(query):
-                found[(trace_id, source)] = Stored(hash_, status, grader, original, (extra or {}).get("reference"))
+                r.trace_id, r.critique_source, r.request_hash, r.status, r.critique_version, r.original_answer, r.extra
+            ).where(
+                r.trace_id.in_(chunk),
+                r.show == show,
+                r.reviser == reviser,
+                r.reviser_hash == reviser_hash,
+                r.grader == grader,
+            )
+            for trace_id, source, hash_, status, version, original, extra in s.exec(query):
+                found[(trace_id, source)] = Stored(hash_, status, version, original, (extra or {}).get("reference"))
     return found
+
+
+def current_critiques(engine: Engine, trace_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+    """(trace id, source) -> the version of that source's judgment of the trace, for the judgments that are a
+    critique now (submitted and saying something). A result made with another version, or with a judgment no
+    longer among these (withdrawn, emptied), is stale."""
+    ids = sorted(set(trace_ids))
+    j = JudgmentRow
+    found: dict[tuple[int, str], int] = {}
+    with session(engine) as s:
+        for start in range(0, len(ids), queries.WRITE_CHUNK):
+            query = select(j.trace_id, j.source_kind, j.source_name, j.version).where(
+                j.trace_id.in_(ids[start : start + queries.WRITE_CHUNK]), critique_clause()
+            )
+            for trace_id, kind, name, version in s.exec(query):
+                found[(trace_id, source_of(kind, name))] = version
+    return found
+
+
+def is_stale(current: dict[tuple[int, str], int], trace_id: int, source: str, critique_version: int | None) -> bool:
+    """Whether a result was made with a critique other than the source's current one (see current_critiques)."""
+    return current.get((trace_id, source)) != critique_version
 
 
 def stored_replies(engine: Engine, hashes: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -128,24 +166,26 @@ def stored_replies(engine: Engine, hashes: list[str]) -> dict[str, tuple[str, di
     with session(engine) as s:
         for start in range(0, len(unique), queries.WRITE_CHUNK):
             chunk = unique[start : start + queries.WRITE_CHUNK]
-            query = select(r.request_hash, r.revised_text, r.extra).where(r.request_hash.in_(chunk), r.status == "done")
+            answered = r.status.in_(("done", "ungraded"))  # an ungraded result's reply is as good as any
+            query = select(r.request_hash, r.revised_text, r.extra).where(r.request_hash.in_(chunk), answered)
             for hash_, text, extra in s.exec(query):
                 found.setdefault(hash_, (text or "", dict(extra or {})))
     return found
 
 
 def write_results(engine: Engine, rows: list[dict[str, Any]], *, show: str, reviser: str, run: Any = None) -> None:
-    """One transaction: each row inserted, or replacing the result of the same trace, source, show and reviser;
-    ``run(session)`` updates the run's counts in the same transaction."""
+    """One transaction: each row inserted, or replacing the result of the same trace, source and configuration
+    (show, reviser, its settings' hash and grader); ``run(session)`` updates the run's counts in the same
+    transaction."""
     now = utcnow()
     r = RevisionResult
     with session(engine) as s:
         trace_ids = sorted({row["trace_id"] for row in rows})
         work.lock_traces(s, trace_ids=trace_ids)
         ids = {
-            (t, src): i
-            for i, t, src in s.exec(
-                select(r.id, r.trace_id, r.critique_source).where(
+            (t, src, h, g): i
+            for i, t, src, h, g in s.exec(
+                select(r.id, r.trace_id, r.critique_source, r.reviser_hash, r.grader).where(
                     r.trace_id.in_(trace_ids), r.show == show, r.reviser == reviser
                 )
             )
@@ -153,7 +193,7 @@ def write_results(engine: Engine, rows: list[dict[str, Any]], *, show: str, revi
         new, changed = [], []
         for row in rows:
             values = {**row, "show": show, "reviser": reviser, "updated_at": now}
-            known = ids.get((row["trace_id"], row["critique_source"]))
+            known = ids.get((row["trace_id"], row["critique_source"], row["reviser_hash"], row["grader"]))
             if known is None:
                 new.append({**values, "created_at": now})
             else:

@@ -11,7 +11,10 @@ from sqlmodel import select
 
 from annotation.accounts.users import Account
 from annotation.judgments.visibility import NoAccess, project_view
-from annotation.revision.figures import usefulness
+from annotation.revision.figures import labelled, usefulness
+from annotation.revision.grading import DEFAULT_GRADER
+from annotation.revision.prompts import NO_CRITIQUE
+from annotation.revision.store import current_critiques, is_stale
 from storage.db import session
 from storage.tables import Project, RevisionResult, TraceRow
 
@@ -22,7 +25,7 @@ class TraceRevision:
     show: str
     reviser: str
     grader: str
-    status: str
+    status: str  # done, failed (the request), ungraded (an answer could not be graded)
     original_answer: str | None
     revised_answer: str | None
     original_correct: bool | None
@@ -30,10 +33,17 @@ class TraceRevision:
     revised_text: str | None
     error: str | None
     updated_at: str
+    reviser_hash: str = ""
+    # Made with another version of the critique than the source's current one (edited since, or withdrawn).
+    stale: bool = False
 
     @property
     def usefulness(self) -> str | None:
-        return usefulness(self.original_correct, self.revised_correct) if self.status == "done" else None
+        """helpful / harmful, or None: only for a graded result of the current critique, and never for the ``none``
+        baseline, which revised without one."""
+        if not labelled(self.status, self.show, self.stale):
+            return None
+        return usefulness(self.original_correct, self.revised_correct)
 
 
 def trace_revisions(
@@ -53,10 +63,12 @@ def trace_revisions(
             view = project_view(engine, viewer, project)
         except NoAccess:
             return []
+        current = current_critiques(engine, [trace_id])
         query = select(RevisionResult).where(RevisionResult.trace_id == trace_id)
         if source is not None:
             query = query.where(RevisionResult.critique_source == source)
-        rows = s.exec(query.order_by(RevisionResult.critique_source, RevisionResult.show, RevisionResult.reviser))
+        order = (RevisionResult.critique_source, RevisionResult.show, RevisionResult.reviser, RevisionResult.grader)
+        rows = s.exec(query.order_by(*order, RevisionResult.updated_at))
         out = []
         for r in rows:
             kind, _, name = r.critique_source.partition(":")
@@ -76,6 +88,8 @@ def trace_revisions(
                     revised_text=r.revised_text,
                     error=(r.extra or {}).get("error"),
                     updated_at=r.updated_at.isoformat(sep=" ", timespec="seconds"),
+                    reviser_hash=r.reviser_hash,
+                    stale=is_stale(current, trace_id, r.critique_source, r.critique_version),
                 )
             )
         return out
@@ -93,10 +107,24 @@ OUTCOMES = {
 }
 
 
+def configuration_text(r: TraceRevision) -> str:
+    """ "reviser, show", with the grader when it is not the default one."""
+    graded = "" if r.grader == DEFAULT_GRADER else f", graded by {r.grader}"
+    return f"{r.reviser}, {r.show}{graded}"
+
+
 def usefulness_note(revisions: list[TraceRevision]) -> str | None:
-    """What revising with this critique did, for the Check critiques page; None when it was never revised."""
-    done = [r for r in revisions if r.status == "done" and r.original_correct is not None]
-    if not done:
-        return None
-    parts = [f"{OUTCOMES[(bool(r.original_correct), bool(r.revised_correct))]} ({r.reviser}, {r.show})" for r in done]
-    return "Revised with this critique: " + "; ".join(parts)
+    """What revising with this critique did, for the Check critiques page; None when it was never revised with it.
+
+    Only results of the critique as it is now count (a stale one was made with an earlier version: it says so,
+    without a label), and never the ``none`` baseline, which revised without it."""
+    with_critique = [r for r in revisions if r.show != NO_CRITIQUE]
+    parts = [
+        f"{OUTCOMES[(bool(r.original_correct), bool(r.revised_correct))]} ({configuration_text(r)})"
+        for r in with_critique
+        if r.status == "done" and not r.stale
+    ]
+    stale = sorted({f"{r.reviser}, {r.show}" for r in with_critique if r.stale})
+    if stale:
+        parts.append(f"revised before this critique was last changed ({'; '.join(stale)}): run the revision again")
+    return "Revised with this critique: " + "; ".join(parts) if parts else None

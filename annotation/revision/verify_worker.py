@@ -4,16 +4,20 @@ math-verify's timeouts use ``signal.alarm``, which works only in a process's mai
 threads (Streamlit's, a run's). Here the grading runs in this process's main thread, so math-verify's own
 timeouts hold, and the parent can kill the process if one ever does not (annotation.revision.grading).
 
-Protocol: one JSON object a line on stdin, ``{"pairs": [[answer, reference], ...], "timeout_s": T}``; one line
-back, ``{"results": [[correct, how], ...], "cpu_s": S}`` where ``cpu_s`` is this process's CPU time so far.
+Protocol: one JSON object a line on stdin, ``{"pairs": [[answer, reference], ...], "timeout_s": T}``; back, one
+line per pair as soon as it is graded, ``{"result": [correct, how], "cpu_s": S}`` where ``cpu_s`` is this
+process's CPU time so far (and one ``{"ready": true, ...}`` line at start). The protocol has stdout to itself:
+anything else printed (by this process, a library, or C code) goes to stderr.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
+from typing import TextIO
 
 
 def verify_pair(answer: str, reference: str, timeout_s: int) -> tuple[bool, str]:
@@ -31,17 +35,32 @@ def verify_pair(answer: str, reference: str, timeout_s: int) -> tuple[bool, str]
         return False, f"math-verify: {type(e).__name__}"
 
 
+def protocol_output() -> TextIO:
+    """The protocol's own stream (a copy of stdout); stdout itself, and sys.stdout, then lead to stderr."""
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
+def _send(out: TextIO, message: dict) -> None:
+    out.write(json.dumps({**message, "cpu_s": time.process_time()}) + "\n")
+    out.flush()
+
+
 def main() -> int:
+    out = protocol_output()
     # math-verify warns on every call that times out or fails to parse; the parent records the outcome itself.
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
     import math_verify  # noqa: F401  (imported once, before the first request)
 
-    print(json.dumps({"ready": True, "cpu_s": time.process_time()}), flush=True)
+    _send(out, {"ready": True})
     for line in sys.stdin:
         request = json.loads(line)
         timeout_s = int(request.get("timeout_s") or 5)
-        results = [verify_pair(a, r, timeout_s) for a, r in request["pairs"]]
-        print(json.dumps({"results": results, "cpu_s": time.process_time()}), flush=True)
+        for a, r in request["pairs"]:
+            _send(out, {"result": verify_pair(a, r, timeout_s)})
     return 0
 
 

@@ -140,3 +140,56 @@ def test_a_traces_history_shows_its_revisions(database_url, db):
     history = frame(at, "critiques of", "when (UTC)")
     assert list(history["critiques of"]) == ["model:critic"] and list(history["usefulness"]) == ["helpful"]
     assert any("Final answer: \\boxed{12}" in c.value for c in at.code)
+
+
+def test_one_reviser_configuration_at_a_time(database_url, db):
+    """A partial regrade with another grader, and the critic edited since: each configuration's figures apart."""
+    from dataclasses import replace
+
+    from annotation.critics.config import save_critic
+
+    make_revision_project(db)
+    with OpenAIStub(by_problem(reviser_plan())) as stub:
+        reviser = stub_critic(db, stub.api_base, name="reviser")
+        run_revision(db, RevisionPlan(project="revise", critiques="reference", reviser=reviser))
+        run_revision(
+            db, RevisionPlan(project="revise", critiques="reference", reviser=reviser, grader="exact", limit=2)
+        )
+        save_critic(db, replace(reviser, temperature=0.5))  # edited: its results so far are of earlier settings
+    at = open_compare()
+    choice = at.selectbox(key="revise_view_configuration")
+    h = reviser.config_hash()[:8]
+    assert choice.options == [
+        f"reviser · graded by exact · earlier settings {h}",
+        f"reviser · graded by math-verify · earlier settings {h}",
+    ]
+    assert list(frame(at, "source", "show", "fix_rate")["n"]) == [2]
+    choice.set_value(("reviser", reviser.config_hash(), "math-verify")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(frame(at, "source", "show", "fix_rate")["n"]) == [6]
+    assert len(frame(at, "trace", "usefulness")) == 6
+
+
+def test_a_result_of_a_critique_changed_since_is_shown_stale_and_left_out(database_url, db):
+    import dataclasses
+
+    from annotation.core.records import judgment_from_row
+    from annotation.judgments.writing import ANY_VERSION, JudgmentWrite, record
+    from storage.tables import JudgmentRow, TraceRow
+
+    make_revision_project(db)
+    with OpenAIStub(by_problem(reviser_plan())) as stub:
+        revised(db, stub, "human:alice")
+    with session(db) as s:
+        trace = s.exec(select(TraceRow.id).where(TraceRow.position == 1)).one()
+        row = s.exec(select(JudgmentRow).where(JudgmentRow.trace_id == trace, JudgmentRow.source_name == "alice")).one()
+        changed = dataclasses.replace(judgment_from_row(row), first_error=0)
+        record(s, [JudgmentWrite(trace, changed, expected_version=ANY_VERSION, changed_by="alice")])
+        s.commit()
+    at = open_compare()
+    at.selectbox(key="revise_view_source").set_value("human:alice").run()
+    traces = frame(at, "trace", "usefulness")
+    assert list(traces["status"]) == ["done", "stale", "done", "done", "done", "done"]
+    assert list(traces["usefulness"])[1] == "–"
+    assert frame(at, "source", "show", "fix_rate").set_index("source").loc["human:alice", "n"] == 5
+    assert any("1 revised with a critique changed or withdrawn since" in c.value for c in at.caption)

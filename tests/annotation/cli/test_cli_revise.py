@@ -65,6 +65,32 @@ def test_bad_input_is_named(engine, capsys):
 
 
 @pytest.mark.datasets
+def test_a_model_cannot_pass_for_a_saved_critic_of_other_settings(engine, capsys):
+    """A --model run takes the model's name: were a saved critic so named, its results would be read as the critic's."""
+    from dataclasses import replace
+
+    from annotation.critics.config import save_critic
+
+    make_revision_project(engine)
+    with OpenAIStub(by_problem(reviser_plan())) as stub:
+        saved = stub_critic(engine, stub.api_base, name="stub-model", temperature=0.7)
+        argv = ["revise", "--project", "revise", "--critiques", "reference", "--model", STUB_MODEL, "--api-base"]
+        argv += [stub.api_base, "--api-key-env", "CRITIC_STUB_KEY", "--json", "--quiet"]
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "a saved critic is named 'stub-model', with other settings" in err and "--name" in err
+        assert stub.requests == 0
+        code, out, _ = run(capsys, *argv, "--name", "stub-model-adhoc")
+        assert code == 0 and json.loads(out)["reviser"] == "stub-model-adhoc"
+        # The same settings as the saved critic: the same reviser, whatever way it is named.
+        save_critic(engine, replace(saved, temperature=0.0))
+        code, out, _ = run(capsys, *argv)
+        assert code == 0 and json.loads(out)["reviser"] == "stub-model" and json.loads(out)["run"]["revised"] == 0
+    code, _, err = run(
+        capsys, "revise", "--project", "revise", "--critiques", "reference", "--reviser", "stub-model", "--name", "x"
+    )
+    assert code == 2 and "--name go with --model" in err
+
+
 def test_big_bench_mistake_figures_equal_those_computed_by_hand_from_the_plan(engine, capsys, datasets):
     """The stub answers each problem as planned: the target, the original answer, no answer, or a wrong number."""
     folder = datasets / "big-bench-mistake"

@@ -24,6 +24,12 @@ from annotation.revision.answers import as_number, final_answer, for_math, last_
         ("", None),
         (None, None),
         ("Final answer: **\\boxed{7}**", "7"),
+        # Minerva's ending: the innermost marker, the math in its $...$, not the sentence after it.
+        ("Final Answer: The final answer is $42$. I hope it is correct.", "42"),
+        ("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", "\\frac{1}{2}"),
+        ("The answer is 42. I hope it is correct.", "42"),
+        ("The answer is 3.5. That is all.", "3.5"),
+        ("Final answer: Mr. Smith. He did it.", "Mr. Smith"),
     ],
 )
 def test_the_final_answer_of_a_solution(text, answer):
@@ -57,3 +63,16 @@ def test_integers_units_and_math():
     assert as_number("6/4") == (Fraction(3, 2), True) and as_number("1.50") == (Fraction(3, 2), False)
     assert as_number("1/0") is None and as_number("\\sqrt{2}") is None and as_number("x") is None
     assert for_math("18 dollars") == "18" and for_math("\\frac{1}{2}") == "\\frac{1}{2}" and for_math("2 cm") == "2"
+
+
+@pytest.mark.parametrize("answer", ["2x", "3 pi", "5 i", "2 e", "4 sqrt", "7 Pi", "2 and 3", "1 x", "6 mod"])
+def test_a_variable_or_a_word_of_mathematics_is_not_a_unit(answer):
+    assert for_math(answer) == answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "number"),
+    [("5 cm", "5"), ("12 dollars", "12"), ("18 dollars.", "18"), ("5 sq. ft", "5"), ("-3.5 kg", "-3.5")],
+)
+def test_a_number_then_a_unit_in_words_is_the_number(answer, number):
+    assert for_math(answer) == number

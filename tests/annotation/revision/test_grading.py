@@ -1,12 +1,23 @@
 """Graders: exact match, math-verify in its worker process (on the answers real data carries), and an LLM."""
 
 import asyncio
+import sys
 import threading
+import time
 
 import pytest
 
 from annotation.core.model import InvalidValue
-from annotation.revision.grading import Grade, Grader, MathVerifyGrader, ToGrade, VerifyWorker, check_grader
+from annotation.revision import grading
+from annotation.revision.grading import (
+    CANCELLED,
+    Grade,
+    Grader,
+    MathVerifyGrader,
+    ToGrade,
+    VerifyWorker,
+    check_grader,
+)
 
 
 def grade(grader, pairs):
@@ -50,6 +61,15 @@ REAL_ANSWERS = [
     ("7/2", "\\frac{14}{4}", True),
     ("(A)", "(A)", True),
     ("(A)", "(B)", False),
+    # A unit is a word after a space, not a variable or a constant of mathematics.
+    ("2x", "2", False),
+    ("2", "2x", False),
+    ("3 pi", "3", False),
+    ("3", "3 pi", False),
+    ("5 i", "5", False),
+    ("5 cm", "5", True),
+    ("12 dollars", "12", True),
+    ("12", "12 dollars", True),
 ]
 
 
@@ -101,3 +121,78 @@ def test_a_worker_silent_past_our_limit_is_killed_and_started_again():
         assert worker.verify([("\\frac{1}{2}", "0.5")]) == [Grade(True, "math-verify")]
     finally:
         worker.close()
+
+
+def patched_worker(body: str) -> list[str]:
+    """The real worker, with verify_pair replaced by ``body`` (a function of answer, reference, timeout_s)."""
+    code = f"import time, annotation.revision.verify_worker as w\nreal = w.verify_pair\n{body}\nw.main()"
+    return [sys.executable, "-c", code]
+
+
+def test_stray_output_of_the_worker_does_not_stop_grading():
+    # A library that prints (Python or C) in the worker: it goes to stderr, not into the replies.
+    noisy = patched_worker(
+        "def verify_pair(a, r, t):\n"
+        "    print('a library talking')\n"
+        "    import os; os.write(1, b'C code talking\\n')\n"
+        "    return real(a, r, t)\n"
+        "w.verify_pair = verify_pair"
+    )
+    worker = VerifyWorker(command=noisy)
+    try:
+        assert worker.verify([("\\frac{1}{2}", "0.5"), ("3\\sqrt{2}", "\\sqrt{19}")]) == [
+            Grade(True, "math-verify"),
+            Grade(False, "math-verify"),
+        ]
+    finally:
+        worker.close()
+
+
+def test_lines_that_are_not_the_protocols_are_skipped(tmp_path):
+    fake = tmp_path / "fake_worker.py"
+    fake.write_text(
+        "import json, sys\n"
+        "print('warming up', flush=True)\n"
+        "print(json.dumps({'ready': True, 'cpu_s': 0}), flush=True)\n"
+        "for line in sys.stdin:\n"
+        "    for a, r in json.loads(line)['pairs']:\n"
+        "        print('[1, 2]')\n"
+        "        print('noise {', flush=True)\n"
+        "        print(json.dumps({'result': [a == r, 'fake'], 'cpu_s': 0.5}), flush=True)\n"
+    )
+    worker = VerifyWorker(command=[sys.executable, str(fake)])
+    try:
+        assert worker.verify([("1", "1"), ("1", "2")]) == [Grade(True, "fake"), Grade(False, "fake")]
+        assert worker.cpu_s == 0.5
+    finally:
+        worker.close()
+
+
+SLEEPY = "w.verify_pair = lambda a, r, t: (time.sleep(float(a)), (True, 'slept'))[1]"
+
+
+def test_a_pair_may_take_three_of_math_verifys_timeouts_and_one_past_our_limit_is_alone_wrong(monkeypatch):
+    """Two parses and a comparison, each with its own timeout: a pair past two of them is still graded; one past
+    our limit is graded wrong (timeout) and the rest of the request goes to a new worker."""
+    monkeypatch.setattr(grading, "SLACK_S", 0.3)
+    worker = VerifyWorker(timeout_s=1, command=patched_worker(SLEEPY))
+    try:
+        assert worker.pair_limit_s == pytest.approx(3.3)
+        grades = worker.verify([("2.5", "x"), ("60", "x"), ("0", "x")])
+    finally:
+        worker.close()
+    assert grades == [Grade(True, "slept"), Grade(False, "timeout"), Grade(True, "slept")]
+
+
+def test_cancel_stops_waiting_for_the_worker():
+    worker, stop = VerifyWorker(command=patched_worker(SLEEPY)), threading.Event()
+    try:
+        worker.verify([("0", "x")])  # started
+        threading.Timer(0.5, stop.set).start()
+        started = time.monotonic()
+        grades = worker.verify([("0", "x"), ("600", "x"), ("0", "x")], stop)
+        waited = time.monotonic() - started
+    finally:
+        worker.close()
+    assert grades == [Grade(True, "slept"), CANCELLED, CANCELLED]
+    assert waited < 2 and not grades[1].graded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -31,8 +32,8 @@ def results(engine) -> list[RevisionResult]:
         return list(s.exec(select(RevisionResult).order_by(RevisionResult.trace_id, RevisionResult.critique_source)))
 
 
-def figures(engine, source="reference", show="full") -> dict:
-    frame = load_results(engine, "revise", ProjectView.admin())
+def figures(engine, source="reference", show="full", grader="math-verify") -> dict:
+    frame = load_results(engine, "revise", ProjectView.admin(), grader=grader)
     return report_for(frame, source, show).as_dict()
 
 
@@ -104,8 +105,10 @@ def test_a_second_run_with_the_same_configuration_sends_nothing(sqlite_engine, p
         # Another grader grades the stored replies again: still no request.
         regraded = run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base, grader="exact"))
         assert stub.requests == 6 and (regraded.done, regraded.cached) == (0, 6)
-    assert {r.grader for r in results(sqlite_engine)} == {"exact"}
-    assert figures(sqlite_engine)["fixed"] == 1
+    # Each grader's results are kept apart: the regrade added its own, the first ones are as they were.
+    graders = [r.grader for r in results(sqlite_engine)]
+    assert graders.count("exact") == 6 and graders.count("math-verify") == 6
+    assert figures(sqlite_engine, grader="exact")["fixed"] == 1 and figures(sqlite_engine)["n"] == 6
 
 
 def test_the_same_request_for_several_sources_is_sent_once(sqlite_engine, project):
@@ -158,6 +161,35 @@ def test_cancel_keeps_what_was_stored(sqlite_engine, project):
     assert not cancel_run(sqlite_engine, p.run_id)  # no longer running
 
 
+def test_cancel_stops_grading_under_way_and_keeps_the_replies_ungraded(sqlite_engine, project):
+    """math-verify stuck on an answer: cancel does not wait for it; the replies are kept, graded next time."""
+    import sys
+
+    from annotation.revision.grading import MathVerifyGrader, VerifyWorker
+
+    replies = {problem: "Final answer: \\boxed{\\sqrt{16}}" for problem in reviser_plan()}  # only math-verify decides
+    stuck = MathVerifyGrader()
+    hang = (
+        "import time, annotation.revision.verify_worker as w\nw.verify_pair = lambda a, r, t: time.sleep(600)\nw.main()"
+    )
+    stuck.worker = VerifyWorker(command=[sys.executable, "-c", hang])
+    cancel = threading.Event()
+    with OpenAIStub(by_problem(replies)) as stub:
+        threading.Timer(3.0, cancel.set).start()
+        started = time.monotonic()
+        p = run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base), cancel=cancel, grader=stuck)
+        waited = time.monotonic() - started
+        assert p.status == "cancelled" and waited < 10
+        rows = results(sqlite_engine)
+        assert len(rows) == 6 and {r.status for r in rows} == {"ungraded"} and p.ungraded == 6
+        assert all(r.revised_text and r.extra["graded"]["revised"] == "cancelled" for r in rows)
+        assert figures(sqlite_engine)["n"] == 0
+        sent = stub.requests
+        again = run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base))
+        assert stub.requests == sent and (again.cached, again.ungraded) == (6, 0)
+    assert [r.revised_correct for r in results(sqlite_engine)] == [False, True, False, False, False, False]
+
+
 def test_only_admins_start_runs_and_bad_input_is_named(sqlite_engine, project):
     annotator = Account(username="ann", role="annotator")
     reviser = plan(sqlite_engine, "http://127.0.0.1:9/v1")
@@ -175,6 +207,18 @@ def test_only_admins_start_runs_and_bad_input_is_named(sqlite_engine, project):
         run_revision(sqlite_engine, plan(sqlite_engine, "http://127.0.0.1:9/v1", grader="critic:judge"))
 
 
+def test_a_grader_is_stored_as_normalised(sqlite_engine, project):
+    assert plan(sqlite_engine, "http://127.0.0.1:9/v1", grader=" exact ").validate().grader == "exact"
+    assert plan(sqlite_engine, "http://127.0.0.1:9/v1", grader="critic: judge").validate().grader == "critic:judge"
+    with OpenAIStub(by_problem(reviser_plan())) as stub:
+        run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base, grader=" exact "))
+        again = run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base, grader="exact"))
+    assert {r.grader for r in results(sqlite_engine)} == {"exact"} and revision_history(sqlite_engine)[
+        0
+    ].grader == "exact"
+    assert again.skipped == 6 and stub.requests == 6  # the same grader: nothing graded again
+
+
 def test_an_llm_grader_is_a_saved_critic(sqlite_engine, project):
     def answer(body):
         text = prompt_text(body)
@@ -189,6 +233,43 @@ def test_an_llm_grader_is_a_saved_critic(sqlite_engine, project):
     assert rows[4].revised_correct is True and rows[4].extra["graded"]["revised"] == "llm"
     assert rows[0].extra["graded"]["original"] == "exact"  # the same answer needs no judge
     assert p.status == "done" and stub.requests > 6
+
+
+def test_an_answer_the_llm_grader_could_not_grade_is_left_out_counted_and_graded_next_time(sqlite_engine, project):
+    judging = {"works": False}
+
+    def answer(body):
+        text = prompt_text(body)
+        if "Reference answer:" in text:
+            return "VERDICT: DIFFERENT" if judging["works"] else "Hard to say."  # no verdict
+        return by_problem(reviser_plan())(body)
+
+    def judge_fails(body):  # its calls about trace 4's answer (17, before and after) fail outright
+        text = prompt_text(body)
+        return 400 if not judging["works"] and "Given answer: 17" in text else None
+
+    with OpenAIStub(answer, fail_when=judge_fails) as stub:
+        stub_critic(sqlite_engine, stub.api_base, name="judge", retries=0)
+        p = run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base, grader="critic:judge"))
+        # Every answer that needed the judge (not the same as the reference, not missing) is ungraded, not wrong:
+        # trace 1's revised answer, 3's and 5's original ones, and both of trace 4's.
+        rows = results(sqlite_engine)
+        assert [r.status for r in rows] == ["done", "ungraded", "done", "ungraded", "ungraded", "ungraded"]
+        assert rows[4].extra["graded"] == {"original": "llm: failed", "revised": "llm: failed"}
+        assert rows[3].extra["graded"] == {"original": "llm: no verdict", "revised": "exact"}
+        assert rows[1].original_correct is True and rows[1].revised_correct is None
+        assert (p.status, p.ungraded, p.failed) == ("done", 4, 0)
+        d = figures(sqlite_engine, grader="critic:judge")
+        assert (d["n"], d["fixed"], d["broken"], d["ungraded"], d["failed"]) == (2, 0, 0, 4, 0)
+        assert revision_history(sqlite_engine)[0].ungraded == 4
+        # The next run asks the reviser nothing, and grades again only what was not graded.
+        judging["works"], sent = True, stub.requests
+        again = run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base, grader="critic:judge"))
+        assert (again.skipped, again.cached, again.ungraded) == (2, 4, 0)
+        assert stub.requests - sent == 4  # the judge only: 5, 13, 17 and 21, each against its reference
+    assert [r.status for r in results(sqlite_engine)] == ["done"] * 6
+    d = figures(sqlite_engine, grader="critic:judge")
+    assert (d["n"], d["fixed"], d["broken"], d["ungraded"]) == (6, 1, 1, 0)
 
 
 def test_a_run_left_by_a_dead_process_is_marked_interrupted(sqlite_engine, project):
