@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from annotation.accounts.users import Account
 from annotation.core.model import first_error_text
-from annotation.judgments.visibility import NoAccess, project_view
+from annotation.judgments.visibility import NoAccess, ProjectView, project_view
 from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, Project, TraceRow
@@ -107,24 +107,33 @@ def _history(row: JudgmentRow, revisions: list[Any]) -> JudgmentHistory:
     return JudgmentHistory(source=source, versions=versions)
 
 
+def trace_view(s: Session, engine: Engine, viewer: Account, trace_id: int) -> tuple[ProjectView, bool] | None:
+    """What the viewer may see of the trace's project, and whether the trace is a quality-control one; None when
+    the trace does not exist or is in a project the viewer does not work on."""
+    found = s.exec(
+        select(Project.name, TraceRow.qc)
+        .join(TraceRow, TraceRow.project_id == Project.id)
+        .where(TraceRow.id == trace_id)
+    ).first()
+    if found is None:
+        return None
+    project, qc = found
+    try:
+        return project_view(engine, viewer, project), qc
+    except NoAccess:
+        return None
+
+
 def trace_history(engine: Engine, trace_id: int, viewer: Account) -> list[JudgmentHistory]:
     """Every judgment of the trace the viewer may see, each with its versions oldest first.
 
     Empty when the trace does not exist or is in a project the viewer does not work on.
     """
     with session(engine) as s:
-        found = s.exec(
-            select(Project.name, TraceRow.qc)
-            .join(TraceRow, TraceRow.project_id == Project.id)
-            .where(TraceRow.id == trace_id)
-        ).first()
-        if found is None:
+        seen = trace_view(s, engine, viewer, trace_id)
+        if seen is None:
             return []
-        project, qc = found
-        try:
-            view = project_view(engine, viewer, project)
-        except NoAccess:
-            return []
+        view, qc = seen
         rows = [
             j
             for j in queries.judgments_on(s, trace_ids=[trace_id])

@@ -10,13 +10,13 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from annotation.accounts.users import Account
-from annotation.judgments.visibility import NoAccess, project_view
+from annotation.judgments.history import trace_view
 from annotation.revision.figures import labelled, usefulness
 from annotation.revision.grading import DEFAULT_GRADER
 from annotation.revision.prompts import NO_CRITIQUE
 from annotation.revision.store import current_critiques, is_stale
 from storage.db import session
-from storage.tables import Project, RevisionResult, TraceRow
+from storage.tables import RevisionResult
 
 
 @dataclass(frozen=True)
@@ -51,18 +51,10 @@ def trace_revisions(
 ) -> list[TraceRevision]:
     """The trace's results the viewer may see (only ``source``'s when given), by source, show and reviser."""
     with session(engine) as s:
-        found = s.exec(
-            select(Project.name, TraceRow.qc)
-            .join(TraceRow, TraceRow.project_id == Project.id)
-            .where(TraceRow.id == trace_id)
-        ).first()
-        if found is None:
+        seen = trace_view(s, engine, viewer, trace_id)
+        if seen is None:
             return []
-        project, qc = found
-        try:
-            view = project_view(engine, viewer, project)
-        except NoAccess:
-            return []
+        view, qc = seen
         current = current_critiques(engine, [trace_id])
         query = select(RevisionResult).where(RevisionResult.trace_id == trace_id)
         if source is not None:
