@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,6 +40,36 @@ from storage.tables import Critic, CriticRun, JudgmentRow, TraceRow, utcnow
 REFERENCE_CHOICES = ("any", "error", "no_error", "unlabelled")
 WRITE_EVERY_S = 0.5
 WRITE_BATCH = 200
+
+
+async def write_in_batches(
+    queue: asyncio.Queue, flush: Callable[[list[Any]], Awaitable[bool]], taken: Callable[[], None]
+) -> bool:
+    """Take results from ``queue`` until ``None`` and hand them to ``flush`` a batch at a time: every WRITE_EVERY_S
+    or WRITE_BATCH results, and the rest at the end; ``taken`` is told of each result. False (at once) when
+    ``flush`` says storing failed. Shared by critic and revision runs: one writer, so one transaction at a time."""
+    pending: list[Any] = []
+    last = time.monotonic()
+    finished = False
+    while not finished:
+        try:
+            item = await asyncio.wait_for(queue.get(), timeout=WRITE_EVERY_S)
+            if item is None:
+                finished = True
+            else:
+                pending.append(item)
+                taken()
+        except TimeoutError:
+            pass
+        due = time.monotonic() - last >= WRITE_EVERY_S or len(pending) >= WRITE_BATCH
+        if pending and (due or finished):
+            batch, pending = pending, []
+            if not await flush(batch):
+                return False
+            last = time.monotonic()
+    return True
+
+
 CANCEL_POLL_S = 0.2
 DB_CANCEL_POLL_S = 2.0
 RAMP_S = 0.01
@@ -422,41 +452,30 @@ async def _run(
                 result = _Result(work, _failure(config, message, run_id, config_hash), True, False, 0.0)
             queue.put_nowait(result)
 
-    async def writer() -> None:
+    async def flush(batch: list[_Result]) -> bool:
         p = state.progress
-        pending: list[_Result] = []
-        last = time.monotonic()
-        finished = False
-        while not finished:
-            try:
-                item = await asyncio.wait_for(queue.get(), timeout=WRITE_EVERY_S)
-                if item is None:
-                    finished = True
-                else:
-                    pending.append(item)
-                    p.marks.append(time.monotonic() - state.started)
-            except TimeoutError:
-                pass
-            due = time.monotonic() - last >= WRITE_EVERY_S or len(pending) >= WRITE_BATCH
-            if pending and (due or finished):
-                batch, pending = pending, []
-                for r in batch:
-                    p.done += 1
-                    p.failed += r.failed
-                    p.unparsed += r.unparsed
-                    p.cost += r.cost
-                p.elapsed_s = time.monotonic() - state.started
-                try:
-                    await asyncio.to_thread(_write, engine, config, run_id, batch, p)
-                except Exception as e:
-                    # Without storage there is no point asking the model further: stop, and say why.
-                    p.status, p.error = "failed", f"could not store results: {type(e).__name__}: {e}"[:2000]
-                    p.done -= len(batch)
-                    tasks.cancel()
-                    return
-                last = time.monotonic()
-                if progress is not None:
-                    progress(p)
+        for r in batch:
+            p.done += 1
+            p.failed += r.failed
+            p.unparsed += r.unparsed
+            p.cost += r.cost
+        p.elapsed_s = time.monotonic() - state.started
+        try:
+            await asyncio.to_thread(_write, engine, config, run_id, batch, p)
+        except Exception as e:
+            # Without storage there is no point asking the model further: stop, and say why.
+            p.status, p.error = "failed", f"could not store results: {type(e).__name__}: {e}"[:2000]
+            p.done -= len(batch)
+            return False
+        if progress is not None:
+            progress(p)
+        return True
+
+    async def writer() -> None:
+        if not await write_in_batches(
+            queue, flush, lambda: state.progress.marks.append(time.monotonic() - state.started)
+        ):
+            tasks.cancel()
 
     async def watch(tasks: asyncio.Future) -> None:
         last_db = time.monotonic()

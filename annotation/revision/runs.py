@@ -28,10 +28,9 @@ from annotation.critics.runs import (
     DB_CANCEL_POLL_S,
     RAMP_MAX_S,
     RAMP_S,
-    WRITE_BATCH,
-    WRITE_EVERY_S,
     Background,
     cancelled_in_db,
+    write_in_batches,
 )
 from annotation.revision.answers import final_answer
 from annotation.revision.bookkeeping import (
@@ -207,26 +206,8 @@ async def _run(
         return True
 
     async def writer() -> None:
-        pending: list[_Outcome] = []
-        last = time.monotonic()
-        finished = False
-        while not finished:
-            try:
-                item = await asyncio.wait_for(queue.get(), timeout=WRITE_EVERY_S)
-                if item is None:
-                    finished = True
-                else:
-                    pending.append(item)
-                    p.marks.append(time.monotonic() - started)
-            except TimeoutError:
-                pass
-            due = time.monotonic() - last >= WRITE_EVERY_S or len(pending) >= WRITE_BATCH
-            if pending and (due or finished):
-                batch, pending = pending, []
-                if not await flush(batch):
-                    tasks.cancel()
-                    return
-                last = time.monotonic()
+        if not await write_in_batches(queue, flush, lambda: p.marks.append(time.monotonic() - started)):
+            tasks.cancel()
 
     async def watch() -> None:
         # Until the last result is written: a cancel while the last replies are graded stops the grading too.
