@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -94,3 +96,30 @@ def database_down() -> None:
     st.error(DATABASE_DOWN_MESSAGE, icon=":material/cloud_off:")
     st.button("Try again", key="database_retry", on_click=lambda: None)
     st.stop()
+
+
+def show_run(
+    run: Any, run_id: int, *, name: str, progress: Callable[[Any], str], finished: Callable[[Any], str], keys: str
+) -> None:
+    """A background run (critics, revisions) as a progress bar with Cancel while it lives, then how it ended; once,
+    when it ends, the whole page is drawn again so what sits outside the fragment (tables, figures) catches up.
+    ``name``: "Run", "Revision run"; ``keys``: the prefix of its widgets' keys."""
+    p = run.progress
+    if run.error:
+        st.error(f"{name} {run_id} stopped: {md_escape(run.error)}")
+    if p is None:
+        return
+    eta = "" if p.eta_s is None else f" · about {p.eta_s:,.0f} s left"
+    st.progress(p.fraction, text=f"{name} {run_id}: {progress(p)}{eta}")
+    if run.alive:
+        if st.button(f"Cancel {name.lower()}", key=f"{keys}_cancel", icon=":material/stop_circle:"):
+            run.cancel()
+            st.info("Cancelling: requests under way are dropped; what is done is kept. Run again to resume.")
+        return
+    done = {"done": st.success, "cancelled": st.warning, "failed": st.error}.get(p.status, st.info)
+    done(f"{name} {run_id} {p.status}: {finished(p)}")
+    if p.error:
+        st.error(md_escape(p.error))
+    if st.session_state.get(f"{keys}_shown_end") != run_id:
+        st.session_state[f"{keys}_shown_end"] = run_id
+        st.rerun(scope="app")

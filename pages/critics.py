@@ -21,7 +21,7 @@ from annotation.projects.overview import project_names
 from annotation.projects.traces import generators as generators_of
 from annotation.projects.traces import trace_number
 from pages.auth import require_admin
-from pages.common import get_engine, md_escape
+from pages.common import get_engine, md_escape, show_run
 
 NEW = "New critic…"
 ALL_GENERATORS = "(all generators)"
@@ -226,32 +226,18 @@ def run_section(engine: Engine, projects: list[str]) -> None:
 @st.fragment(run_every=1.0)
 def run_progress(run_id: int) -> None:
     run = active_runs().get(run_id)
-    if run is None:
-        return
-    p = run.progress
-    if run.error:
-        st.error(f"Run {run_id} stopped: {md_escape(run.error)}")
-    if p is None:
-        return
-    eta = "" if p.eta_s is None else f" · about {p.eta_s:,.0f} s left"
-    text = (
-        f"Run {run_id}: {p.finished} of {p.total} traces ({p.skipped} already done, {p.failed} failed, "
-        f"{p.unparsed} unparsed) · cost ${p.cost:.4f}{eta}"
-    )
-    st.progress(p.fraction, text=text)
-    if run.alive:
-        if st.button("Cancel run", key="critics_run_cancel", icon=":material/stop_circle:"):
-            run.cancel()
-            st.info("Cancelling: requests under way are dropped; what is done is kept. Run again to resume.")
-    else:
-        done = {"done": st.success, "cancelled": st.warning, "failed": st.error}.get(p.status, st.info)
-        done(f"Run {run_id} {p.status}: {p.done} critiqued, {p.skipped} skipped, {p.failed} failed.")
-        if p.error:
-            st.error(md_escape(p.error))
-        if st.session_state.get("critics_shown_end") != run_id:
-            # Once, when the run ends: the runs table below (outside this fragment) said "running" until a reload.
-            st.session_state["critics_shown_end"] = run_id
-            st.rerun(scope="app")
+    if run is not None:
+        show_run(
+            run,
+            run_id,
+            name="Run",
+            progress=lambda p: (
+                f"{p.finished} of {p.total} traces ({p.skipped} already done, {p.failed} failed, "
+                f"{p.unparsed} unparsed) · cost ${p.cost:.4f}"
+            ),
+            finished=lambda p: f"{p.done} critiqued, {p.skipped} skipped, {p.failed} failed.",
+            keys="critics_run",
+        )
 
 
 def history(engine: Engine) -> None:

@@ -30,7 +30,7 @@ from annotation.revision.report import (
 )
 from annotation.revision.runs import BackgroundRevision, NotAllowed, RevisionPlan, revision_history
 from annotation.revision.traces import grade_text, trace_revisions
-from pages.common import get_engine, md_escape
+from pages.common import get_engine, md_escape, show_run
 
 BOOTSTRAP = 1000
 SHOWN_ROWS = 5000
@@ -136,35 +136,21 @@ def run_form(engine: Engine, account: Account, project: str, sources: list[str])
 @st.fragment(run_every=1.0)
 def run_progress(run_id: int) -> None:
     run = active_revisions().get(run_id)
-    if run is None:
-        return
-    p = run.progress
-    if run.error:
-        st.error(f"Revision run {run_id} stopped: {md_escape(run.error)}")
-    if p is None:
-        return
-    eta = "" if p.eta_s is None else f" · about {p.eta_s:,.0f} s left"
-    text = (
-        f"Revision run {run_id}: {p.finished} of {p.total} ({p.skipped + p.cached} reused, {p.failed} failed, "
-        f"{p.ungraded} not graded, {p.no_answer} without a final answer) · cost ${p.cost:.4f}{eta}"
-    )
-    st.progress(p.fraction, text=text)
-    if run.alive:
-        if st.button("Cancel revision run", key="revise_cancel", icon=":material/stop_circle:"):
-            run.cancel()
-            st.info("Cancelling: requests under way are dropped; what is done is kept. Run again to resume.")
-        return
-    done = {"done": st.success, "cancelled": st.warning, "failed": st.error}.get(p.status, st.info)
-    done(
-        f"Revision run {run_id} {p.status}: {p.done} revised, {p.skipped + p.cached} reused, {p.failed} failed, "
-        f"{p.ungraded} not graded (graded again next run), {p.no_reference} without a reference answer."
-    )
-    if p.error:
-        st.error(md_escape(p.error))
-    if st.session_state.get("revise_shown_end") != run_id:
-        # Once, when the run ends: the figures below (outside this fragment) are read again.
-        st.session_state["revise_shown_end"] = run_id
-        st.rerun(scope="app")
+    if run is not None:
+        show_run(
+            run,
+            run_id,
+            name="Revision run",
+            progress=lambda p: (
+                f"{p.finished} of {p.total} ({p.skipped + p.cached} reused, {p.failed} failed, "
+                f"{p.ungraded} not graded, {p.no_answer} without a final answer) · cost ${p.cost:.4f}"
+            ),
+            finished=lambda p: (
+                f"{p.done} revised, {p.skipped + p.cached} reused, {p.failed} failed, "
+                f"{p.ungraded} not graded (graded again next run), {p.no_reference} without a reference answer."
+            ),
+            keys="revise",
+        )
 
 
 def run_history(engine: Engine, project: str) -> None:
