@@ -21,9 +21,13 @@ from annotation.revision.grading import CRITIC_PREFIX, GRADER_NAMES
 from annotation.revision.prompts import SHOW_TITLES, SHOWS
 from annotation.revision.report import (
     GROUPS,
+    RevisionReport,
+    configurations,
     load_results,
+    of_configuration,
     report_for,
     results_version,
+    rows_of,
     side_by_side,
     sources_in,
     with_usefulness,
@@ -45,23 +49,6 @@ def active_revisions() -> dict[int, BackgroundRevision]:
 @st.cache_data(max_entries=16, show_spinner=False)
 def results(project: str, version: tuple[int, str], who: tuple[str, bool, bool]) -> pd.DataFrame:
     return load_results(get_engine(), project, ProjectView(*who))
-
-
-# A reviser's results are read one configuration at a time, as the CLI reports them: its name, the hash of its
-# settings and the grader. Results of other settings (an edited critic, or a --model run that took its name) or of
-# another grader are never mixed into one figure.
-CONFIGURATION = ["reviser", "reviser_hash", "grader"]
-
-
-def configurations(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """The configurations with results, the one written last first."""
-    last = frame.groupby(CONFIGURATION, sort=False)["updated_at"].max().sort_values(ascending=False, kind="stable")
-    return [tuple(str(v) for v in key) for key in last.index]
-
-
-def of_configuration(frame: pd.DataFrame, configuration: tuple[str, str, str]) -> pd.DataFrame:
-    reviser, reviser_hash, grader = configuration
-    return frame[(frame["reviser"] == reviser) & (frame["reviser_hash"] == reviser_hash) & (frame["grader"] == grader)]
 
 
 def configuration_label(configuration: tuple[str, str, str], current: dict[str, str]) -> str:
@@ -191,8 +178,21 @@ def _interval(ci: list) -> str:
     return "" if low is None else f"[{low}, {high}]"
 
 
-def headline(frame: pd.DataFrame, source: str, show: str) -> None:
-    report = report_for(frame, source, show, resamples=BOOTSTRAP)
+@st.cache_data(max_entries=32, show_spinner=False)
+def figures(
+    project: str,
+    configuration: tuple[str, str, str],
+    version: tuple[int, str],
+    who: tuple[str, bool, bool],
+    source: str,
+    show: str,
+) -> RevisionReport:
+    """One source's figures and breakdowns, bootstrapped once per version of the results, not on every rerun."""
+    frame = of_configuration(results(project, version, who), configuration)
+    return report_for(frame, source, show, resamples=BOOTSTRAP)
+
+
+def headline(report: RevisionReport) -> None:
     d = report.as_dict()
     st.caption(
         f"{d['n']:,} traces revised ({d['n_wrong_before']:,} wrong before, {d['n_right_before']:,} right); "
@@ -220,8 +220,6 @@ def headline(frame: pd.DataFrame, source: str, show: str) -> None:
 
 
 def per_trace(frame: pd.DataFrame, account: Account, source: str, show: str) -> None:
-    from annotation.revision.report import rows_of
-
     mine = with_usefulness(rows_of(frame[frame["show"] == show], source)).reset_index(drop=True)
     shown = pd.DataFrame(
         {
@@ -283,7 +281,7 @@ def results_section(account: Account, project: str, view: ProjectView) -> None:
     )
     shows = [s for s in SHOWS if s in set(mine["show"])]
     show = right.selectbox("When the reviser was shown", shows, format_func=SHOW_TITLES.get, key="revise_view_show")
-    headline(mine, source, show)
+    headline(figures(project, configuration, version, who, source, show))
     per_trace(mine, account, source, show)
 
 

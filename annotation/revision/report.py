@@ -206,6 +206,23 @@ def report_for(
     )
 
 
+# A reviser's results are read one configuration at a time, as the CLI reports them: its name, the hash of its
+# settings and the grader. Results of other settings (an edited critic, or a --model run that took its name) or of
+# another grader are never mixed into one figure.
+CONFIGURATION = ["reviser", "reviser_hash", "grader"]
+
+
+def configurations(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The configurations with results, the one written last first."""
+    last = frame.groupby(CONFIGURATION, sort=False)["updated_at"].max().sort_values(ascending=False, kind="stable")
+    return [tuple(str(v) for v in key) for key in last.index]
+
+
+def of_configuration(frame: pd.DataFrame, configuration: tuple[str, str, str]) -> pd.DataFrame:
+    reviser, reviser_hash, grader = configuration
+    return frame[(frame["reviser"] == reviser) & (frame["reviser_hash"] == reviser_hash) & (frame["grader"] == grader)]
+
+
 def sources_in(frame: pd.DataFrame) -> list[str]:
     """Critique sources with results, with "all humans" when any person's critiques were revised."""
     sources = sorted(frame["critique_source"].unique().tolist())

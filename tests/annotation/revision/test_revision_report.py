@@ -52,3 +52,25 @@ def test_traces_without_a_reference_answer_are_counted_once_whoever_judged_them(
         s.commit()
     _, items, missing = select_items(sqlite_engine, "revise", "human:*", "full", "hash")
     assert missing == 1 and len(items) == 9  # alice's and bob's judgments of the trace: one trace left out
+
+
+def test_results_are_read_one_configuration_at_a_time_the_last_written_first():
+    import pandas as pd
+
+    from annotation.revision.report import configurations, of_configuration
+
+    frame = pd.DataFrame(
+        {
+            "reviser": ["r", "r", "r", "q"],
+            "reviser_hash": ["h1", "h2", "h1", "h1"],
+            "grader": ["math-verify", "math-verify", "exact", "math-verify"],
+            "updated_at": ["2026-01-01", "2026-01-03", "2026-01-02", "2026-01-01"],
+        }
+    )
+    assert configurations(frame) == [
+        ("r", "h2", "math-verify"),
+        ("r", "h1", "exact"),
+        ("r", "h1", "math-verify"),
+        ("q", "h1", "math-verify"),
+    ]
+    assert of_configuration(frame, ("r", "h1", "math-verify")).index.tolist() == [0]
