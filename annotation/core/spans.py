@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotation.core.model import InvalidValue
-from annotation.core.parts import steps_of
+from annotation.core.parts import text_step
 
 ANSWER = "answer"
 FIELDS = ("text", "arguments", "content", ANSWER)
@@ -136,10 +136,13 @@ def span_text(trace: Any, span: Span) -> str:
         if span.field != ANSWER:
             raise InvalidValue("spans", f"a span outside the steps marks the answer, not {span.field!r}")
         return trace.answer or ""
-    steps = steps_of(trace)
-    if not 0 <= span.step < len(steps):
-        raise InvalidValue("spans", f"step {span.step + 1} does not exist (the trace has {len(steps)})")
-    parts = steps[span.step].parts
+    n = len(trace.steps)
+    if not 0 <= span.step < n:
+        raise InvalidValue("spans", f"step {span.step + 1} does not exist (the trace has {n})")
+    # Only the step marked is built (a text trace's steps are one text part each), not all of them for every span.
+    parts = (
+        trace.step_parts[span.step].parts if trace.step_parts is not None else text_step(trace.steps[span.step]).parts
+    )
     if not 0 <= span.part < len(parts):
         raise InvalidValue("spans", f"step {span.step + 1} has no part {span.part}")
     part = parts[span.part]
