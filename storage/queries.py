@@ -109,6 +109,17 @@ def images_named(session: Session, *, project_id: int, names: Iterable[str]) -> 
     return {name: (media_type, data) for name, media_type, data in rows}
 
 
+def image_names(session: Session, *, project_id: int, names: Iterable[str]) -> set[str]:
+    """Which of ``names`` the project stores (their data left unread)."""
+    found: set[str] = set()
+    names = sorted(set(names))
+    for start in range(0, len(names), WRITE_CHUNK):
+        chunk = names[start : start + WRITE_CHUNK]
+        query = select(StoredImage.name).where(StoredImage.project_id == project_id, StoredImage.name.in_(chunk))
+        found.update(session.exec(query))
+    return found
+
+
 #: What identifies a trace to a labels file: its row id, position, record id, file, text and steps version.
 TRACE_IDENTITY = (
     TraceRow.id,

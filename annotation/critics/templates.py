@@ -240,19 +240,25 @@ def render(template: PromptTemplate, trace: Trace, images: Mapping[str, str] | N
     such (annotation.core.parts). ``images``: the trace's stored images as data URIs, for a critic that sees
     images; they follow the text, each after its name. Without them, a trace with images says how many the
     critic cannot see. Remote image links are never sent: Redline does not make anyone fetch them."""
-    text = _Text(template.text).substitute(_values(trace))
+    return [{"role": "user", "content": with_images(_Text(template.text).substitute(_values(trace)), trace, images)}]
+
+
+def with_images(text: str, trace: Trace, images: Mapping[str, str] | None, *, task: str = "judge") -> str | list:
+    """A user turn's content: ``text``, then each of the trace's images found in ``images`` (name -> URL) after
+    its name. Images not given are counted in a note, so the model knows it works from the text alone."""
     refs = image_refs(trace)
     shown = [ref for ref in dict.fromkeys(refs) if images and ref in images]
     unseen = len(refs) - sum(refs.count(ref) for ref in shown)
     if unseen:
-        text += f"\n\n(Note: this trace shows {unseen} image(s) that you are not shown; judge what the text allows.)"
+        text += f"\n\n(Note: this trace shows {unseen} image(s) that you are not shown; {task} what the text allows.)"
     if not shown:
-        return [{"role": "user", "content": text}]
+        return text
+    assert images is not None
     content: list[dict[str, Any]] = [{"type": "text", "text": text}]
     for ref in shown:
         content.append({"type": "text", "text": f"[image: {ref}]"})
         content.append({"type": "image_url", "image_url": {"url": images[ref]}})
-    return [{"role": "user", "content": content}]
+    return content
 
 
 def render_verify(template: PromptTemplate, trace: Trace) -> str | None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from annotation.core.model import NO_ERROR, VERDICT_NAMES, Judgment, Trace
-from annotation.critics.templates import problem_text
+from annotation.critics.templates import problem_text, with_images
 
 SHOWS = ("verdict", "first-error", "full", "none")
 NO_CRITIQUE = "none"  # the baseline: revised without a critique, so it says nothing of one's usefulness
@@ -72,7 +73,15 @@ def review_text(judgment: Judgment, show: str) -> str:
     return "\n".join(lines)
 
 
-def revision_messages(trace: Trace, judgment: Judgment | None, show: str) -> list[dict[str, Any]]:
+# Where a stored image goes in a request until it is sent (annotation.revision.store.fill_images): the request's
+# hash is of the image's name, which is its content's hash, not of megabytes of data, and a run holds no image.
+IMAGE_PLACEHOLDER = "redline-image:"
+
+
+def revision_messages(
+    trace: Trace, judgment: Judgment | None, show: str, images: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """``images``: name -> URL of the trace's images the reviser is shown (a reviser that sees images)."""
     steps = "\n".join(f"Step {i + 1}: {s}" for i, s in enumerate(trace.steps))
     blocks = [WITHOUT_REVIEW if show == "none" else WITH_REVIEW, f"[Problem]\n{problem_text(trace)}"]
     blocks.append(f"[Solution]\n{steps}")
@@ -80,7 +89,7 @@ def revision_messages(trace: Trace, judgment: Judgment | None, show: str) -> lis
         assert judgment is not None
         blocks.append(f"[Review]\n{review_text(judgment, show)}")
     blocks.append(ENDING)
-    return [{"role": "user", "content": "\n\n".join(blocks)}]
+    return [{"role": "user", "content": with_images("\n\n".join(blocks), trace, images, task="work from")}]
 
 
 def request_hash(reviser_hash: str, messages: list[dict[str, Any]]) -> str:

@@ -45,7 +45,9 @@ from annotation.revision.grading import Grader, ToGrade, make_grader
 from annotation.revision.plan import NotAllowed, RevisionPlan, RevisionProgress
 from annotation.revision.store import (
     Item,
+    MissingImage,
     check_critiques,
+    fill_images,
     select_items,
     stored_replies,
     stored_results,
@@ -143,6 +145,7 @@ async def _run(
     progress: Callable[[RevisionProgress], None] | None,
     cancel: threading.Event | None,
     caller_options: dict[str, Any],
+    project_id: int,
 ) -> None:
     from annotation.critics.calling import Caller, CritiqueFailed
 
@@ -158,7 +161,10 @@ async def _run(
             if index < concurrency:  # the first wave spread out, as critic runs do (answers not all at once)
                 await asyncio.sleep(index * min(RAMP_S, RAMP_MAX_S / concurrency))
             try:
-                reply = await caller.ask(items[0].messages)
+                messages = items[0].messages
+                if any(isinstance(m["content"], list) for m in messages):  # images, read just before sending
+                    messages = await asyncio.to_thread(fill_images, engine, project_id, messages)
+                reply = await caller.ask(messages)
                 extra = {
                     "model": plan.reviser.model,
                     "tokens": {"prompt": reply.prompt_tokens, "completion": reply.completion_tokens},
@@ -169,7 +175,7 @@ async def _run(
                 outcome = _Outcome(items, reply.text, extra, True)
             except asyncio.CancelledError:
                 raise
-            except CritiqueFailed as e:
+            except (CritiqueFailed, MissingImage) as e:
                 outcome = _Outcome(items, None, {"error": str(e)}, True)
             except Exception as e:  # one trace's bad luck must not stop the run
                 message = scrub(f"{type(e).__name__}: {e}", caller_options.get("api_key"))[:2000]
@@ -312,7 +318,13 @@ def run_revision(
     key = api_key if api_key is not None else api_key_for(plan.reviser, secrets)
     grader = grader or make_grader(plan.grader, engine=engine, secrets=secrets, concurrency=concurrency)
     project_id, items, no_reference = select_items(
-        engine, plan.project, plan.critiques, plan.show, plan.reviser.config_hash(), plan.limit
+        engine,
+        plan.project,
+        plan.critiques,
+        plan.show,
+        plan.reviser.config_hash(),
+        plan.limit,
+        sees_images=plan.reviser.sees_images(),
     )
     requests, reuse, untouched = _plan_work(engine, plan, items)
     run_id = start_run(engine, plan, project_id, len(items), account.username if account else "command line")
@@ -339,6 +351,7 @@ def run_revision(
                     progress=progress,
                     cancel=cancel,
                     caller_options=caller_options,
+                    project_id=project_id,
                 )
             )
         if p.status == "running":

@@ -19,10 +19,15 @@ from annotation.core.records import judgment_from_row, trace_from_row
 from annotation.judgments.visibility import ALL_HUMANS
 from annotation.projects.overview import NoSuchProject
 from annotation.revision.answers import original_answer
-from annotation.revision.prompts import request_hash, revision_messages
+from annotation.core.parts import data_uri, image_refs, is_remote
+from annotation.revision.prompts import IMAGE_PLACEHOLDER, request_hash, revision_messages
 from storage import queries, work
 from storage.db import session
 from storage.tables import JudgmentRow, RevisionResult, TraceRow, utcnow
+
+
+class MissingImage(Exception):
+    """An image the request shows was deleted from the project after the run chose it; that request fails."""
 
 
 @dataclass
@@ -73,10 +78,18 @@ def source_of(kind: str, name: str) -> str:
 
 
 def select_items(
-    engine: Engine, project: str, critiques: str, show: str, reviser_hash: str, limit: int | None = None
+    engine: Engine,
+    project: str,
+    critiques: str,
+    show: str,
+    reviser_hash: str,
+    limit: int | None = None,
+    *,
+    sees_images: bool = False,
 ) -> tuple[int, list[Item], int]:
     """The project's id, what to revise (in import order), and how many traces were left out for want of a reference
-    answer (each once, however many of the source's judgments it has)."""
+    answer (each once, however many of the source's judgments it has). A reviser that ``sees_images`` is sent the
+    trace's stored images (placeholders here: fill_images puts the data in just before the request)."""
     with session(engine) as s:
         proj = queries.get_project(s, name=project)
         if proj is None:
@@ -89,14 +102,21 @@ def select_items(
         ).all()
         items: list[Item] = []
         no_reference: set[int] = set()  # traces, not judgments: human:* judges a trace once per person
+        chosen = []
         for j, t in rows:
             if not (t.reference_answer or "").strip():
                 no_reference.add(t.id)
                 continue
-            if limit is not None and len(items) >= limit:
+            if limit is not None and len(chosen) >= limit:
                 break
-            trace = trace_from_row(t)
-            messages = revision_messages(trace, judgment_from_row(j), show)
+            chosen.append((j, t, trace_from_row(t)))
+        stored: set[str] = set()
+        if sees_images:
+            names = {ref for _, _, trace in chosen for ref in image_refs(trace) if not is_remote(ref)}
+            stored = queries.image_names(s, project_id=proj.id, names=names)
+        for j, t, trace in chosen:
+            images = {ref: IMAGE_PLACEHOLDER + ref for ref in image_refs(trace) if ref in stored}
+            messages = revision_messages(trace, judgment_from_row(j), show, images)
             items.append(
                 Item(
                     trace_id=t.id,
@@ -110,6 +130,36 @@ def select_items(
                 )
             )
         return proj.id, items, len(no_reference)
+
+
+def fill_images(engine: Engine, project_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages as sent: each image placeholder replaced by the stored image's data. Read just before the
+    request, so that a run never holds every image at once; raises MissingImage for one no longer stored."""
+    urls = [
+        part["image_url"]["url"]
+        for m in messages
+        if isinstance(m["content"], list)
+        for part in m["content"]
+        if part.get("type") == "image_url"
+    ]
+    names = [u.removeprefix(IMAGE_PLACEHOLDER) for u in urls if u.startswith(IMAGE_PLACEHOLDER)]
+    if not names:
+        return messages
+    with session(engine) as s:
+        found = queries.images_named(s, project_id=project_id, names=names)
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise MissingImage(f"image {missing[0]} is no longer stored in the project")
+
+    def filled(part: dict[str, Any]) -> dict[str, Any]:
+        url = part.get("image_url", {}).get("url", "") if part.get("type") == "image_url" else ""
+        if not url.startswith(IMAGE_PLACEHOLDER):
+            return part
+        return {"type": "image_url", "image_url": {"url": data_uri(*found[url.removeprefix(IMAGE_PLACEHOLDER)])}}
+
+    return [
+        {**m, "content": [filled(p) for p in m["content"]]} if isinstance(m["content"], list) else m for m in messages
+    ]
 
 
 def stored_results(
