@@ -15,11 +15,11 @@ from sqlalchemy import Engine, and_, false, func, insert, not_, update
 from sqlmodel import select
 
 from annotation.core.model import InvalidValue, Source, Trace
+from annotation.core.parts import data_uri, image_refs, is_remote
 from annotation.core.records import judgment_from_row, trace_from_row
 from annotation.judgments.visibility import ALL_HUMANS
 from annotation.projects.overview import NoSuchProject
 from annotation.revision.answers import original_answer
-from annotation.core.parts import data_uri, image_refs, is_remote
 from annotation.revision.prompts import IMAGE_PLACEHOLDER, request_hash, revision_messages
 from storage import queries, work
 from storage.db import session
