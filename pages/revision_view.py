@@ -1,6 +1,7 @@
 """Compare's Revisions tab: does a critique help a model revise its solution? (annotation.revision)
 
-Admins start a revision run here (a critique source, a reviser among the saved critics, what it is shown, a grader),
+Admins start a revision run here (a critique source, a reviser: a saved critic or a model string, what it is shown,
+a grader),
 watch it and cancel it; everyone reads the figures they may see: people and models side by side (VISCO's table),
 one source's figures with their intervals and breakdowns, and each trace's result.
 """
@@ -13,7 +14,7 @@ from sqlalchemy import Engine
 
 from annotation.accounts.users import Account
 from annotation.core.model import InvalidValue
-from annotation.critics.config import api_key_for, list_critics
+from annotation.critics.config import CriticConfig, api_key_for, list_critics
 from annotation.critics.keys import KeyNotAllowed
 from annotation.judgments.visibility import ProjectView
 from annotation.metrics.pairs import source_label
@@ -32,6 +33,7 @@ from annotation.revision.report import (
     sources_in,
     with_usefulness,
 )
+from annotation.revision.revisers import model_reviser, saved_reviser
 from annotation.revision.runs import BackgroundRevision, NotAllowed, RevisionPlan, revision_history
 from annotation.revision.traces import grade_text, trace_revisions
 from pages.common import get_engine, md_escape, show_run
@@ -90,30 +92,57 @@ def start(engine: Engine, account: Account, plan: RevisionPlan, concurrency: int
     st.session_state["revise_run_id"] = run.progress.run_id
 
 
+REVISER_KINDS = {"saved": "A saved critic", "model": "A model (litellm model string)"}
+
+
+def reviser_form(engine: Engine, names: list[str]) -> CriticConfig | None:
+    """The reviser chosen: a saved critic, or a model string with its server and key; None (and why) when invalid."""
+    kinds = list(REVISER_KINDS) if names else ["model"]
+    kind = st.radio("Reviser", kinds, format_func=REVISER_KINDS.get, horizontal=True, key="revise_reviser_kind")
+    if kind == "saved":
+        reviser = st.selectbox("Saved critic", names, key="revise_reviser")
+        return saved_reviser(engine, reviser)
+    left, middle, right, last = st.columns(4)
+    model = left.text_input("Model", key="revise_model", placeholder="hosted_vllm/qwen2.5-7b-instruct")
+    api_base = middle.text_input("API base (optional)", key="revise_api_base", placeholder="http://…/v1")
+    key_env = right.text_input(
+        "Key variable (optional)", key="revise_api_key_env", help="The name of an allowed variable holding the key"
+    )
+    name = last.text_input("Name in the results", key="revise_reviser_name", placeholder="the model's name")
+    if not model.strip():
+        return None
+    return model_reviser(engine, model, api_base=api_base, api_key_env=key_env, name=name, secrets=st.secrets)
+
+
 def run_form(engine: Engine, account: Account, project: str, sources: list[str]) -> None:
-    critics = list_critics(engine)
-    if not critics:
-        st.info("Save a critic on the Critics page: its model and settings revise the solutions.")
-        return
     if not sources:
         st.info("No judgments in this project yet to revise with.")
         return
-    left, middle, right = st.columns(3)
-    source = left.selectbox("Critiques of", sources, format_func=source_label, key="revise_source")
-    names = [c.name for c in critics]
-    reviser = middle.selectbox("Reviser (a saved critic)", names, key="revise_reviser")
-    show = right.selectbox("The reviser is shown", SHOWS, format_func=SHOW_TITLES.get, key="revise_show")
-    left, middle, right = st.columns(3)
+    names = [c.name for c in list_critics(engine)]
+    source = st.selectbox("Critiques of", sources, format_func=source_label, key="revise_source")
+    try:
+        reviser = reviser_form(engine, names)
+        problem = None if reviser is not None else "Give the reviser's model."
+    except InvalidValue as e:
+        reviser, problem = None, e.message
+    left, middle, right, last = st.columns(4)
+    show = left.selectbox("The reviser is shown", SHOWS, format_func=SHOW_TITLES.get, key="revise_show")
     graders = [*GRADER_NAMES, *(CRITIC_PREFIX + n for n in names)]
-    grader = left.selectbox("Grader", graders, key="revise_grader", help="critic:NAME asks that critic's model")
-    limit = middle.number_input("At most (0 = all)", 0, 10_000_000, key="revise_limit")
-    concurrency = right.number_input("Concurrency", 1, 256, value=8, key="revise_concurrency")
+    grader = middle.selectbox("Grader", graders, key="revise_grader", help="critic:NAME asks that critic's model")
+    limit = right.number_input("At most (0 = all)", 0, 10_000_000, key="revise_limit")
+    concurrency = last.number_input("Concurrency", 1, 256, value=8, key="revise_concurrency")
     busy = st.session_state.get("revise_run_id") in active_revisions() and (
         active_revisions()[st.session_state["revise_run_id"]].alive
     )
-    if st.button("Revise and grade", key="revise_start", type="primary", icon=":material/play_arrow:", disabled=busy):
-        config = next(c for c in critics if c.name == reviser)
-        plan = RevisionPlan(project, source, config, show=show, grader=grader, limit=int(limit) or None)
+    if problem and st.session_state.get("revise_model", "").strip():
+        st.warning(md_escape(problem))
+    start_clicked = st.button(
+        "Revise and grade", key="revise_start", type="primary", icon=":material/play_arrow:", disabled=busy
+    )
+    if start_clicked and reviser is None:
+        st.error(f"The run did not start, nothing was sent: {md_escape(problem or '')}")
+    elif start_clicked and reviser is not None:
+        plan = RevisionPlan(project, source, reviser, show=show, grader=grader, limit=int(limit) or None)
         start(engine, account, plan, int(concurrency))
     run_id = st.session_state.get("revise_run_id")
     if run_id in active_revisions():

@@ -22,9 +22,9 @@ import sys
 from sqlalchemy import Engine
 
 from annotation.core.model import InvalidValue
-from annotation.critics.config import CriticConfig, default_name, get_critic
-from annotation.critics.keys import check_key_name
+from annotation.critics.config import CriticConfig
 from annotation.revision.prompts import SHOWS
+from annotation.revision.revisers import model_reviser, saved_reviser
 
 NAME = "revise"
 
@@ -62,22 +62,8 @@ def reviser_of(args: argparse.Namespace, engine: Engine) -> CriticConfig:
             raise InvalidValue(
                 "reviser", "--api-base, --api-key-env and --name go with --model; a saved critic has its own"
             )
-        config = get_critic(engine, args.reviser)
-        if config is None:
-            raise InvalidValue("reviser", f"no saved critic named {args.reviser!r}; save it first, or give --model")
-        return config
-    name = args.name.strip() if args.name else default_name(args.model)
-    config = CriticConfig(name=name, model=args.model, api_base=args.api_base, api_key_env=args.api_key_env).validate()
-    # Results are read by the reviser's name: a model string must not pass for a saved critic of other settings.
-    saved = get_critic(engine, name)
-    if saved is not None and saved.config_hash() != config.config_hash():
-        raise InvalidValue(
-            "name",
-            f"a saved critic is named {name!r}, with other settings: use --reviser {name} to revise with it, or "
-            "give this model another --name",
-        )
-    check_key_name(config.api_key_env)  # refused, naming it, before anything is sent
-    return config
+        return saved_reviser(engine, args.reviser)
+    return model_reviser(engine, args.model, api_base=args.api_base, api_key_env=args.api_key_env, name=args.name)
 
 
 def _text(d: dict) -> str:

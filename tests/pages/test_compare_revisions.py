@@ -15,7 +15,7 @@ from storage.db import session
 from storage.tables import RevisionRun
 from tests.pages.conftest import open_app
 from tests.utils.critic_data import register_stub_price, stub_critic
-from tests.utils.openai_stub import OpenAIStub, by_problem
+from tests.utils.openai_stub import STUB_KEY, OpenAIStub, by_problem
 from tests.utils.revision_data import make_revision_project, reviser_plan
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -193,3 +193,31 @@ def test_a_result_of_a_critique_changed_since_is_shown_stale_and_left_out(databa
     assert list(traces["usefulness"])[1] == "–"
     assert frame(at, "source", "show", "fix_rate").set_index("source").loc["human:alice", "n"] == 5
     assert any("1 revised with a critique changed or withdrawn since" in c.value for c in at.caption)
+
+
+def test_an_admin_revises_with_a_typed_model_string(database_url, db, monkeypatch):
+    """No saved critic needed: a model string, its server and an allowed key variable; a refused key is named."""
+    monkeypatch.setenv("CRITIC_STUB_KEY", STUB_KEY)
+    make_revision_project(db)
+    with OpenAIStub(by_problem(reviser_plan())) as stub:
+        at = open_compare()
+        assert at.radio(key="revise_reviser_kind").options == ["A model (litellm model string)"]
+        at.text_input(key="revise_model").input("openai/stub-model")
+        at.text_input(key="revise_api_base").input(stub.api_base)
+        at.text_input(key="revise_api_key_env").input("DATABASE_URL").run()
+        assert any("never an API key" in w.value for w in at.warning)
+        at.button(key="revise_start").click().run()
+        assert any("nothing was sent" in e.value and "never an API key" in e.value for e in at.error)
+        assert stub.requests == 0
+        at.text_input(key="revise_api_key_env").input("CRITIC_STUB_KEY")
+        at.text_input(key="revise_reviser_name").input("typed").run()
+        at.button(key="revise_start").click().run()
+        run = wait_for_run(db)
+        at.run()
+        requests = stub.requests
+
+    assert not at.exception, [e.value for e in at.exception]
+    assert (run.status, run.done, requests) == ("done", 6, 6)
+    assert at.selectbox(key="revise_view_configuration").value[0] == "typed"
+    table = frame(at, "source", "show", "fix_rate")
+    assert list(table["source"]) == ["human:alice", "all humans"] and list(table["n"]) == [6, 6]
