@@ -6,7 +6,9 @@ as planned per problem, each right: a third plain integers, a third LaTeX fracti
 reference ``4k``; both settled without math-verify, as plain numbers), and a third LaTeX expressions
 (``2^{2} \\cdot k``), which only math-verify can grade, in its worker process. The CPU measured is this
 process's (``time.process_time`` around ``run_revision``: prompts, HTTP through litellm, grading, writing the
-results to SQLite) plus the math-verify worker's, as it reports it.
+results to SQLite) plus the math-verify worker's on the run's answers, as it reports it. What a server process
+pays once, whatever its runs (litellm's first call, the math-verify worker's start), happens before the clock
+and is reported beside the figure.
 
     python -m benchmarks.revision_speed [--revisions N] [--concurrency C] [--delay S] [--check] [--out PATH]
 
@@ -72,12 +74,33 @@ def _warm_up(api_base: str, model: str, key: str) -> float:
     return time.process_time() - cpu0
 
 
+def _litellm_alone(api_base: str, model: str, key: str, messages: list[list[dict]], concurrency: int) -> float:
+    """CPU milliseconds per call of bare ``litellm.acompletion`` (no Redline code) on the same prompts, stub and
+    concurrency: the floor under the revision figure that only litellm can lower."""
+    import asyncio
+
+    import litellm
+
+    async def calls() -> None:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(m: list[dict]) -> None:
+            async with gate:
+                await litellm.acompletion(model=model, api_base=api_base, api_key=key, messages=m, max_retries=0)
+
+        await asyncio.gather(*(one(m) for m in messages))
+
+    cpu0 = time.process_time()
+    asyncio.run(calls())
+    return (time.process_time() - cpu0) / len(messages) * 1000
+
+
 def measure(work: Path, revisions: int, concurrency: int, delay_s: float) -> dict[str, Any]:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import annotation.critics.calling  # noqa: F401  (litellm's import is not part of the run)
     from annotation.critics.config import CriticConfig, save_critic
     from annotation.ops.startup import prepare
-    from annotation.revision.grading import MathVerifyGrader
+    from annotation.revision.grading import MathVerifyGrader, shared_worker
     from annotation.revision.runs import RevisionPlan, run_revision
     from tests.utils.critic_data import make_project
     from tests.utils.openai_stub import STUB_KEY, STUB_MODEL
@@ -87,6 +110,11 @@ def measure(work: Path, revisions: int, concurrency: int, delay_s: float) -> dic
     plan_file = work / "plan.json"
     plan_file.write_text(json.dumps(_plan(revisions)), encoding="utf-8")
     stub, api_base = _start_stub(delay_s, plan_file)
+    # The server's math-verify worker, started once per process (importing sympy) and kept: started before the
+    # clock, as litellm's first call is, and reported beside the figure.
+    worker = shared_worker()
+    worker.verify([("\\frac{1}{2}", "0.5")])
+    worker_start_cpu = worker.cpu_s
     grader = MathVerifyGrader()
     try:
         reviser = save_critic(engine, CriticConfig(name="bench", model=STUB_MODEL, api_base=api_base, retries=0))
@@ -98,6 +126,7 @@ def measure(work: Path, revisions: int, concurrency: int, delay_s: float) -> dic
         cpu = time.process_time() - cpu0
         worker_cpu = grader.cpu_s
         right = _graded_right(engine)
+        alone_ms = _litellm_alone(api_base, STUB_MODEL, STUB_KEY, _prompts(engine, 4 * concurrency), concurrency)
     finally:
         grader.close()
         _stop(stub)
@@ -116,10 +145,20 @@ def measure(work: Path, revisions: int, concurrency: int, delay_s: float) -> dic
         "ratio": wall / ideal,
         "cpu_s": cpu,
         "warm_up_cpu_s": warm_cpu,
+        "worker_start_cpu_s": worker_start_cpu,
         "worker_cpu_s": worker_cpu,
         "cpu_ms_per_revision": (cpu + worker_cpu) / revisions * 1000,
         "worker_cpu_ms_per_revision": worker_cpu / revisions * 1000,
+        "litellm_alone_cpu_ms_per_call": alone_ms,
     }
+
+
+def _prompts(engine: Any, n: int) -> list[list[dict]]:
+    """The messages of the first ``n`` revisions, as they were sent."""
+    from annotation.revision.store import select_items
+
+    _, items, _ = select_items(engine, "bench", "reference", "full", "", n)
+    return [i.messages for i in items]
 
 
 def _graded_right(engine: Any) -> int:
@@ -157,7 +196,11 @@ def report(r: dict[str, Any]) -> str:
             f"{_verdict(c['ratio'])} (<= {BUDGET_RATIO:g}x)",
             f"  client CPU/revision   {run['cpu_ms_per_revision']:.2f} ms (of which math-verify's worker "
             f"{run['worker_cpu_ms_per_revision']:.2f} ms)  {_verdict(c['cpu'])} (<= {BUDGET_CPU_MS:g} ms)",
+            f"  litellm alone         {run['litellm_alone_cpu_ms_per_call']:.2f} ms of CPU per call (bare "
+            "acompletion, same prompts, stub and concurrency): the floor under the figure above",
             f"  litellm's first call  {run.get('warm_up_cpu_s', 0) * 1000:.0f} ms of CPU, once a process (not counted)",
+            f"  math-verify's start   {run.get('worker_start_cpu_s', 0) * 1000:.0f} ms of CPU, once a process "
+            "(not counted)",
             f"  results               {run['done']} stored, {run['failed']} failed, "
             f"{run['graded_right']} graded right, status {run['status']}",
             f"  overall: {_verdict(r['passed'])}",

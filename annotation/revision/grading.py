@@ -12,6 +12,7 @@ A grader remembers what it graded, so a run grades one pair of answers once.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import re
@@ -232,14 +233,21 @@ class VerifyWorker:
                 out.append(Grade(bool(correct), str(how)))
 
     def verify(self, pairs: list[tuple[str, str]], stop: threading.Event | None = None) -> list[Grade]:
+        return self.verify_counted(pairs, stop)[0]
+
+    def verify_counted(
+        self, pairs: list[tuple[str, str]], stop: threading.Event | None = None
+    ) -> tuple[list[Grade], float]:
+        """The grades, and the worker's CPU seconds they took (one request at a time, so no one else's)."""
         with self._lock:
+            before = self.cpu_s
             out: list[Grade] = []
             try:
                 for start in range(0, len(pairs), CHUNK):
                     self._ask(pairs[start : start + CHUNK], out, stop)
             except Stopped:
                 pass
-            return out + [CANCELLED] * (len(pairs) - len(out))
+            return out + [CANCELLED] * (len(pairs) - len(out)), self.cpu_s - before
 
     def close(self) -> None:
         with self._lock:
@@ -253,12 +261,28 @@ class VerifyWorker:
                 self._proc = None
 
 
+_shared: VerifyWorker | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_worker() -> VerifyWorker:
+    """The process's math-verify worker, started on first use and kept for every run after: starting one (importing
+    sympy) costs about half a second of CPU, once per server process rather than once per run."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = VerifyWorker()
+            atexit.register(_shared.close)
+        return _shared
+
+
 class MathVerifyGrader(Grader):
     name = "math-verify"
 
-    def __init__(self, timeout_s: int = VERIFY_TIMEOUT_S) -> None:
+    def __init__(self, worker: VerifyWorker | None = None) -> None:
         super().__init__()
-        self.worker = VerifyWorker(timeout_s)
+        self.worker = worker or shared_worker()
+        self._cpu_s = 0.0
 
     def quick(self, item: ToGrade) -> Grade | None:
         grade = super().quick(item)
@@ -276,14 +300,18 @@ class MathVerifyGrader(Grader):
 
     async def settle(self, items: list[ToGrade]) -> list[Grade]:
         pairs = [(str(i.answer), i.reference) for i in items]
-        return await asyncio.to_thread(self.worker.verify, pairs, self.stop)
+        grades, cpu_s = await asyncio.to_thread(self.worker.verify_counted, pairs, self.stop)
+        self._cpu_s += cpu_s
+        return grades
 
     @property
     def cpu_s(self) -> float:
-        return self.worker.cpu_s
+        """The worker's CPU time spent on this grader's pairs (the worker's start among it, when they started it)."""
+        return self._cpu_s
 
     def close(self) -> None:
-        self.worker.close()
+        if self.worker is not _shared:
+            self.worker.close()
 
 
 GRADER_PROMPT = """Decide whether a given final answer is the same answer as the reference answer to a problem: \

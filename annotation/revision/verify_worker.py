@@ -19,20 +19,49 @@ import sys
 import time
 from typing import TextIO
 
+# Answers and references come back again and again (the same original answer in every run and show, a problem's
+# reference for each of its solutions): what was settled is kept, a few MB at most. Failures are not kept: a
+# timeout under load may not time out next time.
+_KEPT = 50_000
+_graded: dict[tuple[str, str], tuple[bool, str]] = {}
+_parsed_references: dict[str, list] = {}
 
-def verify_pair(answer: str, reference: str, timeout_s: int) -> tuple[bool, str]:
-    from math_verify import parse, verify
+
+def _parse(text: str, timeout_s: int) -> list:
+    from math_verify import parse
 
     from annotation.revision.answers import for_math
 
+    return parse(f"\\boxed{{{for_math(text)}}}", parsing_timeout=timeout_s)
+
+
+def _reference(reference: str, timeout_s: int) -> list:
+    gold = _parsed_references.get(reference)
+    if gold is None:
+        gold = _parse(reference, timeout_s)
+        if gold and len(_parsed_references) < _KEPT:
+            _parsed_references[reference] = gold
+    return gold
+
+
+def verify_pair(answer: str, reference: str, timeout_s: int) -> tuple[bool, str]:
+    from math_verify import verify
+
+    known = _graded.get((answer, reference))
+    if known is not None:
+        return known
     try:
-        gold = parse(f"\\boxed{{{for_math(reference)}}}", parsing_timeout=timeout_s)
-        target = parse(f"\\boxed{{{for_math(answer)}}}", parsing_timeout=timeout_s)
+        gold = _reference(reference, timeout_s)
+        target = _parse(answer, timeout_s)
         if not gold or not target:
-            return False, "math-verify: unreadable"
-        return bool(verify(gold, target, timeout_seconds=timeout_s)), "math-verify"
+            result = (False, "math-verify: unreadable")
+        else:
+            result = (bool(verify(gold, target, timeout_seconds=timeout_s)), "math-verify")
     except Exception as e:  # math-verify's TimeoutException among others: that answer is wrong, the rest go on
         return False, f"math-verify: {type(e).__name__}"
+    if len(_graded) < _KEPT:
+        _graded[(answer, reference)] = result
+    return result
 
 
 def protocol_output() -> TextIO:

@@ -196,3 +196,37 @@ def test_cancel_stops_waiting_for_the_worker():
         worker.close()
     assert grades == [Grade(True, "slept"), CANCELLED, CANCELLED]
     assert waited < 2 and not grades[1].graded
+
+
+def test_graders_share_the_process_worker_and_count_only_their_own_cpu():
+    first, second = MathVerifyGrader(), MathVerifyGrader()
+    assert first.worker is second.worker is grading.shared_worker()
+    grade(first, [("2^{2} \\cdot 7", "28")])
+    first.close()  # a run's end leaves the process's worker running for the next
+    assert first.worker._proc is not None and first.worker._proc.poll() is None
+    assert grade(second, [("2^{2} \\cdot 9", "36")]) == [Grade(True, "math-verify")]
+    assert 0 < second.cpu_s < first.worker.cpu_s  # its pair's share, not the worker's start nor the first pair
+
+
+def test_the_worker_keeps_what_it_settled_but_not_what_failed(monkeypatch):
+    from annotation.revision import verify_worker
+
+    calls = []
+    real = verify_worker._parse
+
+    def parse(text, timeout_s):
+        calls.append(text)
+        if text == "\\sqrt{-}":
+            raise TimeoutError("slow")
+        return real(text, timeout_s)
+
+    monkeypatch.setattr(verify_worker, "_parse", parse)
+    monkeypatch.setattr(verify_worker, "_graded", {})
+    monkeypatch.setattr(verify_worker, "_parsed_references", {})
+    assert verify_worker.verify_pair("\\frac{6}{2}", "3", 5) == (True, "math-verify")
+    assert verify_worker.verify_pair("\\frac{6}{2}", "3", 5) == (True, "math-verify")
+    assert verify_worker.verify_pair("2 + 1", "3", 5) == (True, "math-verify")
+    assert calls == ["3", "\\frac{6}{2}", "2 + 1"]  # the pair once, the reference once
+    assert verify_worker.verify_pair("\\sqrt{-}", "3", 5) == (False, "math-verify: TimeoutError")
+    assert verify_worker.verify_pair("\\sqrt{-}", "3", 5) == (False, "math-verify: TimeoutError")
+    assert calls[-2:] == ["\\sqrt{-}", "\\sqrt{-}"]  # asked again: a timeout may not happen twice
