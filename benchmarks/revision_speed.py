@@ -110,13 +110,11 @@ def measure(work: Path, revisions: int, concurrency: int, delay_s: float) -> dic
     plan_file = work / "plan.json"
     plan_file.write_text(json.dumps(_plan(revisions)), encoding="utf-8")
     stub, api_base = _start_stub(delay_s, plan_file)
-    # The server's math-verify worker, started once per process (importing sympy) and kept: started before the
-    # clock, as litellm's first call is, and reported beside the figure.
-    worker = shared_worker()
-    worker.verify([("\\frac{1}{2}", "0.5")])
-    worker_start_cpu = worker.cpu_s
     grader = MathVerifyGrader()
     try:
+        # The server's math-verify worker, started once per process (importing sympy) and kept: started before the
+        # clock, as litellm's first call is, and reported beside the figure (0 when it already ran here).
+        worker_start_cpu = shared_worker().verify_counted([("\\frac{1}{2}", "0.5")])[1]
         reviser = save_critic(engine, CriticConfig(name="bench", model=STUB_MODEL, api_base=api_base, retries=0))
         revision = RevisionPlan(project="bench", critiques="reference", reviser=reviser)
         warm_cpu = _warm_up(api_base, STUB_MODEL, STUB_KEY)

@@ -28,6 +28,11 @@ _IMAGE = re.compile(r"!\[")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$~|#])")
 
 
+# What a model is sent of a trace's images: None leaves it to what litellm knows of the model.
+VISION_TITLES = {None: "as litellm knows the model", True: "sent (a vision model)", False: "not sent (text only)"}
+VISION_HELP = "Sent as image parts to a model that sees images; a text-only model is told how many it is not shown."
+
+
 @st.cache_resource(show_spinner="Opening the database…")
 def get_engine() -> Engine:
     """Built once per process from DATABASE_URL; migrates, and loads the demo into an empty database."""

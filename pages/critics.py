@@ -21,7 +21,7 @@ from annotation.projects.overview import project_names
 from annotation.projects.traces import generators as generators_of
 from annotation.projects.traces import trace_number
 from pages.auth import require_admin
-from pages.common import get_engine, md_escape, show_run
+from pages.common import VISION_HELP, VISION_TITLES, get_engine, md_escape, show_run
 
 NEW = "New critic…"
 ALL_GENERATORS = "(all generators)"
@@ -45,7 +45,6 @@ FIELDS = {
     "critics_retries": ("retries", 3),
     "critics_vision": ("vision", None),
 }
-VISION_TITLES = {None: "as litellm knows the model", True: "sent (a vision model)", False: "not sent (text only)"}
 
 
 @st.cache_resource
@@ -132,7 +131,7 @@ def critic_form(engine: Engine) -> None:
         list(VISION_TITLES),
         format_func=VISION_TITLES.get,
         key="critics_vision",
-        help="Sent as image parts to a model that sees images; a text-only model is told how many it is not shown.",
+        help=VISION_HELP,
     )
     template = st.session_state["critics_template"]
     if template != CUSTOM:

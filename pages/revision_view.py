@@ -36,7 +36,7 @@ from annotation.revision.report import (
 from annotation.revision.revisers import model_reviser, saved_reviser
 from annotation.revision.runs import BackgroundRevision, NotAllowed, RevisionPlan, revision_history
 from annotation.revision.traces import grade_text, trace_revisions
-from pages.common import get_engine, md_escape, show_run
+from pages.common import VISION_HELP, VISION_TITLES, get_engine, md_escape, show_run
 
 BOOTSTRAP = 1000
 SHOWN_ROWS = 5000
@@ -93,25 +93,36 @@ def start(engine: Engine, account: Account, plan: RevisionPlan, concurrency: int
 
 
 REVISER_KINDS = {"saved": "A saved critic", "model": "A model (litellm model string)"}
+MODEL_FIELDS = ("revise_model", "revise_api_base", "revise_api_key_env", "revise_reviser_name", "revise_vision")
 
 
 def reviser_form(engine: Engine, names: list[str]) -> CriticConfig | None:
-    """The reviser chosen: a saved critic, or a model string with its server and key; None (and why) when invalid."""
+    """The reviser chosen: a saved critic, or a model string with its server and key; None when no model is typed.
+    Raises InvalidValue, naming the field, for a model string that would be refused."""
     kinds = list(REVISER_KINDS) if names else ["model"]
     kind = st.radio("Reviser", kinds, format_func=REVISER_KINDS.get, horizontal=True, key="revise_reviser_kind")
     if kind == "saved":
-        reviser = st.selectbox("Saved critic", names, key="revise_reviser")
-        return saved_reviser(engine, reviser)
-    left, middle, right, last = st.columns(4)
+        # What was typed for a model is kept while a saved critic is shown (Streamlit forgets undrawn widgets).
+        for key in MODEL_FIELDS:
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
+        return saved_reviser(engine, st.selectbox("Saved critic", names, key="revise_reviser"))
+    left, middle, right = st.columns(3)
     model = left.text_input("Model", key="revise_model", placeholder="hosted_vllm/qwen2.5-7b-instruct")
     api_base = middle.text_input("API base (optional)", key="revise_api_base", placeholder="http://…/v1")
     key_env = right.text_input(
         "Key variable (optional)", key="revise_api_key_env", help="The name of an allowed variable holding the key"
     )
-    name = last.text_input("Name in the results", key="revise_reviser_name", placeholder="the model's name")
+    left, right = st.columns(2)
+    name = left.text_input("Name in the results", key="revise_reviser_name", placeholder="the model's name")
+    vision = right.selectbox(
+        "A trace's images", list(VISION_TITLES), format_func=VISION_TITLES.get, key="revise_vision", help=VISION_HELP
+    )
     if not model.strip():
         return None
-    return model_reviser(engine, model, api_base=api_base, api_key_env=key_env, name=name, secrets=st.secrets)
+    return model_reviser(
+        engine, model, api_base=api_base, api_key_env=key_env, name=name, vision=vision, secrets=st.secrets
+    )
 
 
 def run_form(engine: Engine, account: Account, project: str, sources: list[str]) -> None:

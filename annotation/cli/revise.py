@@ -47,6 +47,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="with --model: the reviser's name in the results (default: the model's); not a saved critic's name",
     )
+    p.add_argument(
+        "--vision",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --model: send (or, with --no-vision, do not send) the trace's images; default: as litellm knows "
+        "the model",
+    )
     p.add_argument("--show", choices=SHOWS, default="full", help="what the reviser is shown of the critique")
     p.add_argument("--grader", default="math-verify", help="math-verify (default), exact, or critic:NAME")
     p.add_argument("--concurrency", type=int, default=8)
@@ -58,12 +65,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def reviser_of(args: argparse.Namespace, engine: Engine) -> CriticConfig:
     if args.reviser:
-        if args.api_base or args.api_key_env or args.name:
+        if args.api_base or args.api_key_env or args.name or args.vision is not None:
             raise InvalidValue(
-                "reviser", "--api-base, --api-key-env and --name go with --model; a saved critic has its own"
+                "reviser", "--api-base, --api-key-env, --name and --vision go with --model; a saved critic has its own"
             )
         return saved_reviser(engine, args.reviser)
-    return model_reviser(engine, args.model, api_base=args.api_base, api_key_env=args.api_key_env, name=args.name)
+    try:
+        return model_reviser(
+            engine, args.model, api_base=args.api_base, api_key_env=args.api_key_env, name=args.name, vision=args.vision
+        )
+    except InvalidValue as e:
+        if e.field != "name":
+            raise
+        raise InvalidValue("name", f"{e.message} (--reviser, or --name)") from None
 
 
 def _text(d: dict) -> str:

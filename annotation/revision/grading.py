@@ -12,7 +12,6 @@ A grader remembers what it graded, so a run grades one pair of answers once.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
 import os
 import re
@@ -216,13 +215,24 @@ class VerifyWorker:
 
     def _ask(self, pairs: list[tuple[str, str]], out: list[Grade], stop: threading.Event | None) -> None:
         """Grades of ``pairs`` appended to ``out`` one by one, as the worker sends them."""
-        done = 0
+        done, broken = 0, 0
         while done < len(pairs):
-            todo = pairs[done:]
+            if stop is not None and stop.is_set():
+                raise Stopped  # nothing asked yet: the worker, idle, is kept for the next run
+            if self._proc is not None and self._proc.poll() is not None:
+                self._kill()  # it died while idle (killed, out of memory): a new one
             proc = self._proc or self._start(stop)
             assert proc.stdin is not None
-            proc.stdin.write((json.dumps({"pairs": todo, "timeout_s": self.timeout_s}) + "\n").encode("utf-8"))
-            proc.stdin.flush()
+            todo = pairs[done:]
+            try:
+                proc.stdin.write((json.dumps({"pairs": todo, "timeout_s": self.timeout_s}) + "\n").encode("utf-8"))
+                proc.stdin.flush()
+            except OSError:  # it died just now: once more with a new one
+                self._kill()
+                broken += 1
+                if broken > 1:
+                    raise RuntimeError("the math-verify worker ends as soon as it is asked anything") from None
+                continue
             for _ in todo:
                 reply = self._read(self.pair_limit_s, stop)
                 done += 1
@@ -238,8 +248,12 @@ class VerifyWorker:
     def verify_counted(
         self, pairs: list[tuple[str, str]], stop: threading.Event | None = None
     ) -> tuple[list[Grade], float]:
-        """The grades, and the worker's CPU seconds they took (one request at a time, so no one else's)."""
-        with self._lock:
+        """The grades, and the worker's CPU seconds they took (one request at a time, so no one else's). Waiting
+        for another run's request to finish, a cancel (``stop``) is still seen at once."""
+        while not self._lock.acquire(timeout=POLL_S):
+            if stop is not None and stop.is_set():
+                return [CANCELLED] * len(pairs), 0.0
+        try:
             before = self.cpu_s
             out: list[Grade] = []
             try:
@@ -248,15 +262,17 @@ class VerifyWorker:
             except Stopped:
                 pass
             return out + [CANCELLED] * (len(pairs) - len(out)), self.cpu_s - before
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         with self._lock:
             if self._proc is not None:
                 assert self._proc.stdin is not None
-                self._proc.stdin.close()
                 try:
+                    self._proc.stdin.close()  # the worker ends when its input does
                     self._proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
+                except (OSError, subprocess.TimeoutExpired):
                     self._kill()
                 self._proc = None
 
@@ -267,12 +283,12 @@ _shared_lock = threading.Lock()
 
 def shared_worker() -> VerifyWorker:
     """The process's math-verify worker, started on first use and kept for every run after: starting one (importing
-    sympy) costs about half a second of CPU, once per server process rather than once per run."""
+    sympy) costs about half a second of CPU, once per server process rather than once per run. It ends with the
+    process (its input closes), so nothing waits for it at exit."""
     global _shared
     with _shared_lock:
         if _shared is None:
             _shared = VerifyWorker()
-            atexit.register(_shared.close)
         return _shared
 
 

@@ -27,11 +27,13 @@ def model_reviser(
     api_base: str | None = None,
     api_key_env: str | None = None,
     name: str | None = None,
+    vision: bool | None = None,
     secrets: Mapping[str, Any] | None = None,
 ) -> CriticConfig:
     """A reviser of a litellm model string, named ``name`` (default: the model's) in the results. Raises
     InvalidValue, naming the field, for a bad model, api_base or key name, and for a name a saved critic of other
-    settings has: results are read by the reviser's name, so a model string must not pass for that critic."""
+    settings has: results are read by the reviser's name, so a model string must not pass for that critic.
+    ``vision``: whether it is sent the trace's images (None: as litellm knows the model)."""
     model = (model or "").strip()
     if not model:
         raise InvalidValue("model", "give a litellm model string, e.g. openai/gpt-4o-mini or hosted_vllm/qwen")
@@ -41,13 +43,14 @@ def model_reviser(
         model=model,
         api_base=(api_base or "").strip() or None,
         api_key_env=(api_key_env or "").strip() or None,
+        vision=vision,
     ).validate()
     saved = get_critic(engine, name)
     if saved is not None and saved.config_hash() != config.config_hash():
         raise InvalidValue(
             "name",
-            f"a saved critic is named {name!r}, with other settings: revise with that critic (--reviser {name}), or "
-            "give this model another name (--name)",
+            f"a saved critic is named {name!r}, with other settings: revise with that saved critic, or give this "
+            "model another name",
         )
     check_key_name(config.api_key_env, secrets)  # refused, naming it, before anything is sent
     return config

@@ -20,8 +20,9 @@ import time
 from typing import TextIO
 
 # Answers and references come back again and again (the same original answer in every run and show, a problem's
-# reference for each of its solutions): what was settled is kept, a few MB at most. Failures are not kept: a
-# timeout under load may not time out next time.
+# reference for each of its solutions): what was settled is kept, a few MB at most. A "wrong" that took half a
+# timeout or more is not: math-verify turns its own timeouts into "wrong" (or "unreadable"), and under load a
+# pair may time out that would not next time.
 _KEPT = 50_000
 _graded: dict[tuple[str, str], tuple[bool, str]] = {}
 _parsed_references: dict[str, list] = {}
@@ -38,7 +39,7 @@ def _parse(text: str, timeout_s: int) -> list:
 def _reference(reference: str, timeout_s: int) -> list:
     gold = _parsed_references.get(reference)
     if gold is None:
-        gold = _parse(reference, timeout_s)
+        gold = _parse(reference, timeout_s)  # a parse that timed out is empty: not kept
         if gold and len(_parsed_references) < _KEPT:
             _parsed_references[reference] = gold
     return gold
@@ -50,6 +51,7 @@ def verify_pair(answer: str, reference: str, timeout_s: int) -> tuple[bool, str]
     known = _graded.get((answer, reference))
     if known is not None:
         return known
+    started = time.monotonic()
     try:
         gold = _reference(reference, timeout_s)
         target = _parse(answer, timeout_s)
@@ -59,7 +61,7 @@ def verify_pair(answer: str, reference: str, timeout_s: int) -> tuple[bool, str]
             result = (bool(verify(gold, target, timeout_seconds=timeout_s)), "math-verify")
     except Exception as e:  # math-verify's TimeoutException among others: that answer is wrong, the rest go on
         return False, f"math-verify: {type(e).__name__}"
-    if len(_graded) < _KEPT:
+    if len(_graded) < _KEPT and (result[0] or time.monotonic() - started < timeout_s / 2):
         _graded[(answer, reference)] = result
     return result
 

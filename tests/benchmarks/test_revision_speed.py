@@ -20,4 +20,4 @@ def test_tiny_run_reports_its_figures(tmp_path):
     assert run["graded_right"] == 12 and figures["checks"]["graded"] is True
     assert set(figures["checks"]) == {"ratio", "cpu", "graded"}
     # The floors beside the figure: bare litellm on the same prompts, and what a process pays once.
-    assert run["litellm_alone_cpu_ms_per_call"] > 0 and run["worker_start_cpu_s"] > 0
+    assert run["litellm_alone_cpu_ms_per_call"] > 0 and run["worker_start_cpu_s"] >= 0

@@ -221,3 +221,25 @@ def test_an_admin_revises_with_a_typed_model_string(database_url, db, monkeypatc
     assert at.selectbox(key="revise_view_configuration").value[0] == "typed"
     table = frame(at, "source", "show", "fix_rate")
     assert list(table["source"]) == ["human:alice", "all humans"] and list(table["n"]) == [6, 6]
+
+
+def test_typed_model_fields_survive_a_look_at_the_saved_critics_and_a_taken_name_is_refused(database_url, db):
+    make_revision_project(db)
+    with OpenAIStub(by_problem(reviser_plan())) as stub:
+        stub_critic(db, stub.api_base, name="reviser")
+        at = open_compare()
+        at.radio(key="revise_reviser_kind").set_value("model").run()
+        at.text_input(key="revise_model").input("openai/stub-model")
+        at.text_input(key="revise_api_base").input(stub.api_base)
+        at.selectbox(key="revise_vision").set_value(True)
+        at.text_input(key="revise_reviser_name").input("reviser").run()
+        assert any("a saved critic is named 'reviser', with other settings" in w.value for w in at.warning)
+        at.radio(key="revise_reviser_kind").set_value("saved").run()
+        assert at.selectbox(key="revise_reviser").value == "reviser"
+        at.radio(key="revise_reviser_kind").set_value("model").run()
+        assert at.text_input(key="revise_model").value == "openai/stub-model"
+        assert at.text_input(key="revise_api_base").value == stub.api_base
+        assert at.selectbox(key="revise_vision").value is True
+        at.button(key="revise_start").click().run()
+        assert any("nothing was sent" in e.value for e in at.error) and stub.requests == 0
+    assert not at.exception, [e.value for e in at.exception]

@@ -88,7 +88,7 @@ def test_a_model_cannot_pass_for_a_saved_critic_of_other_settings(engine, capsys
     code, _, err = run(
         capsys, "revise", "--project", "revise", "--critiques", "reference", "--reviser", "stub-model", "--name", "x"
     )
-    assert code == 2 and "--name go with --model" in err
+    assert code == 2 and "--name and --vision go with --model" in err
 
 
 def test_big_bench_mistake_figures_equal_those_computed_by_hand_from_the_plan(engine, capsys, datasets):
@@ -134,3 +134,12 @@ def test_big_bench_mistake_figures_equal_those_computed_by_hand_from_the_plan(en
     assert d["accuracy_before"] == round(100 * sum(before) / n, 1)
     assert d["accuracy_after"] == round(100 * sum(after) / n, 1)
     assert 0 < fixed < wrong_before and broken > 0  # the plan leaves every figure something to measure
+
+
+def test_a_typed_model_says_whether_it_sees_images(engine):
+    from annotation.cli.main import _parser
+    from annotation.cli.revise import reviser_of
+
+    base = ["revise", "--project", "p", "--critiques", "reference", "--model", "hosted_vllm/qwen2-vl"]
+    parsed = [_parser().parse_args(base + extra) for extra in ([], ["--vision"], ["--no-vision"])]
+    assert [reviser_of(args, engine).vision for args in parsed] == [None, True, False]

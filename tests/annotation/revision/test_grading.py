@@ -208,7 +208,9 @@ def test_graders_share_the_process_worker_and_count_only_their_own_cpu():
     assert 0 < second.cpu_s < first.worker.cpu_s  # its pair's share, not the worker's start nor the first pair
 
 
-def test_the_worker_keeps_what_it_settled_but_not_what_failed(monkeypatch):
+def test_the_worker_keeps_what_it_settled_but_not_a_slow_wrong(monkeypatch):
+    """math-verify turns its own timeouts into "unreadable" or "wrong": a wrong that took half a timeout or more may
+    be one, so it is asked again next time; a right one, or a quick wrong, is kept."""
     from annotation.revision import verify_worker
 
     calls = []
@@ -217,7 +219,8 @@ def test_the_worker_keeps_what_it_settled_but_not_what_failed(monkeypatch):
     def parse(text, timeout_s):
         calls.append(text)
         if text == "\\sqrt{-}":
-            raise TimeoutError("slow")
+            time.sleep(0.6)  # as math-verify's parse timing out: an empty result after a while
+            return []
         return real(text, timeout_s)
 
     monkeypatch.setattr(verify_worker, "_parse", parse)
@@ -226,7 +229,46 @@ def test_the_worker_keeps_what_it_settled_but_not_what_failed(monkeypatch):
     assert verify_worker.verify_pair("\\frac{6}{2}", "3", 5) == (True, "math-verify")
     assert verify_worker.verify_pair("\\frac{6}{2}", "3", 5) == (True, "math-verify")
     assert verify_worker.verify_pair("2 + 1", "3", 5) == (True, "math-verify")
-    assert calls == ["3", "\\frac{6}{2}", "2 + 1"]  # the pair once, the reference once
-    assert verify_worker.verify_pair("\\sqrt{-}", "3", 5) == (False, "math-verify: TimeoutError")
-    assert verify_worker.verify_pair("\\sqrt{-}", "3", 5) == (False, "math-verify: TimeoutError")
-    assert calls[-2:] == ["\\sqrt{-}", "\\sqrt{-}"]  # asked again: a timeout may not happen twice
+    assert verify_worker.verify_pair("2 + 2", "3", 5) == (False, "math-verify")
+    assert verify_worker.verify_pair("2 + 2", "3", 5) == (False, "math-verify")
+    assert calls == ["3", "\\frac{6}{2}", "2 + 1", "2 + 2"]  # each pair once, the reference once
+    assert verify_worker.verify_pair("\\sqrt{-}", "3", 1) == (False, "math-verify: unreadable")
+    assert verify_worker.verify_pair("\\sqrt{-}", "3", 1) == (False, "math-verify: unreadable")
+    assert calls[-2:] == ["\\sqrt{-}", "\\sqrt{-}"]  # asked again: it may not time out twice
+
+
+def test_a_worker_that_died_while_idle_is_replaced():
+    import os
+    import signal
+
+    worker = VerifyWorker()
+    try:
+        assert worker.verify([("\\frac{1}{2}", "0.5")]) == [Grade(True, "math-verify")]
+        dead = worker._proc
+        os.kill(dead.pid, signal.SIGKILL)
+        dead.wait(10)
+        assert worker.verify([("\\frac{1}{4}", "0.25")]) == [Grade(True, "math-verify")]
+        assert worker._proc is not dead
+    finally:
+        worker.close()
+
+
+def test_a_run_cancelled_while_another_grades_stops_waiting_and_leaves_the_worker_alone():
+    worker, stop = VerifyWorker(command=patched_worker(SLEEPY)), threading.Event()
+    try:
+        worker.verify([("0", "x")])  # started
+        proc = worker._proc
+        other = threading.Thread(target=worker.verify, args=([("2", "x")],))
+        other.start()
+        time.sleep(0.3)  # the other run holds the worker for 2 s
+        threading.Timer(0.3, stop.set).start()
+        started = time.monotonic()
+        grades = worker.verify([("0", "x")], stop)
+        waited = time.monotonic() - started
+        other.join(10)
+        assert grades == [CANCELLED] and waited < 1.2
+        assert worker._proc is proc and proc.poll() is None  # not killed: it was not grading for this run
+        stop.set()
+        assert worker.verify([("0", "x")], stop) == [CANCELLED] and worker._proc is proc
+    finally:
+        worker.close()

@@ -3,6 +3,8 @@ is told how many it is not shown; remote links are never sent; a second run send
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import delete, select
 
 from annotation.core.model import REFERENCE, Judgment
@@ -60,7 +62,9 @@ def test_a_reviser_that_sees_images_gets_the_stored_image_and_one_that_does_not_
     assert isinstance(blind_content, str) and "shows 2 image(s) that you are not shown" in blind_content
     with session(sqlite_engine) as s:
         stored = s.exec(select(RevisionResult).where(RevisionResult.reviser == "seeing")).one()
-    assert IMAGE_PLACEHOLDER not in (stored.revised_text or "") and stored.revised_correct is True
+    assert stored.revised_correct is True
+    assert IMAGE_PLACEHOLDER not in str(content)  # filled in before sending
+    assert "base64" not in json.dumps(stored.extra)  # the image itself is not stored with the result
 
 
 def test_an_image_deleted_after_the_run_chose_it_fails_that_request_naming_it(sqlite_engine, tmp_path, monkeypatch):
