@@ -106,7 +106,7 @@ def reviser_form(engine: Engine, names: list[str]) -> CriticConfig | None:
         for key in MODEL_FIELDS:
             if key in st.session_state:
                 st.session_state[key] = st.session_state[key]
-        return saved_reviser(engine, st.selectbox("Saved critic", names, key="revise_reviser"))
+        return saved_reviser(engine, st.selectbox("Critic that revises", names, key="revise_reviser"))
     left, middle, right = st.columns(3)
     model = left.text_input("Model", key="revise_model", placeholder="hosted_vllm/qwen2.5-7b-instruct")
     api_base = middle.text_input("API base (optional)", key="revise_api_base", placeholder="http://…/v1")

@@ -43,7 +43,7 @@ def test_start_a_revision_run_watch_it_and_read_the_table(page, stub):
     page.get_by_role("tab", name="Revisions").click()
     expect(page.get_by_text("No revision results you may see in this project yet.")).to_be_visible()
     choose(page, "Critiques of", "human:alice", exact_label=True)
-    choose(page, "Saved critic", "reviser")
+    choose(page, "Critic that revises", "reviser")
     choose(page, "The reviser is shown", "the first wrong step")
     concurrency = page.get_by_role("spinbutton", name="Concurrency")
     concurrency.fill("2")
