@@ -158,6 +158,9 @@ def _read_spans(raw: Any, before: WorkingCopy, taxonomy: tuple[str, ...], trace:
         where = f"work.spans[{i}]"
         try:
             span = Span.from_dict(item, where)
+        except InvalidValue as e:
+            raise MessageRefused(e.field, e.message) from None
+        try:
             text = span_text(trace, span) if trace is not None else None
         except InvalidValue as e:
             raise MessageRefused(f"{where}.step", e.message) from None

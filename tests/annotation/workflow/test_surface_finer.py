@@ -53,6 +53,11 @@ def test_spans_on_a_tool_call_a_tool_result_and_the_answer_are_taken_in_code_poi
     got = read(work)
     trace = agent_trace()
     assert [s.note for s in got.spans] == ["wrong id", "", ""]
+    assert [(s.step, s.part, s.field, s.start, s.end) for s in got.spans] == [
+        (1, 0, "arguments", 14, 17),
+        (1, 1, "content", 12, 16),
+        (None, 0, "answer", 11, 22),
+    ]
     assert trace.step_parts[1].parts[0].arguments[14:17] == "A17"
     assert trace.step_parts[1].parts[1].content[12:16] == "lost"
     assert trace.answer[11:22] == "😀 yesterday"  # one code point for the emoji, two UTF-16 units in a browser
@@ -67,6 +72,8 @@ def test_spans_on_a_tool_call_a_tool_result_and_the_answer_are_taken_in_code_poi
         ({"step": None, "field": "text", "start": 0, "end": 2}, "work.spans[0].step", "marks the answer"),
         ({"step": None, "field": "answer", "start": 3, "end": 99}, "work.spans[0].end", "inside the text's 23"),
         ({"step": 0, "start": 0, "end": 2, "type": "made up"}, "work.spans[0].type", "taxonomy"),
+        ({"step": 0, "start": -1, "end": 2}, "work.spans[0].start", "not an offset"),
+        ({"step": 0, "start": 0, "end": 2, "note": 7}, "work.spans[0].note", "expected text"),
     ],
 )
 def test_a_span_that_names_no_text_of_the_trace_is_refused(span, field, says):
