@@ -23,6 +23,11 @@ MISSING_KEYS = ("error type", "passage_id", "sentence_id")
 FEEDBACK_KEYS = ("errors", "missing-info", "corrected-prediction")
 
 
+def answer_text(trace: Any) -> str:
+    """The answer whole_offsets count in: the trace's answer, else its steps joined (an answer split into steps)."""
+    return trace.answer if trace.answer is not None else "".join(trace.steps)
+
+
 def whole_offsets(item: ExportItem, span: Span) -> tuple[int, int] | None:
     """A span's offsets in the whole answer; None for a span on another text (a tool call's arguments)."""
     if span.step is None:
@@ -123,7 +128,7 @@ class FGRLHFExport(Exporter):
         if label is None:
             tally["no label"] += 1
             return
-        answer = t.answer if t.answer is not None else "".join(t.steps)
+        answer = answer_text(t)
         shape = label.extra.get("fgrlhf", {}) if isinstance(label.extra, dict) else {}
         values = {
             "errors": errors_of(item, label),

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from annotation.core.model import NO_ERROR
 from annotation.exporting.formats.base import Exporter, ExportFailure, ExportItem, ExportOptions
-from annotation.exporting.formats.fgrlhf import placed_spans
+from annotation.exporting.formats.fgrlhf import answer_text, placed_spans
 from annotation.exporting.formats.fgrlhf_labels import FACTUAL, IGNORE, NON_FACTUAL, labelled_answer
 
 
@@ -53,8 +53,7 @@ class FGRLHFRewardModel(Exporter):
         if not spans and label.first_error != NO_ERROR:
             tally["no error span, yet not judged free of errors"] += 1
             return
-        answer = t.answer if t.answer is not None else "".join(t.steps)
-        words, tags = labelled_answer(answer, [(k, a, b) for k, a, b, _ in spans], self.level, self.model)
+        words, tags = labelled_answer(answer_text(t), [(k, a, b) for k, a, b, _ in spans], self.level, self.model)
         if all(tag == IGNORE for tag in tags):
             tally["nothing to learn (every label Ignore)" if words else "empty answer"] += 1
             return
