@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from annotation.core.model import Judgment
-from annotation.core.parts import steps_of
+from annotation.core.parts import Step, steps_of
 from annotation.core.spans import Span
 from annotation.exporting.formats.base import Exporter, ExportItem, ExportOptions
 
@@ -28,11 +28,11 @@ def answer_text(trace: Any) -> str:
     return trace.answer if trace.answer is not None else "".join(trace.steps)
 
 
-def whole_offsets(item: ExportItem, span: Span) -> tuple[int, int] | None:
-    """A span's offsets in the whole answer; None for a span on another text (a tool call's arguments)."""
+def whole_offsets(steps: list[Step], span: Span) -> tuple[int, int] | None:
+    """A span's offsets in the whole answer (``steps``: the trace's, steps_of); None for a span on another text (a
+    tool call's arguments)."""
     if span.step is None:
         return (span.start, span.end) if span.field == "answer" else None
-    steps = steps_of(item.trace)
     if span.step >= len(steps) or span.part != 0 or span.field != "text":
         return None
     base = steps[span.step].offset
@@ -49,8 +49,9 @@ def placed_spans(item: ExportItem, judgment: Judgment) -> tuple[list[tuple[str, 
     merged: list[tuple[str, int, int, str]] = []
     groups: dict[str, int] = {}
     elsewhere = 0
+    steps = steps_of(item.trace)  # once, not once per span (a text trace's are built anew each time)
     for span in judgment.spans:
-        found = whole_offsets(item, span)
+        found = whole_offsets(steps, span)
         if found is None:
             elsewhere += 1
             continue
