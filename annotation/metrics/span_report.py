@@ -261,7 +261,9 @@ def _judgment(row: Any) -> Judgment:
 def _text_lengths(engine: Engine, project_id: int, ids: set[int]) -> dict[int, int]:
     """Each of the traces' total text length in characters: summed by the database for text traces (one query
     for the project: a list of 100,000 ids costs more to send than the traces outside it to read), from the
-    parts for the others."""
+    parts for the others. None asked (no trace two people judged), no query: it reads every trace's steps."""
+    if not ids:
+        return {}
     lengths: dict[int, int] = {}
     with engine.connect() as c:
         in_step_texts = (

@@ -79,3 +79,22 @@ def test_an_in_memory_database_reads_its_text_lengths_on_its_own_connection(data
     in_memory = span_report(memory, "qa", "human:ann1", "human:ann2")
     assert in_memory.alpha == span_report(on_disk, "qa", "human:ann1", "human:ann2").alpha
     assert 0.9 < in_memory.alpha < 1.0
+
+
+def test_without_a_trace_two_people_judged_no_text_length_is_read(engine, datasets, tmp_path):
+    """Alpha needs the text lengths of traces two or more people judged; with none, the project's steps are not
+    summed (a query over every trace's steps)."""
+    from sqlalchemy import event
+
+    records = json.loads((datasets / SAMPLE).read_text())
+    options = ConvertOptions(label_source=Source("human", "ann1"))
+    import_file(engine, write_jsonl(tmp_path / "a.jsonl", records), project="qa", options=options)
+    statements = []
+    listen = (engine, "before_cursor_execute", lambda conn, cursor, statement, *_: statements.append(statement))
+    event.listen(*listen)
+    try:
+        report = span_report(engine, "qa", "human:ann1", "human:ann2")
+    finally:
+        event.remove(*listen)
+    assert report is not None and report.alpha is None and report.alpha_traces == 0
+    assert statements and not any("json_each" in x or "jsonb_array_elements_text" in x for x in statements)
