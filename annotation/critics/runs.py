@@ -328,6 +328,33 @@ def cancelled_in_db(engine: Engine, run_id: int, *, table: type = CriticRun) -> 
         return s.exec(select(table.status).where(table.id == run_id)).first() == "cancelled"
 
 
+async def watch_cancel(
+    engine: Engine,
+    run_id: int,
+    cancel: threading.Event | None,
+    *,
+    until: asyncio.Future,
+    stop: Callable[[], None],
+    table: type = CriticRun,
+) -> None:
+    """Until ``until`` is done, watch for a cancel: ``cancel`` set (every CANCEL_POLL_S), or the run (of ``table``)
+    cancelled in the database from any process (every DB_CANCEL_POLL_S, which is also its heartbeat); then call
+    ``stop`` once. Shared by critic and revision runs."""
+    last_db = time.monotonic()
+    while not until.done():
+        await asyncio.sleep(CANCEL_POLL_S)
+        stopping = cancel is not None and cancel.is_set()
+        if not stopping and time.monotonic() - last_db >= DB_CANCEL_POLL_S:
+            last_db = time.monotonic()
+            try:
+                stopping = await asyncio.to_thread(cancelled_in_db, engine, run_id, table=table)
+            except SQLAlchemyError:
+                stopping = False  # storage trouble shows up (and stops the run) when results are written
+        if stopping:
+            stop()
+            return
+
+
 def process_tag() -> str:
     """This process, as a run records it (host:pid), so a run left "running" by a dead process can be told."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -477,25 +504,13 @@ async def _run(
         ):
             tasks.cancel()
 
-    async def watch(tasks: asyncio.Future) -> None:
-        last_db = time.monotonic()
-        while not tasks.done():
-            await asyncio.sleep(CANCEL_POLL_S)
-            stop = cancel is not None and cancel.is_set()
-            if not stop and time.monotonic() - last_db >= DB_CANCEL_POLL_S:
-                last_db = time.monotonic()
-                try:
-                    stop = await asyncio.to_thread(cancelled_in_db, engine, run_id)
-                except SQLAlchemyError:
-                    stop = False  # storage trouble shows up (and stops the run) when results are written
-            if stop:
-                state.progress.status = "cancelled"
-                tasks.cancel()
-                return
+    def stop() -> None:
+        state.progress.status = "cancelled"
+        tasks.cancel()
 
     tasks = asyncio.gather(*(one(i, w) for i, w in enumerate(todo)))
     writing = asyncio.create_task(writer())
-    watcher = asyncio.create_task(watch(tasks))
+    watcher = asyncio.create_task(watch_cancel(engine, run_id, cancel, until=tasks, stop=stop))
     try:
         await tasks
     except asyncio.CancelledError:

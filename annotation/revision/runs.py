@@ -23,15 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from annotation.accounts.users import Account
 from annotation.core.model import InvalidValue
 from annotation.critics.config import api_key_for, scrub
-from annotation.critics.runs import (
-    CANCEL_POLL_S,
-    DB_CANCEL_POLL_S,
-    RAMP_MAX_S,
-    RAMP_S,
-    Background,
-    cancelled_in_db,
-    write_in_batches,
-)
+from annotation.critics.runs import RAMP_MAX_S, RAMP_S, Background, watch_cancel, write_in_batches
 from annotation.revision.answers import final_answer
 from annotation.revision.bookkeeping import (
     RevisionRunRecord,
@@ -215,27 +207,15 @@ async def _run(
         if not await write_in_batches(queue, flush, lambda: p.marks.append(time.monotonic() - started)):
             tasks.cancel()
 
-    async def watch() -> None:
-        # Until the last result is written: a cancel while the last replies are graded stops the grading too.
-        last_db = time.monotonic()
-        while not writing.done():
-            await asyncio.sleep(CANCEL_POLL_S)
-            stop = cancel is not None and cancel.is_set()
-            if not stop and time.monotonic() - last_db >= DB_CANCEL_POLL_S:
-                last_db = time.monotonic()
-                try:
-                    stop = await asyncio.to_thread(cancelled_in_db, engine, p.run_id, table=RevisionRun)
-                except SQLAlchemyError:
-                    stop = False  # storage trouble shows up (and stops the run) when results are written
-            if stop:
-                p.status = "cancelled"
-                grader.stop.set()  # grading under way stops too: what it did not grade is stored ungraded
-                tasks.cancel()
-                return
+    def stop() -> None:
+        p.status = "cancelled"
+        grader.stop.set()  # grading under way stops too: what it did not grade is stored ungraded
+        tasks.cancel()
 
     tasks = asyncio.gather(*(one(i, items) for i, items in enumerate(requests.values())))
     writing = asyncio.create_task(writer())
-    watcher = asyncio.create_task(watch())
+    # Watched until the last result is written: a cancel while the last replies are graded stops the grading too.
+    watcher = asyncio.create_task(watch_cancel(engine, p.run_id, cancel, until=writing, stop=stop, table=RevisionRun))
     try:
         await tasks
     except asyncio.CancelledError:
