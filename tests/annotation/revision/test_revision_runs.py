@@ -161,6 +161,29 @@ def test_cancel_keeps_what_was_stored(sqlite_engine, project):
     assert not cancel_run(sqlite_engine, p.run_id)  # no longer running
 
 
+def test_cancel_through_the_run_row_from_elsewhere(sqlite_engine, project):
+    """Another process (the CLI, another server) cancels through the revision run's own row, not a critic run's."""
+    started = threading.Event()
+    run_ids = []
+
+    def on_start(p):
+        run_ids.append(p.run_id)
+        started.set()
+
+    def canceller():
+        started.wait(10)
+        assert cancel_run(sqlite_engine, run_ids[0])
+
+    with OpenAIStub(by_problem(reviser_plan()), delay_s=1.0) as stub:
+        thread = threading.Thread(target=canceller)
+        thread.start()
+        p = run_revision(sqlite_engine, plan(sqlite_engine, stub.api_base), concurrency=1, on_start=on_start)
+        thread.join()
+    assert p.status == "cancelled" and p.done < 6
+    with session(sqlite_engine) as s:
+        assert s.get(RevisionRun, p.run_id).status == "cancelled"
+
+
 def test_cancel_stops_grading_under_way_and_keeps_the_replies_ungraded(sqlite_engine, project):
     """math-verify stuck on an answer: cancel does not wait for it; the replies are kept, graded next time."""
     import sys
