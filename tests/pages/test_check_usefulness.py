@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 
-from annotation.revision.runs import RevisionPlan, run_revision
 from tests.pages.conftest import open_app
-from tests.utils.critic_data import allow_key_name, register_stub_price, stub_critic
-from tests.utils.openai_stub import OpenAIStub, by_problem
-from tests.utils.revision_data import make_revision_project, reviser_plan
+from tests.utils.revision_data import make_revision_project, revise
 from tests.utils.surface import Surface
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -17,11 +14,7 @@ PAGE = "pages/check_critiques.py"
 
 def test_the_usefulness_label_sits_beside_the_rating(database_url, db):
     make_revision_project(db)
-    allow_key_name("CRITIC_STUB_KEY")
-    register_stub_price()
-    with OpenAIStub(by_problem(reviser_plan())) as stub:
-        reviser = stub_critic(db, stub.api_base, name="reviser")
-        run_revision(db, RevisionPlan(project="revise", critiques="model:critic", reviser=reviser, show="verdict"))
+    revise(db, "model:critic", show="verdict")
     at = open_app(PAGE)
     at.selectbox(key="check_project").set_value("revise").run()
     at.selectbox(key="check_source").set_value("model:critic").run()

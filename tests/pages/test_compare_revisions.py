@@ -16,7 +16,7 @@ from storage.tables import RevisionRun
 from tests.pages.conftest import open_app
 from tests.utils.critic_data import register_stub_price, stub_critic
 from tests.utils.openai_stub import STUB_KEY, OpenAIStub, by_problem
-from tests.utils.revision_data import make_revision_project, reviser_plan
+from tests.utils.revision_data import make_revision_project, revise, reviser_plan
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 PAGE = "pages/compare.py"
@@ -42,12 +42,6 @@ def wait_for_run(db, timeout_s: float = 60.0) -> RevisionRun:
 def frame(at, *columns: str):
     """The first table with these columns (AppTest does not keep a table's key)."""
     return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
-
-
-def revised(db, stub, *sources: str) -> None:
-    reviser = stub_critic(db, stub.api_base, name="reviser")
-    for source in sources:
-        run_revision(db, RevisionPlan(project="revise", critiques=source, reviser=reviser))
 
 
 def open_compare(**who):
@@ -91,8 +85,7 @@ def test_an_admin_starts_a_run_watches_it_and_reads_the_table(database_url, db):
 
 def test_people_and_models_side_by_side_and_breakdowns(database_url, db):
     make_revision_project(db)
-    with OpenAIStub(by_problem(reviser_plan())) as stub:
-        revised(db, stub, "human:*", "model:critic", "reference")
+    revise(db, "human:*", "model:critic", "reference")
     at = open_compare()
     table = frame(at, "source", "show", "fix_rate")
     assert list(table["source"]) == ["human:alice", "human:bob", "all humans", "reference", "model:critic"]
@@ -119,8 +112,7 @@ def test_cancel_a_revision_run_from_the_page(database_url, db):
 
 def test_annotators_start_nothing_and_see_what_the_rule_allows(database_url, db):
     make_revision_project(db, qc=(0,))
-    with OpenAIStub(by_problem(reviser_plan())) as stub:
-        revised(db, stub, "reference")
+    revise(db, "reference")
     create_user(db, username="ann", password="a-long-password", role="annotator")
     set_members(db, project="revise", usernames=["ann"])
     at = open_compare(user="ann", role="annotator")
@@ -131,8 +123,7 @@ def test_annotators_start_nothing_and_see_what_the_rule_allows(database_url, db)
 
 def test_a_traces_history_shows_its_revisions(database_url, db):
     make_revision_project(db)
-    with OpenAIStub(by_problem(reviser_plan())) as stub:
-        revised(db, stub, "model:critic")
+    revise(db, "model:critic")
     at = open_compare()
     at.selectbox(key="compare_a").set_value("model:critic")
     at.selectbox(key="compare_b").set_value("reference").run()
@@ -178,8 +169,7 @@ def test_a_result_of_a_critique_changed_since_is_shown_stale_and_left_out(databa
     from storage.tables import JudgmentRow, TraceRow
 
     make_revision_project(db)
-    with OpenAIStub(by_problem(reviser_plan())) as stub:
-        revised(db, stub, "human:alice")
+    revise(db, "human:alice")
     with session(db) as s:
         trace = s.exec(select(TraceRow.id).where(TraceRow.position == 1)).one()
         row = s.exec(select(JudgmentRow).where(JudgmentRow.trace_id == trace, JudgmentRow.source_name == "alice")).one()

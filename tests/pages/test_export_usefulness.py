@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 
-from annotation.revision.runs import RevisionPlan, run_revision
 from tests.pages.conftest import open_app
-from tests.utils.critic_data import allow_key_name, register_stub_price, stub_critic
-from tests.utils.openai_stub import OpenAIStub, by_problem
-from tests.utils.revision_data import make_revision_project, reviser_plan
+from tests.utils.revision_data import make_revision_project, revise
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 PAGE = "pages/export_data.py"
@@ -16,11 +13,7 @@ PAGE = "pages/export_data.py"
 
 def test_kto_by_usefulness_on_the_page(database_url, db):
     make_revision_project(db)
-    allow_key_name("CRITIC_STUB_KEY")
-    register_stub_price()
-    with OpenAIStub(by_problem(reviser_plan())) as stub:
-        reviser = stub_critic(db, stub.api_base, name="reviser")
-        run_revision(db, RevisionPlan(project="revise", critiques="model:critic", reviser=reviser))
+    revise(db, "model:critic")
     at = open_app(PAGE)
     at.selectbox(key="export_project").set_value("revise").run()
     at.selectbox(key="export_format").set_value("trl-stepwise").run()

@@ -10,7 +10,8 @@ from annotation.core.records import judgment_row, trace_row
 from storage import queries
 from storage.db import session
 from storage.tables import utcnow
-from tests.utils.critic_data import make_trace
+from tests.utils.critic_data import make_trace, register_stub_price, stub_critic
+from tests.utils.openai_stub import OpenAIStub, by_problem
 
 RIGHT = (0, 1, 2)  # traces whose own answer is right; 3, 4, 5 are wrong; 6 has no reference answer
 N = 7
@@ -34,6 +35,18 @@ REVISED = {
 
 def reviser_plan() -> dict[str, str]:
     return {problem(i): REVISED[i] for i in range(N)}
+
+
+def revise(engine: Engine, *critiques: str, project: str = "revise", **plan) -> None:
+    """Revise ``project`` with each source's critiques, through a saved critic "reviser" on a stub answering as
+    REVISED plans; ``plan``: the rest of each RevisionPlan (show, grader...)."""
+    from annotation.revision.runs import RevisionPlan, run_revision
+
+    register_stub_price()
+    with OpenAIStub(by_problem(reviser_plan())) as stub:
+        reviser = stub_critic(engine, stub.api_base, name="reviser")
+        for source in critiques:
+            run_revision(engine, RevisionPlan(project=project, critiques=source, reviser=reviser, **plan))
 
 
 def _judgment(source: Source, i: int, *, critique: str | None = None) -> Judgment:

@@ -8,13 +8,10 @@ import pytest
 from annotation.accounts.users import Account, create_user, set_members
 from annotation.judgments.visibility import project_view
 from annotation.revision.report import load_results
-from annotation.revision.runs import RevisionPlan, run_revision
 from annotation.revision.traces import trace_revisions
 from storage.db import session
 from storage.tables import TraceRow
-from tests.utils.critic_data import register_stub_price, stub_critic
-from tests.utils.openai_stub import OpenAIStub, by_problem
-from tests.utils.revision_data import make_revision_project, reviser_plan
+from tests.utils.revision_data import make_revision_project, revise
 
 ADMIN = Account(username="root", role="admin")
 ALICE = Account(username="alice", role="annotator")
@@ -22,11 +19,7 @@ CAROL = Account(username="carol", role="annotator")
 
 
 def revised(engine, name: str) -> None:
-    register_stub_price()
-    with OpenAIStub(by_problem(reviser_plan())) as stub:
-        reviser = stub_critic(engine, stub.api_base, name="reviser")
-        for source in ("reference", "human:*", "model:critic"):
-            run_revision(engine, RevisionPlan(project=name, critiques=source, reviser=reviser))
+    revise(engine, "reference", "human:*", "model:critic", project=name)
     for user in ("alice", "carol"):
         create_user(engine, username=user, password="a-long-password", role="annotator")
     set_members(engine, project=name, usernames=["alice"])
