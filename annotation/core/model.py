@@ -233,3 +233,18 @@ def first_error_from_verdicts(verdicts: list[int | None], finished: bool) -> int
         if v == -1:
             return i
     return NO_ERROR if finished else None
+
+
+def verdicts_against_first_error(first_error: int | None, verdicts: list[int | None]) -> tuple[int, bool] | None:
+    """Where per-step verdicts contradict a first error: ``(step, True)`` for a step wrong before the first error (or
+    anywhere, when there is none), ``(first_error, False)`` when the first error's own verdict is not wrong; None
+    when they agree. A first error beyond the verdicts is left to Judgment.validate."""
+    if first_error is None:
+        return None
+    stop = len(verdicts) if first_error == NO_ERROR else min(first_error, len(verdicts))
+    early = next((i for i in range(stop) if verdicts[i] == WRONG), None)
+    if early is not None:
+        return early, True
+    if first_error != NO_ERROR and first_error < len(verdicts) and verdicts[first_error] not in (None, WRONG):
+        return first_error, False
+    return None

@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from annotation.core.model import NO_ERROR, WRONG, InvalidValue, Judgment, StepLabel, first_error_text
+from annotation.core.model import (
+    NO_ERROR,
+    InvalidValue,
+    Judgment,
+    StepLabel,
+    first_error_text,
+    verdicts_against_first_error,
+)
 
 #: The per-step fields, each merged as one column.
 STEP_FIELDS = ("verdict", "critique", "correction", "tags", "because_of")
@@ -85,16 +92,13 @@ def _steps(old: list[StepLabel], new: list[StepLabel], fields: set[str], n_steps
 
 def _contradiction(j: Judgment) -> str | None:
     """How the verdicts and the first error of one judgment disagree; None when they agree."""
-    if j.first_error is None:
-        return None
     verdicts = [s.verdict for s in j.steps]
-    stop = len(verdicts) if j.first_error == NO_ERROR else j.first_error
-    early = next((i for i in range(min(stop, len(verdicts))) if verdicts[i] == WRONG), None)
-    if early is not None:
-        if j.first_error == NO_ERROR:
-            return f"step {early + 1} would be wrong in a judgment that says there is no error"
-        return f"step {early + 1} would be wrong before the first error, {first_error_text(j.first_error)}"
-    if j.first_error != NO_ERROR and j.first_error < len(verdicts) and verdicts[j.first_error] not in (None, WRONG):
-        said = first_error_text(j.first_error)
-        return f"the first error would be {said}, whose verdict is {verdicts[j.first_error]:+d}"
-    return None
+    found = verdicts_against_first_error(j.first_error, verdicts)
+    if found is None:
+        return None
+    k, early = found
+    if not early:
+        return f"the first error would be {first_error_text(k)}, whose verdict is {verdicts[k]:+d}"
+    if j.first_error == NO_ERROR:
+        return f"step {k + 1} would be wrong in a judgment that says there is no error"
+    return f"step {k + 1} would be wrong before the first error, {first_error_text(j.first_error)}"

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from annotation.core.model import NO_ERROR, InvalidValue, Judgment, StepLabel, Trace, first_error_from_verdicts
+from annotation.core.model import (
+    NO_ERROR,
+    InvalidValue,
+    Judgment,
+    StepLabel,
+    Trace,
+    first_error_from_verdicts,
+    verdicts_against_first_error,
+)
 from annotation.core.parts import set_steps, step_of_message, steps_of
 from annotation.importing.formats.base import Adapter, ConvertContext, ConvertOptions, ImportedRecord
 from annotation.importing.formats.chat import conversation_record
@@ -290,18 +298,16 @@ class Generic(Adapter):
 def _check_agreement(verdicts: list[int | None], first_error: int | None, m: FieldMapping) -> None:
     """Verdicts that contradict the first error the file gives are refused, naming the step."""
     column = m.step_verdicts or "step_verdicts"
-    if first_error is None:
+    found = verdicts_against_first_error(first_error, verdicts)
+    if found is None:
         return
-    stop = len(verdicts) if first_error == NO_ERROR else first_error
-    early = next((i for i in range(stop) if verdicts[i] == -1), None)
-    if early is not None:
+    k, early = found
+    if early:
         said = "no error" if first_error == NO_ERROR else f"the first error at step {first_error + 1}"
-        raise InvalidValue(f"{column}[{early}]", f"step {early + 1} is wrong, but {m.first_error} says {said}")
-    if first_error != NO_ERROR and verdicts[first_error] not in (None, -1):
-        raise InvalidValue(
-            f"{column}[{first_error}]",
-            f"step {first_error + 1} is the first error in {m.first_error}, but its verdict is {verdicts[first_error]}",
-        )
+        raise InvalidValue(f"{column}[{k}]", f"step {k + 1} is wrong, but {m.first_error} says {said}")
+    raise InvalidValue(
+        f"{column}[{k}]", f"step {k + 1} is the first error in {m.first_error}, but its verdict is {verdicts[k]}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
