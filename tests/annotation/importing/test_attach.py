@@ -161,6 +161,10 @@ def test_lists_not_as_long_as_the_steps_are_refused_naming_the_field(sqlite_engi
     row[6] = json.dumps([-1] + [None] * (len(originals[1]["steps"]) - 1))
     with pytest.raises(ImportFailure, match=r"field 'verdicts\[0\]': step 1 is wrong, but first_wrong says the first"):
         alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [row]))
+    row = alice_row(originals[1])
+    row[6] = json.dumps([1] * len(originals[1]["steps"]))  # step 2 is the first error, yet called correct
+    with pytest.raises(ImportFailure, match=r"field 'verdicts\[1\]': step 2 is the first error in first_wrong, but"):
+        alice(sqlite_engine, write_csv(tmp_path / "alice.csv", [row]))
     row = alice_row(originals[1])  # a first error past the last step, with verdicts: named, not an IndexError
     row[4], row[6] = "99", json.dumps([1] * len(originals[1]["steps"]))
     with pytest.raises(ImportFailure, match=r"record 1, line 2, .*first error points at step 99"):

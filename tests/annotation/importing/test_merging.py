@@ -53,6 +53,9 @@ def test_a_merge_that_contradicts_itself_is_refused():
     with pytest.raises(InvalidValue, match="the first error would be step 3, whose verdict is \\+1") as caught:
         merge(bobs(), verdicts, 3)
     assert caught.value.field == "step_verdicts"
+    with pytest.raises(InvalidValue, match="step 3 would be wrong in a judgment that says there is no error") as caught:
+        merge(bobs(), Judgment(BOB, first_error=NO_ERROR), 3)
+    assert caught.value.field == "first_error"
 
 
 def test_a_failed_judgment_holds_nothing_to_keep():
