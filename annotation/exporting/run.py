@@ -57,8 +57,6 @@ from annotation.exporting.formats.writers import (
     write_card,
 )
 from annotation.exporting.images import names_in, write_images
-from annotation.exporting.usefulness import FORMATS as USEFULNESS_FORMATS
-from annotation.exporting.usefulness import parse_usefulness, with_usefulness
 from annotation.judgments.visibility import ProjectView
 from annotation.projects.overview import NoSuchProject
 
@@ -131,6 +129,10 @@ def check_options(exporter: Exporter, options: ExportOptions) -> ExportOptions:
     if options.limit is not None and options.limit < 1:
         raise InvalidValue("limit", "the limit must be at least 1")
     if options.usefulness is not None:
+        # Imported only here: the revision figures it reads pull in pandas and scipy, which no other export needs.
+        from annotation.exporting.usefulness import FORMATS as USEFULNESS_FORMATS
+        from annotation.exporting.usefulness import parse_usefulness
+
         parse_usefulness(options.usefulness)
         if exporter.name not in USEFULNESS_FORMATS:
             raise InvalidValue("usefulness", f"usefulness selects critiques for {', '.join(USEFULNESS_FORMATS)}")
@@ -183,6 +185,8 @@ def labelled_items(
     kept = 0
     items = iter_items(engine, project_id, only_submitted=options.only_submitted, view=view)
     if options.usefulness is not None:
+        from annotation.exporting.usefulness import with_usefulness
+
         items = with_usefulness(engine, items, options.usefulness, view)
     for item in items:
         if options.where and not matches(item.trace, options.where):

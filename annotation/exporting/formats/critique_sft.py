@@ -19,7 +19,6 @@ from annotation.exporting.formats.base import Exporter, ExportItem, ExportOption
 from annotation.exporting.formats.chat_turns import critique_messages, message_type
 from annotation.exporting.formats.critique_text import critique_answer
 from annotation.exporting.formats.preference import with_image_files, with_images
-from annotation.revision.figures import HELPFUL
 
 
 class CritiqueSFT(Exporter):
@@ -40,9 +39,12 @@ class CritiqueSFT(Exporter):
         if item.label is None or item.label.first_error is None:
             tally["no first error given"] += 1
             return
-        if options.usefulness is not None and item.usefulness.get(item.label_source or "") != HELPFUL:
-            tally["its critique did not help the reviser"] += 1
-            return
+        if options.usefulness is not None:
+            from annotation.revision.figures import HELPFUL  # pandas and scipy: only for a usefulness export
+
+            if item.usefulness.get(item.label_source or "") != HELPFUL:
+                tally["its critique did not help the reviser"] += 1
+                return
         answer = {"role": "assistant", "content": critique_answer(item.label, len(item.trace.steps))}
         messages = critique_messages(item.trace, options.critic_prompt or "redline")
         yield with_image_files({"messages": [*messages, answer]}, item, options)

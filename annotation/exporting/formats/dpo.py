@@ -33,7 +33,6 @@ from annotation.exporting.formats.preference import (
     with_image_files,
     with_images,
 )
-from annotation.revision.figures import HARMFUL, HELPFUL
 
 
 def critique_pairs(item: ExportItem, options: ExportOptions) -> Iterator[dict[str, Any]]:
@@ -97,6 +96,7 @@ def answer_pairs(item: ExportItem, options: ExportOptions) -> Iterator[dict[str,
 def usefulness_pairs(item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
     """A critique that helped the reviser (chosen) over one that broke a right solution (rejected), same trace."""
     from annotation.exporting.usefulness import critiques_by_label
+    from annotation.revision.figures import HARMFUL, HELPFUL
 
     found = critiques_by_label(item)
     if not found[HELPFUL] or not found[HARMFUL]:

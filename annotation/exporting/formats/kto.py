@@ -21,7 +21,6 @@ from annotation.exporting.formats.preference import (
     with_image_files,
     with_images,
 )
-from annotation.revision.figures import HARMFUL, HELPFUL
 
 
 class KTO(Exporter):
@@ -67,6 +66,7 @@ class KTO(Exporter):
     def by_usefulness(self, item: ExportItem, options: ExportOptions, tally: Counter) -> Iterator[dict[str, Any]]:
         """Every critique revised on the trace: true when it helped the reviser, false when it broke the solution."""
         from annotation.exporting.usefulness import critiques_by_label
+        from annotation.revision.figures import HARMFUL, HELPFUL
 
         found = critiques_by_label(item)
         if not found[HELPFUL] and not found[HARMFUL]:
