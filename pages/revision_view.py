@@ -125,11 +125,11 @@ def reviser_form(engine: Engine, names: list[str]) -> CriticConfig | None:
     )
 
 
-def run_form(engine: Engine, account: Account, project: str, sources: list[str]) -> None:
+def run_form(engine: Engine, account: Account, project: str, sources: list[str], critics: list[CriticConfig]) -> None:
     if not sources:
         st.info("No judgments in this project yet to revise with.")
         return
-    names = [c.name for c in list_critics(engine)]
+    names = [c.name for c in critics]
     source = st.selectbox("Critiques of", sources, format_func=source_label, key="revise_source")
     try:
         reviser = reviser_form(engine, names)
@@ -297,14 +297,14 @@ def per_trace(frame: pd.DataFrame, account: Account, source: str, show: str) -> 
             st.code(r.revised_text or r.error or "", language=None, wrap_lines=True)
 
 
-def results_section(account: Account, project: str, view: ProjectView) -> None:
+def results_section(account: Account, project: str, view: ProjectView, critics: list[CriticConfig]) -> None:
     who = (view.username, view.is_admin, view.blind)
     version = results_version(get_engine(), project)
     frame = results(project, version, who)
     if frame.empty:
         st.info("No revision results you may see in this project yet.")
         return
-    current = {c.name: c.config_hash() for c in list_critics(get_engine())}
+    current = {c.name: c.config_hash() for c in critics}
     configuration = st.selectbox(
         "Results of the reviser",
         configurations(frame),
@@ -332,11 +332,12 @@ def revision_section(account: Account, project: str, view: ProjectView, sources:
         "is graded against the reference answer, as is the original: did the critique fix wrong solutions, and "
         "break right ones?"
     )
+    critics = list_critics(get_engine())  # read once a rerun: the run form and the results' labels both name them
     if account.is_admin:
         with st.expander("Revise with critiques (admins)", expanded=True):
             try:
-                run_form(get_engine(), account, project, sources)
+                run_form(get_engine(), account, project, sources, critics)
             except NotAllowed as e:
                 st.error(md_escape(str(e)))
             run_history(get_engine(), project)
-    results_section(account, project, view)
+    results_section(account, project, view, critics)

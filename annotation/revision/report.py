@@ -18,7 +18,7 @@ from annotation.judgments.visibility import ALL_HUMANS, ProjectView
 from annotation.metrics.pairs import source_label, tags_at_first_error
 from annotation.revision.figures import RevisionFigures, figures_by, labelled, revision_figures, usefulness
 from annotation.revision.prompts import SHOWS
-from annotation.revision.store import current_critiques, is_stale
+from annotation.revision.store import current_critiques, is_stale, source_of
 from storage import queries
 from storage.db import session
 from storage.tables import JudgmentRow, Project, RevisionResult, TraceRow
@@ -140,7 +140,7 @@ def _error_tags(engine: Engine, frame: pd.DataFrame) -> list[str | None]:
             at = tags_at_first_error(np.asarray(steps, dtype=object), np.asarray(first_errors))
             for trace_id, kind, name, joined in zip(ids, kinds, names, at, strict=True):
                 if joined:
-                    tags[(trace_id, f"{kind}:{name}" if name else kind)] = joined
+                    tags[(trace_id, source_of(kind, name))] = joined
     return [
         tags.get((t, "reference")) or tags.get((t, src))
         for t, src in zip(frame["trace_id"], frame["critique_source"], strict=True)

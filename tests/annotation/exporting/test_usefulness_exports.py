@@ -85,3 +85,43 @@ def test_usefulness_is_checked(revised, tmp_path):
         exported(revised, tmp_path, "trl-stepwise")
     with pytest.raises(InvalidValue, match="'everything' is not one of"):
         export_project(revised, "revise", "kto", tmp_path / "x.jsonl", ExportOptions(usefulness="reviser/everything"))
+
+
+def test_an_annotator_gets_only_the_labels_the_visibility_rule_shows(revised, tmp_path):
+    """Graded against the reference answer, usefulness is hidden where the reference fields are: on a
+    quality-control trace and in a blind project, an annotator's export carries no label."""
+    from annotation.accounts.users import Account, create_user, set_members
+    from annotation.exporting.formats.stream import iter_items
+    from annotation.exporting.usefulness import with_usefulness
+    from annotation.judgments.visibility import project_view
+    from storage.tables import Project
+
+    create_user(revised, username="ann", password="a-long-password", role="annotator")
+    set_members(revised, project="revise", usernames=["ann"])
+
+    def annotators_kto() -> list[dict]:
+        view = project_view(revised, Account(username="ann", role="annotator"), "revise")
+        out = tmp_path / "ann.jsonl"
+        export_project(revised, "revise", "kto", out, ExportOptions(usefulness="reviser/verdict"), view=view)
+        return [json.loads(line) for line in out.read_text().splitlines()]
+
+    with session(revised) as s:
+        first = queries.traces_in(s, project_id=1)[0]
+        first.qc = True
+        s.add(first)
+        s.commit()
+    mine = annotators_kto()
+    everyone = exported(revised, tmp_path, "kto")
+    assert mine and len(mine) < len(everyone)
+    assert "What is 0 +" in str(everyone) and "What is 0 +" not in str(mine)
+    with session(revised) as s:
+        project = s.get(Project, 1)
+        project.blind = True
+        s.add(project)
+        s.commit()
+    # Blind: the model's critiques are still the annotator's to see, but not whether they helped (graded against the
+    # reference answer, which a blind project hides).
+    view = project_view(revised, Account(username="ann", role="annotator"), "revise")
+    items = list(with_usefulness(revised, iter_items(revised, 1, view=view), "reviser/verdict", view))
+    assert [i.usefulness for i in items] == [{}] * 7 and "model:critic" in items[1].judgments
+    assert annotators_kto() == [] and exported(revised, tmp_path, "kto")
